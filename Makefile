@@ -1,0 +1,46 @@
+# Every target builds its own virtual environment from pyproject.toml on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test generate check-generated lint typecheck record bench server clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	# The reference client shares our import name, so it lives apart for the parity tests.
+	$(BIN)/pip install -q --no-deps --target $(VENV)/reference-client cocalc-api==0.5.1
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m cocalc_api_demo
+
+test: $(STAMP) lint typecheck check-generated
+	$(BIN)/pytest -q
+
+generate: $(STAMP)
+	$(BIN)/python -m generator
+
+check-generated: $(STAMP)
+	$(BIN)/python -m generator --check
+
+lint: $(STAMP)
+	$(BIN)/ruff check src generator tests
+	$(BIN)/ruff format --check src generator tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src generated
+
+record: $(STAMP)
+	$(BIN)/python -m tests.record
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+server: $(STAMP)
+	$(BIN)/cocalc-project-server
+
+clean:
+	rm -rf $(VENV)

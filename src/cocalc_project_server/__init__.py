@@ -1,0 +1,1 @@
+"""Local CoCalc project server."""
