@@ -54,7 +54,9 @@ def _run(step: str, command: list[str]) -> None:
     # openapi-python-client can exit 0 after a warning; --fail-on-warning plus this check
     # make any warning an error.
     if result.returncode != 0 or "Warning" in result.stdout + result.stderr:
-        raise GeneratorError(f"{step} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+        raise GeneratorError(
+            f"{step} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
 
 
 def _display_path(path: Path) -> str:
@@ -145,7 +147,10 @@ def _generate_validators(spec: dict[str, Any], package: Path, source: str) -> No
 def _format(package: Path) -> None:
     config = str(GENERATOR_DIR / "ruff-generated.toml")
     ruff = _tool("ruff")
-    _run("ruff check", [ruff, "check", "--no-cache", "--config", config, "--fix-only", "-q", str(package)])
+    _run(
+        "ruff check",
+        [ruff, "check", "--no-cache", "--config", config, "--fix-only", "-q", str(package)],
+    )
     _run("ruff format", [ruff, "format", "--no-cache", "--config", config, "-q", str(package)])
 
 

@@ -226,7 +226,9 @@ def namespaces(spec: dict[str, Any]) -> tuple[Namespace, ...]:
             raise SpecError(f"{method.namespace}.{method.python_name} is defined twice")
         siblings.append(method)
     return tuple(
-        Namespace(name=name, class_name=name.title().replace("_", "") + "Methods", methods=tuple(ms))
+        Namespace(
+            name=name, class_name=name.title().replace("_", "") + "Methods", methods=tuple(ms)
+        )
         for name, ms in grouped.items()
     )
 

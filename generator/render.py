@@ -30,7 +30,10 @@ def _typeddict_names(tree: tuple[Namespace, ...]) -> list[str]:
             for annotation in [method.result_annotation, *(p.annotation for p in method.params)]:
                 names.update(
                     word
-                    for word in annotation.replace("[", " ").replace("]", " ").replace(",", " ").split()
+                    for word in annotation.replace("[", " ")
+                    .replace("]", " ")
+                    .replace(",", " ")
+                    .split()
                     if word[:1].isupper() and word != "Any"
                 )
     return sorted(names)
@@ -42,7 +45,9 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
         "namespaces": tree,
         "methods": [m for ns in tree for m in ns.methods],
         "typeddicts": _typeddict_names(tree),
-        "validators": sorted({v for ns in tree for m in ns.methods for v in (m.args_validator, m.result_validator)}),
+        "validators": sorted(
+            {v for ns in tree for m in ns.methods for v in (m.args_validator, m.result_validator)}
+        ),
         "title": spec.get("info", {}).get("title", "API"),
         "paths": list(spec.get("paths", {})),
     }

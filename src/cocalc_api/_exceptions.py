@@ -1,0 +1,108 @@
+"""The exceptions of cocalc_api: one base class, and a subclass per way a call can fail.
+
+Errors the service reports (`{"error": ...}`) subclass RuntimeError as well, because the
+reference client raises RuntimeError for them and existing `except RuntimeError` must keep
+working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncJobNotFoundError",
+    "AuthenticationError",
+    "CocalcError",
+    "ExecError",
+    "ExecTimeoutError",
+    "HTTPStatusError",
+    "InsecureHostWarning",
+    "InvalidArgumentError",
+    "ProjectUnavailableError",
+    "ResponseValidationError",
+    "ServerTimeoutError",
+    "UnknownFunctionError",
+]
+
+
+class CocalcError(Exception):
+    """Base class of every error raised by cocalc_api."""
+
+
+class InvalidArgumentError(CocalcError, TypeError, ValueError):
+    """The caller's arguments or settings are invalid; nothing was sent."""
+
+
+class APIError(CocalcError, RuntimeError):
+    """The service answered with `{"error": message}`."""
+
+    def __init__(self, message: str, *, method: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method  # the wire name, e.g. "system.exec"
+
+
+class AuthenticationError(APIError):
+    """The API key is missing, unknown, or not allowed to use this project."""
+
+
+class UnknownFunctionError(APIError):
+    """The service does not know the method (`Error: unknown function '...'`)."""
+
+
+class ServerTimeoutError(APIError):
+    """The call's server-side time limit (the envelope `timeout`) ran out (code 408)."""
+
+
+class ProjectUnavailableError(APIError):
+    """The project could not be reached, e.g. while it starts (code 503); safe to retry."""
+
+
+class ExecError(APIError):
+    """`exec` ran a command that exited with a non-zero code (and `err_on_exit` was on)."""
+
+    def __init__(
+        self, message: str, *, method: str | None, command: str, exit_code: int, stderr: str
+    ) -> None:
+        super().__init__(message, method=method)
+        self.command = command
+        self.exit_code = exit_code
+        self.stderr = stderr
+
+
+class ExecTimeoutError(APIError):
+    """`exec` killed the command at its own `timeout` (`killed command '...'`)."""
+
+    def __init__(self, message: str, *, method: str | None, command: str) -> None:
+        super().__init__(message, method=method)
+        self.command = command
+
+
+class AsyncJobNotFoundError(APIError):
+    """`exec_status` asked for a job the project does not have (or no longer has)."""
+
+
+class HTTPStatusError(CocalcError):
+    """The HTTP status was not 200 (the service itself always answers 200; a proxy did not)."""
+
+    def __init__(self, message: str, *, status_code: int, body: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body  # the start of the body, secrets removed
+
+
+class APIConnectionError(CocalcError):
+    """The request did not get a complete response: refused, reset, DNS, TLS, or cut off."""
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The client's own HTTP time limit ran out (connect, read, write or pool)."""
+
+
+class ResponseValidationError(CocalcError, ValueError):
+    """The response does not match the spec: not JSON, or a result of the wrong shape."""
+
+
+class InsecureHostWarning(UserWarning):
+    """The host is plain http:// and not loopback: the API key would cross in clear text."""

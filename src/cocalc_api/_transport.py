@@ -1,0 +1,289 @@
+"""All transport policy, in one place: auth header, envelope, timeouts, error mapping, redaction.
+
+The generated methods hand a MethodSpec and `args[0]` to `SyncTransport.call` or
+`AsyncTransport.call`. Everything both share (what to send, how to read the answer) is in
+`CallPolicy`; the two transports only differ in how they wait for I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
+
+import httpx
+from cocalc_api_generated._runtime import API_PATH, MethodSpec
+from fastjsonschema import JsonSchemaException
+
+from cocalc_api._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AsyncJobNotFoundError,
+    AuthenticationError,
+    CocalcError,
+    ExecError,
+    ExecTimeoutError,
+    HTTPStatusError,
+    InvalidArgumentError,
+    ProjectUnavailableError,
+    ResponseValidationError,
+    ServerTimeoutError,
+    UnknownFunctionError,
+)
+
+R = TypeVar("R")
+
+logger = logging.getLogger("cocalc_api")
+
+# The server ends a call after its envelope limit; 15 s when the envelope has none.
+SERVER_DEFAULT_ENVELOPE_S = 15.0
+# When the server enforces a method's own limit (exec kills the command), the envelope must
+# outlast it so that the command's own outcome, not a 408, comes back.
+ENVELOPE_GRACE_S = 5.0
+# The HTTP read limit outlasts the envelope, so the server's 408 arrives before ours.
+HTTP_MARGIN_S = 10.0
+CONNECT_TIMEOUT_S = 10.0
+BODY_EXCERPT_CHARS = 500
+
+AUTH_MESSAGES = frozenset(
+    {
+        "You must provide authentication via an API key.",
+        "must sign in as project or account",
+        "must specify project_id or use project-specific api key",
+        "project specific api key must match requested project",
+        "user must be a collaborator on the project",
+    }
+)
+EXEC_EXIT = re.compile(
+    r"^command '(?P<command>.*)' exited with nonzero code (?P<code>-?\d+)"
+    r" -- stderr='(?P<stderr>.*)'$",
+    re.DOTALL,
+)
+EXEC_KILLED = re.compile(r"^killed command '(?P<command>.*)'$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    """Settings that `with_options` may override per call; never mutated."""
+
+    timeout: float | None = None  # seconds; limit of calls whose method has no timeout param
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+
+class CallPolicy:
+    """What to send for a call and how to read its answer; shared by both transports."""
+
+    __slots__ = ("_headers", "_secrets", "_timeouts", "options", "project_id", "url")
+
+    def __init__(
+        self, *, api_key: str, host: str, project_id: str | None, options: CallOptions
+    ) -> None:
+        token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
+        # Basic with the key as username, as the reference client sends it.
+        self._headers = {"Authorization": f"Basic {token}", **dict(options.extra_headers)}
+        self._secrets = (api_key, token)
+        self.project_id = project_id or None
+        self.url = host.rstrip("/") + API_PATH
+        self.options = options
+        self._timeouts: dict[float, httpx.Timeout] = {}
+
+    def __repr__(self) -> str:
+        return f"CallPolicy(url={self.url!r}, project_id={self.project_id!r}, api_key='<hidden>')"
+
+    def with_options(self, options: CallOptions) -> CallPolicy:
+        clone = CallPolicy.__new__(CallPolicy)
+        clone._headers = {**self._headers, **dict(options.extra_headers)}
+        clone._secrets = self._secrets
+        clone.project_id = self.project_id
+        clone.url = self.url
+        clone.options = options
+        clone._timeouts = self._timeouts
+        return clone
+
+    # -- request ---------------------------------------------------------------------------
+
+    def envelope_seconds(self, method: MethodSpec[Any], timeout: float | None) -> float | None:
+        """The server-side limit to send, in seconds; None leaves the server's 15 s default."""
+        policy = method.timeout
+        if policy is None:
+            return self.options.timeout
+        limit = (policy.server_default if timeout is None else timeout) * policy.unit_seconds
+        return limit + ENVELOPE_GRACE_S if policy.enforced_by_server else limit
+
+    def build_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: MethodSpec[Any],
+        args: dict[str, Any],
+        timeout: float | None,
+    ) -> httpx.Request:
+        try:
+            method.validate_args(args)
+        except JsonSchemaException as error:
+            raise InvalidArgumentError(f"{method.python_name}(): {_describe(error)}") from None
+        envelope_s = self.envelope_seconds(method, timeout)
+        body: dict[str, Any] = {"name": method.wire_name, "args": [args]}
+        if self.project_id:
+            body["project_id"] = self.project_id
+        if envelope_s is not None:
+            if not envelope_s > 0 or not math.isfinite(envelope_s):
+                raise InvalidArgumentError(f"{method.python_name}(): timeout must be positive")
+            body["timeout"] = math.ceil(envelope_s * 1000)
+        read_s = (SERVER_DEFAULT_ENVELOPE_S if envelope_s is None else envelope_s) + HTTP_MARGIN_S
+        try:
+            return http.build_request(
+                "POST",
+                self.url,
+                json=body,
+                headers=self._headers,
+                timeout=self._http_timeout(read_s),
+            )
+        except (TypeError, ValueError) as error:  # e.g. a value JSON cannot encode
+            raise InvalidArgumentError(f"{method.python_name}(): {error}") from None
+
+    def _http_timeout(self, read_s: float) -> httpx.Timeout:
+        timeout = self._timeouts.get(read_s)
+        if timeout is None:
+            timeout = httpx.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
+            self._timeouts[read_s] = timeout
+        return timeout
+
+    # -- response --------------------------------------------------------------------------
+
+    def read_response(self, method: MethodSpec[R], response: httpx.Response) -> R:
+        if response.status_code != 200:
+            raise self._status_error(response)
+        try:
+            data = response.json()
+        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+            excerpt = self.redact(response.text[:BODY_EXCERPT_CHARS])
+            raise ResponseValidationError(
+                f"{method.wire_name}: the response is not JSON ({error}): {excerpt!r}"
+            ) from None
+        if type(data) is dict and "error" in data:
+            raise self._api_error(method, data["error"])
+        try:
+            method.validate_result(data)
+        except JsonSchemaException as error:
+            raise ResponseValidationError(
+                f"{method.wire_name}: the result does not match {method.result_schema}: "
+                f"{self.redact(_describe(error))}"
+            ) from None
+        result: R = data
+        return result
+
+    def _status_error(self, response: httpx.Response) -> HTTPStatusError:
+        body = self.redact(response.text[:BODY_EXCERPT_CHARS])
+        return HTTPStatusError(
+            f"HTTP {response.status_code} {response.reason_phrase} from {self.url}",
+            status_code=response.status_code,
+            body=body,
+        )
+
+    def _api_error(self, method: MethodSpec[Any], raw: object) -> CocalcError:
+        if not isinstance(raw, str):
+            return ResponseValidationError(
+                f"{method.wire_name}: 'error' must be a string, got {type(raw).__name__}"
+            )
+        message = self.redact(raw)
+        wire = method.wire_name
+        if message in AUTH_MESSAGES or message.startswith("Unknown authorization type"):
+            return AuthenticationError(message, method=wire)
+        if message.startswith("Error: unknown function"):
+            return UnknownFunctionError(message, method=wire)
+        if message.startswith("timeout") and "code='408'" in message:
+            return ServerTimeoutError(message, method=wire)
+        if "code='503'" in message:
+            return ProjectUnavailableError(message, method=wire)
+        if message.startswith("Error: Async operation '") and message.endswith("does not exist."):
+            return AsyncJobNotFoundError(message, method=wire)
+        exited = EXEC_EXIT.match(message)
+        if exited:
+            return ExecError(
+                message,
+                method=wire,
+                command=exited["command"],
+                exit_code=int(exited["code"]),
+                stderr=exited["stderr"],
+            )
+        killed = EXEC_KILLED.match(message)
+        if killed:
+            return ExecTimeoutError(message, method=wire, command=killed["command"])
+        return APIError(message, method=wire)
+
+    def connection_error(self, method: MethodSpec[Any], error: httpx.HTTPError) -> CocalcError:
+        detail = self.redact(str(error) or type(error).__name__)
+        if isinstance(error, httpx.TimeoutException):
+            return APITimeoutError(f"{method.wire_name}: timed out talking to {self.url}: {detail}")
+        return APIConnectionError(f"{method.wire_name}: connection to {self.url} failed: {detail}")
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret and secret in text:
+                text = text.replace(secret, "<redacted>")
+        return text
+
+    def log(self, method: MethodSpec[Any], started: float, outcome: str) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.debug("%s %s -> %s in %.1f ms", self.url, method.wire_name, outcome, elapsed_ms)
+
+
+def _describe(error: JsonSchemaException) -> str:
+    # fastjsonschema names the value "data..."; say which argument or field it was instead.
+    message = str(error)
+    return message.removeprefix("data.").removeprefix("data ")
+
+
+class SyncTransport:
+    """Sends calls over an httpx.Client."""
+
+    __slots__ = ("http", "policy")
+
+    def __init__(self, policy: CallPolicy, http: httpx.Client) -> None:
+        self.policy = policy
+        self.http = http
+
+    def call(self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None) -> R:
+        policy = self.policy
+        request = policy.build_request(self.http, method, args, timeout)
+        started = time.perf_counter()
+        try:
+            response = self.http.send(request)
+        except httpx.HTTPError as error:
+            policy.log(method, started, type(error).__name__)
+            _raise(policy.connection_error(method, error))
+        policy.log(method, started, str(response.status_code))
+        return policy.read_response(method, response)
+
+
+class AsyncTransport:
+    """Sends calls over an httpx.AsyncClient."""
+
+    __slots__ = ("http", "policy")
+
+    def __init__(self, policy: CallPolicy, http: httpx.AsyncClient) -> None:
+        self.policy = policy
+        self.http = http
+
+    async def call(self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None) -> R:
+        policy = self.policy
+        request = policy.build_request(self.http, method, args, timeout)
+        started = time.perf_counter()
+        try:
+            response = await self.http.send(request)
+        except httpx.HTTPError as error:
+            policy.log(method, started, type(error).__name__)
+            _raise(policy.connection_error(method, error))
+        policy.log(method, started, str(response.status_code))
+        return policy.read_response(method, response)
+
+
+def _raise(error: CocalcError) -> NoReturn:
+    # `from None`: httpx's exception holds the request, whose headers carry the key.
+    raise error from None
