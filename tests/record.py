@@ -1,0 +1,136 @@
+"""`make record`: re-record the cassettes of the recorded scenarios.
+
+Against the local server by default (started here on a free loopback port), or against a
+real host when COCALC_API_KEY (and optionally COCALC_HOST, COCALC_PROJECT_ID) is set. The key
+is scrubbed from what is written, and the real project id replaced by the fixed one the
+replay tests use. Documented scenarios are left alone unless `--documented` is given, which
+rebuilds them from their documented responses through an in-memory transport.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+import cocalc_api
+from tests.cassette_config import annotate, make_vcr
+from tests.scenarios import DOCUMENTED, PROJECT, RECORDED_SCENARIOS, Scenario
+
+
+def invoke(project: cocalc_api.Project, scenario: Scenario) -> Any:
+    target: Any = project
+    for part in scenario.call.split("."):
+        target = getattr(target, part)
+    return target(**scenario.kwargs)
+
+
+def _scrubber(secrets: list[str], project_id: str) -> Callable[[Any], Any]:
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, str):
+            for secret in secrets:
+                value = value.replace(secret, "<redacted>")
+            return value.replace(project_id, PROJECT)
+        return value
+
+    return scrub
+
+
+def _record(scenario: Scenario, project: cocalc_api.Project, secrets: list[str], pid: str) -> None:
+    scrub = _scrubber(secrets, pid)
+
+    def before_request(request: Any) -> Any:
+        sent = json.loads(request.body)
+        if scrub(sent) != sent:  # rewrite only what needs scrubbing, keep the rest verbatim
+            request.body = json.dumps(scrub(sent)).encode()
+        return request
+
+    def before_response(response: dict[str, Any]) -> dict[str, Any]:
+        body = response["content"] if "content" in response else response["body"]["string"]
+        text = body.decode() if isinstance(body, bytes) else body
+        with contextlib.suppress(ValueError):
+            text = json.dumps(scrub(json.loads(text)))
+        for secret in secrets:
+            text = text.replace(secret, "<redacted>")
+        if "content" in response:
+            response["content"] = text
+        else:
+            response["body"]["string"] = text.encode()
+        return response
+
+    scenario.cassette.unlink(missing_ok=True)
+    recorder = make_vcr(
+        "all", before_record_request=before_request, before_record_response=before_response
+    )
+    with recorder.use_cassette(str(scenario.cassette)):
+        try:
+            outcome: Any = invoke(project, scenario)
+        except cocalc_api.CocalcError as error:
+            outcome = f"{type(error).__name__}: {error}"
+    annotate(scenario.cassette, scenario.source)
+    print(f"recorded {scenario.cassette.name}: {str(outcome)[:100]}")
+
+
+def record_documented() -> None:
+    for scenario in DOCUMENTED:
+        response = scenario.response
+
+        def answer(request: httpx.Request, response: Any = response) -> httpx.Response:
+            return httpx.Response(200, json=response)
+
+        client = httpx.Client(transport=httpx.MockTransport(answer))
+        with cocalc_api.Project(
+            api_key=scenario.api_key,
+            project_id=scenario.project_id,
+            host="https://cocalc.com",
+            http_client=client,
+        ) as project:
+            _record(scenario, project, [], PROJECT)
+
+
+@contextlib.contextmanager
+def _target() -> Iterator[tuple[str, str, str]]:
+    key = os.environ.get("COCALC_API_KEY")
+    if key:
+        project_id = os.environ.get("COCALC_PROJECT_ID", PROJECT)
+        yield os.environ.get("COCALC_HOST", "https://cocalc.com"), key, project_id
+        return
+    from cocalc_project_server.testing import running_server
+
+    with running_server(project_id=PROJECT) as server:
+        yield server.url, server.api_key, server.project_id
+
+
+def record_live() -> None:
+    with _target() as (url, key, project_id):
+        print(f"recording against {url}")
+        for scenario in RECORDED_SCENARIOS:
+            with cocalc_api.Project(api_key=key, host=url, project_id=project_id) as project:
+                _record(scenario, project, [key], project_id)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make record", description=__doc__)
+    parser.add_argument(
+        "--documented", action="store_true", help="rebuild the documented cassettes instead"
+    )
+    options = parser.parse_args(argv)
+    if options.documented:
+        record_documented()
+    else:
+        record_live()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Contract tests: every scenario replayed from its cassette, through Project and AsyncProject.
+
+Each test checks the request the client sent (path, auth header, JSON body with the timeout
+in ms) and the typed result or exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+import vcr
+
+import cocalc_api
+from tests.scenarios import RECORDED, SCENARIOS, Scenario
+
+HOST = "https://cocalc.com"
+
+
+def _expected_auth(key: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+
+
+def _recorded_result(scenario: Scenario) -> Any:
+    cassette = vcr.cassette.Cassette.load(path=str(scenario.cassette))
+    (response,) = cassette.responses
+    return json.loads(response["body"]["string"])
+
+
+def _target(project: Any, scenario: Scenario) -> Any:
+    for part in scenario.call.split("."):
+        project = getattr(project, part)
+    return project
+
+
+def _check_request(sent: list[httpx.Request], scenario: Scenario) -> None:
+    (request,) = sent
+    assert request.method == "POST"
+    assert request.url.path == "/api/conat/project"
+    assert request.headers["authorization"] == _expected_auth(scenario.api_key)
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.content) == scenario.body
+
+
+def _check_outcome(scenario: Scenario, outcome: Any, error: BaseException | None) -> None:
+    if scenario.error is not None:
+        assert isinstance(error, scenario.error), f"expected {scenario.error}, got {error!r}"
+        for name, value in scenario.error_attrs.items():
+            assert getattr(error, name) == value
+        assert scenario.api_key not in str(error)
+        return
+    assert error is None, f"unexpected {error!r}"
+    expected = _recorded_result(scenario) if scenario.result is RECORDED else scenario.result
+    assert outcome == expected
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_sync(scenario: Scenario, player: vcr.VCR) -> None:
+    sent: list[httpx.Request] = []
+    client = httpx.Client(event_hooks={"request": [sent.append]})
+    project = cocalc_api.Project(
+        api_key=scenario.api_key, host=HOST, project_id=scenario.project_id, http_client=client
+    )
+    outcome, error = None, None
+    with player.use_cassette(str(scenario.cassette)) as cassette:
+        try:
+            outcome = _target(project, scenario)(**scenario.kwargs)
+        except cocalc_api.CocalcError as raised:
+            error = raised
+        assert cassette.all_played
+    _check_request(sent, scenario)
+    _check_outcome(scenario, outcome, error)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+async def test_async(scenario: Scenario, player: vcr.VCR) -> None:
+    sent: list[httpx.Request] = []
+
+    async def capture(request: httpx.Request) -> None:
+        sent.append(request)
+
+    client = httpx.AsyncClient(event_hooks={"request": [capture]})
+    project = cocalc_api.AsyncProject(
+        api_key=scenario.api_key, host=HOST, project_id=scenario.project_id, http_client=client
+    )
+    outcome, error = None, None
+    with player.use_cassette(str(scenario.cassette)) as cassette:
+        try:
+            outcome = await _target(project, scenario)(**scenario.kwargs)
+        except cocalc_api.CocalcError as raised:
+            error = raised
+        assert cassette.all_played
+    await client.aclose()
+    _check_request(sent, scenario)
+    _check_outcome(scenario, outcome, error)
+
+
+def test_rpc_errors_are_runtime_errors() -> None:
+    """Existing `except RuntimeError` code written for the reference client keeps working."""
+    for cls in (
+        cocalc_api.APIError,
+        cocalc_api.AuthenticationError,
+        cocalc_api.ExecError,
+        cocalc_api.ServerTimeoutError,
+        cocalc_api.ProjectUnavailableError,
+        cocalc_api.UnknownFunctionError,
+    ):
+        assert issubclass(cls, RuntimeError) and issubclass(cls, cocalc_api.CocalcError)
