@@ -80,6 +80,7 @@ def _call_ours(scenario: Scenario) -> tuple[dict[str, Any], Any]:
         api_key=scenario.api_key,
         host=HOST,
         project_id=scenario.project_id,
+        max_retries=0,  # the reference client never retries (a deliberate difference)
         http_client=httpx.Client(transport=httpx.MockTransport(answer)),
     )
     target: Any = project

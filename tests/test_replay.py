@@ -62,7 +62,11 @@ def test_sync(scenario: Scenario, player: vcr.VCR) -> None:
     sent: list[httpx.Request] = []
     client = httpx.Client(event_hooks={"request": [sent.append]})
     project = cocalc_api.Project(
-        api_key=scenario.api_key, host=HOST, project_id=scenario.project_id, http_client=client
+        api_key=scenario.api_key,
+        host=HOST,
+        project_id=scenario.project_id,
+        max_retries=0,  # one exchange per cassette; retries are tested on a live socket
+        http_client=client,
     )
     outcome, error = None, None
     with player.use_cassette(str(scenario.cassette)) as cassette:
@@ -84,7 +88,11 @@ async def test_async(scenario: Scenario, player: vcr.VCR) -> None:
 
     client = httpx.AsyncClient(event_hooks={"request": [capture]})
     project = cocalc_api.AsyncProject(
-        api_key=scenario.api_key, host=HOST, project_id=scenario.project_id, http_client=client
+        api_key=scenario.api_key,
+        host=HOST,
+        project_id=scenario.project_id,
+        max_retries=0,  # one exchange per cassette; retries are tested on a live socket
+        http_client=client,
     )
     outcome, error = None, None
     with player.use_cassette(str(scenario.cassette)) as cassette:

@@ -56,6 +56,44 @@ def _is_loopback(hostname: str) -> bool:
         return False
 
 
+def _policy(
+    api_key: str | None,
+    host: str | None,
+    project_id: str | None,
+    timeout: float | None,
+    max_retries: int,
+) -> CallPolicy:
+    key, url, project = _settings(api_key, host, project_id)
+    return CallPolicy(
+        api_key=key,
+        host=url,
+        project_id=project,
+        options=CallOptions(timeout=timeout, max_retries=_retries(max_retries)),
+    )
+
+
+def _retries(value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidArgumentError("max_retries must be an int >= 0")
+    return value
+
+
+def _derived(
+    policy: CallPolicy,
+    timeout: float | None,
+    max_retries: int | None,
+    extra_headers: dict[str, str] | None,
+) -> CallPolicy:
+    current = policy.options
+    return policy.with_options(
+        CallOptions(
+            timeout=current.timeout if timeout is _UNSET else timeout,
+            max_retries=current.max_retries if max_retries is None else _retries(max_retries),
+            extra_headers=current.extra_headers + tuple((extra_headers or {}).items()),
+        )
+    )
+
+
 def _generated_client(url: str) -> GeneratedClient:
     # Timeouts are set per request by the transport; this one is only a backstop.
     return GeneratedClient(base_url=url, timeout=httpx.Timeout(30.0), follow_redirects=False)
@@ -70,7 +108,7 @@ class Project(ProjectMethods):
 
     `api_key`, `host` and `project_id` fall back to COCALC_API_KEY, COCALC_HOST and
     COCALC_PROJECT_ID. `timeout` (seconds) limits calls whose method has no timeout parameter
-    of its own. Pass `http_client` to use your own httpx.Client (it is not closed for you).
+    of its own. `max_retries` applies to retry-safe methods only (ping, test, ...). Pass `http_client` to use your own httpx.Client (it is not closed for you).
     """
 
     def __init__(
@@ -80,17 +118,15 @@ class Project(ProjectMethods):
         project_id: str | None = None,
         *,
         timeout: float | None = None,
+        max_retries: int = 2,
         http_client: httpx.Client | None = None,
     ) -> None:
         configure_from_environment()
-        key, url, project = _settings(api_key, host, project_id)
-        self.host = url
-        self.project_id = project
+        policy = _policy(api_key, host, project_id, timeout, max_retries)
+        self.host = policy.host
+        self.project_id = policy.project_id
         self._owns_http = http_client is None
-        http = http_client or _generated_client(url).get_httpx_client()
-        policy = CallPolicy(
-            api_key=key, host=url, project_id=project, options=CallOptions(timeout=timeout)
-        )
+        http = http_client or _generated_client(policy.host).get_httpx_client()
         self._transport = SyncTransport(policy, http)
         super().__init__(self._transport)
 
@@ -98,18 +134,15 @@ class Project(ProjectMethods):
         self,
         *,
         timeout: float | None = _UNSET,
+        max_retries: int | None = None,
         extra_headers: dict[str, str] | None = None,
     ) -> Self:
-        """A view of this project with other call settings; this one is left unchanged."""
-        policy = self._transport.policy
-        options = CallOptions(
-            timeout=policy.options.timeout if timeout is _UNSET else timeout,
-            extra_headers=policy.options.extra_headers + tuple((extra_headers or {}).items()),
-        )
+        """A copy with other call settings, sharing this one's connections; this is unchanged."""
+        policy = _derived(self._transport.policy, timeout, max_retries, extra_headers)
         clone = object.__new__(type(self))
         clone.host, clone.project_id = self.host, self.project_id
         clone._owns_http = False  # the original owns and closes the shared client
-        clone._transport = SyncTransport(policy.with_options(options), self._transport.http)
+        clone._transport = SyncTransport(policy, self._transport.http)
         ProjectMethods.__init__(clone, clone._transport)
         return clone
 
@@ -143,17 +176,15 @@ class AsyncProject(AsyncProjectMethods):
         project_id: str | None = None,
         *,
         timeout: float | None = None,
+        max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         configure_from_environment()
-        key, url, project = _settings(api_key, host, project_id)
-        self.host = url
-        self.project_id = project
+        policy = _policy(api_key, host, project_id, timeout, max_retries)
+        self.host = policy.host
+        self.project_id = policy.project_id
         self._owns_http = http_client is None
-        http = http_client or _generated_client(url).get_async_httpx_client()
-        policy = CallPolicy(
-            api_key=key, host=url, project_id=project, options=CallOptions(timeout=timeout)
-        )
+        http = http_client or _generated_client(policy.host).get_async_httpx_client()
         self._transport = AsyncTransport(policy, http)
         super().__init__(self._transport)
 
@@ -161,18 +192,15 @@ class AsyncProject(AsyncProjectMethods):
         self,
         *,
         timeout: float | None = _UNSET,
+        max_retries: int | None = None,
         extra_headers: dict[str, str] | None = None,
     ) -> Self:
-        """A view of this project with other call settings; this one is left unchanged."""
-        policy = self._transport.policy
-        options = CallOptions(
-            timeout=policy.options.timeout if timeout is _UNSET else timeout,
-            extra_headers=policy.options.extra_headers + tuple((extra_headers or {}).items()),
-        )
+        """A copy with other call settings, sharing this one's connections; this is unchanged."""
+        policy = _derived(self._transport.policy, timeout, max_retries, extra_headers)
         clone = object.__new__(type(self))
         clone.host, clone.project_id = self.host, self.project_id
-        clone._owns_http = False
-        clone._transport = AsyncTransport(policy.with_options(options), self._transport.http)
+        clone._owns_http = False  # the original owns and closes the shared client
+        clone._transport = AsyncTransport(policy, self._transport.http)
         AsyncProjectMethods.__init__(clone, clone._transport)
         return clone
 

@@ -86,10 +86,13 @@ class AsyncJobNotFoundError(APIError):
 class HTTPStatusError(CocalcError):
     """The HTTP status was not 200 (the service itself always answers 200; a proxy did not)."""
 
-    def __init__(self, message: str, *, status_code: int, body: str) -> None:
+    def __init__(
+        self, message: str, *, status_code: int, body: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.body = body  # the start of the body, secrets removed
+        self.retry_after = retry_after  # seconds, from a Retry-After header
 
 
 class APIConnectionError(CocalcError):

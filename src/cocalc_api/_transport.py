@@ -8,6 +8,7 @@ The generated methods hand a MethodSpec and `args[0]` to `SyncTransport.call` or
 from __future__ import annotations
 
 import base64
+import email.utils
 import logging
 import math
 import re
@@ -49,6 +50,8 @@ ENVELOPE_GRACE_S = 5.0
 HTTP_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
 BODY_EXCERPT_CHARS = 500
+# Statuses a proxy sends when trying again later may succeed.
+RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 
 AUTH_MESSAGES = frozenset(
     {
@@ -72,13 +75,14 @@ class CallOptions:
     """Settings that `with_options` may override per call; never mutated."""
 
     timeout: float | None = None  # seconds; limit of calls whose method has no timeout param
+    max_retries: int = 2  # for retry-safe methods only
     extra_headers: tuple[tuple[str, str], ...] = ()
 
 
 class CallPolicy:
     """What to send for a call and how to read its answer; shared by both transports."""
 
-    __slots__ = ("_headers", "_secrets", "_timeouts", "options", "project_id", "url")
+    __slots__ = ("_headers", "_secrets", "_timeouts", "host", "options", "project_id", "url")
 
     def __init__(
         self, *, api_key: str, host: str, project_id: str | None, options: CallOptions
@@ -88,6 +92,7 @@ class CallPolicy:
         self._headers = {"Authorization": f"Basic {token}", **dict(options.extra_headers)}
         self._secrets = (api_key, token)
         self.project_id = project_id or None
+        self.host = host
         self.url = host.rstrip("/") + API_PATH
         self.options = options
         self._timeouts: dict[float, httpx.Timeout] = {}
@@ -100,6 +105,7 @@ class CallPolicy:
         clone._headers = {**self._headers, **dict(options.extra_headers)}
         clone._secrets = self._secrets
         clone.project_id = self.project_id
+        clone.host = self.host
         clone.url = self.url
         clone.options = options
         clone._timeouts = self._timeouts
@@ -183,7 +189,16 @@ class CallPolicy:
             f"HTTP {response.status_code} {response.reason_phrase} from {self.url}",
             status_code=response.status_code,
             body=body,
+            retry_after=_retry_after(response.headers.get("retry-after")),
         )
+
+    def retryable(self, method: MethodSpec[Any], error: BaseException) -> bool:
+        """Only a retry-safe method, and only a failure that trying again may fix."""
+        if not method.retry_safe:
+            return False
+        if isinstance(error, HTTPStatusError):
+            return error.status_code in RETRY_STATUSES
+        return isinstance(error, APIConnectionError | ProjectUnavailableError)
 
     def _api_error(self, method: MethodSpec[Any], raw: object) -> CocalcError:
         if not isinstance(raw, str):
@@ -234,6 +249,21 @@ class CallPolicy:
             logger.debug("%s %s -> %s in %.1f ms", self.url, method.wire_name, outcome, elapsed_ms)
 
 
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
 def _describe(error: JsonSchemaException) -> str:
     # fastjsonschema names the value "data..."; say which argument or field it was instead.
     message = str(error)
@@ -252,6 +282,23 @@ class SyncTransport:
     def call(self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None) -> R:
         policy = self.policy
         request = policy.build_request(self.http, method, args, timeout)
+        try:
+            return self._send(method, request)
+        except CocalcError as error:
+            retries = policy.options.max_retries
+            if retries <= 0 or not policy.retryable(method, error):
+                raise
+            from cocalc_api._retry import retry_sync
+
+            return retry_sync(
+                lambda: self._send(method, request),
+                error,
+                retries,
+                lambda failure: policy.retryable(method, failure),
+            )
+
+    def _send(self, method: MethodSpec[R], request: httpx.Request) -> R:
+        policy = self.policy
         started = time.perf_counter()
         try:
             response = self.http.send(request)
@@ -274,6 +321,23 @@ class AsyncTransport:
     async def call(self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None) -> R:
         policy = self.policy
         request = policy.build_request(self.http, method, args, timeout)
+        try:
+            return await self._send(method, request)
+        except CocalcError as error:
+            retries = policy.options.max_retries
+            if retries <= 0 or not policy.retryable(method, error):
+                raise
+            from cocalc_api._retry import retry_async
+
+            return await retry_async(
+                lambda: self._send(method, request),
+                error,
+                retries,
+                lambda failure: policy.retryable(method, failure),
+            )
+
+    async def _send(self, method: MethodSpec[R], request: httpx.Request) -> R:
+        policy = self.policy
         started = time.perf_counter()
         try:
             response = await self.http.send(request)

@@ -1,0 +1,91 @@
+"""Retries of retry-safe calls, timed by tenacity: exponential backoff with jitter, and at least
+the server's Retry-After.
+
+Imported only after a call failed in a retryable way, so the happy path never pays for it.
+Which failures are retryable is decided by `CallPolicy.retryable`; this module only waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from cocalc_api._exceptions import CocalcError
+
+R = TypeVar("R")
+
+INITIAL_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 8.0
+MAX_RETRY_AFTER_S = 60.0  # a server asking for longer gets the error instead of a long hang
+
+_exponential = wait_exponential_jitter(
+    initial=INITIAL_BACKOFF_S, max=MAX_BACKOFF_S, jitter=INITIAL_BACKOFF_S
+)
+
+
+def _wait(state: RetryCallState) -> float:
+    delay = float(_exponential(state))
+    error = state.outcome.exception() if state.outcome is not None else None
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER_S))
+    return delay
+
+
+def _options(retries: int, retryable: Callable[[BaseException], bool]) -> dict[str, object]:
+    return {
+        "stop": stop_after_attempt(retries + 1),
+        "wait": _wait,
+        "retry": retry_if_exception(retryable),
+        "reraise": True,
+    }
+
+
+def _replaying(first: CocalcError) -> Iterator[CocalcError | None]:
+    # Attempt 1 already happened (on the fast path); tenacity sees its failure first.
+    yield first
+    while True:
+        yield None
+
+
+def retry_sync(
+    send: Callable[[], R],
+    first: CocalcError,
+    retries: int,
+    retryable: Callable[[BaseException], bool],
+) -> R:
+    earlier = _replaying(first)
+
+    def attempt() -> R:
+        failure = next(earlier)
+        if failure is not None:
+            raise failure
+        return send()
+
+    return Retrying(**_options(retries, retryable))(attempt)  # type: ignore[arg-type]
+
+
+async def retry_async(
+    send: Callable[[], Awaitable[R]],
+    first: CocalcError,
+    retries: int,
+    retryable: Callable[[BaseException], bool],
+) -> R:
+    earlier = _replaying(first)
+
+    async def attempt() -> R:
+        failure = next(earlier)
+        if failure is not None:
+            raise failure
+        return await send()
+
+    return await AsyncRetrying(**_options(retries, retryable))(attempt)  # type: ignore[arg-type]
