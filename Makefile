@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m cocalc_api_demo
+	$(BIN)/python -m demo
 
 test: $(STAMP) lint typecheck check-generated
 	$(BIN)/pytest -q
@@ -27,8 +27,8 @@ check-generated: $(STAMP)
 	$(BIN)/python -m generator --check
 
 lint: $(STAMP)
-	$(BIN)/ruff check src generator tests
-	$(BIN)/ruff format --check src generator tests
+	$(BIN)/ruff check src generator tests demo
+	$(BIN)/ruff format --check src generator tests demo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src generated

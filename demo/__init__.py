@@ -1,0 +1,1 @@
+"""`make demo`: the reference page's examples, run for real."""
