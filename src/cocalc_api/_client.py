@@ -14,12 +14,12 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
-from cocalc_api_generated.methods import AsyncProjectMethods, ProjectMethods
-from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
 
 from cocalc_api._exceptions import InsecureHostWarning, InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._transport import AsyncTransport, CallOptions, CallPolicy, SyncTransport
+from cocalc_api_generated.methods import AsyncProjectMethods, ProjectMethods
+from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
 
 DEFAULT_HOST = "https://cocalc.com"
 _UNSET: Any = object()

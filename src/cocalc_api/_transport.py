@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import httpx
-from cocalc_api_generated._runtime import API_PATH, MethodSpec
 from fastjsonschema import JsonSchemaException
 
 from cocalc_api._exceptions import (
@@ -36,6 +35,7 @@ from cocalc_api._exceptions import (
     ServerTimeoutError,
     UnknownFunctionError,
 )
+from cocalc_api_generated._runtime import API_PATH, MethodSpec
 
 R = TypeVar("R")
 

@@ -1,0 +1,161 @@
+"""The SDK end to end against a real local project server process on loopback.
+
+Every method and every error the server can produce, through Project and AsyncProject; and
+the reference client, cocalc-api 0.5.1, driven against the same server unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+import cocalc_api
+from cocalc_project_server.testing import ServerProcess, running_server
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    with running_server() as process:
+        yield process
+
+
+@pytest.fixture
+def project(server: ServerProcess) -> Iterator[cocalc_api.Project]:
+    with cocalc_api.Project(
+        api_key=server.api_key, host=server.url, project_id=server.project_id
+    ) as client:
+        yield client
+
+
+def test_every_method(project: cocalc_api.Project, server: ServerProcess) -> None:
+    before = time.time() * 1000
+    assert project.ping()["now"] >= before - 1000
+    assert project.system.test()["project_id"] == server.project_id
+    out = project.system.exec(command="echo 'hello from cocalc'")
+    assert (out["stdout"], out["stderr"], out["exit_code"]) == ("hello from cocalc\n", "", 0)
+    assert project.system.exec(command="pwd")["stdout"].strip() == str(server.root)
+    assert project.system.jupyter_execute(input="sum(range(100))", kernel="python3") == [
+        {"data": {"text/plain": "4950"}}
+    ]
+    assert project.system.jupyter_execute(
+        history=["a = 100"], input="sum(range(a + 1))", kernel="python3"
+    ) == [{"data": {"text/plain": "5050"}}]
+    kernels = project.system.list_jupyter_kernels()
+    assert kernels and all(isinstance(k["pid"], int) for k in kernels)
+    assert project.system.stop_jupyter_kernel(pid=kernels[0]["pid"]) == {"success": True}
+    pids = {k["pid"] for k in project.system.list_jupyter_kernels()}
+    assert kernels[0]["pid"] not in pids
+    assert project.system.stop_jupyter_kernel(pid=999_999) == {"success": False}
+
+
+def test_exec_errors_and_async_jobs(project: cocalc_api.Project) -> None:
+    with pytest.raises(cocalc_api.ExecError) as failed:
+        project.system.exec(command="echo oops >&2; exit 42")
+    assert (failed.value.exit_code, failed.value.stderr) == (42, "oops\n")
+    assert project.system.exec(command="exit 3", bash=True, err_on_exit=False)["exit_code"] == 3
+    started = time.monotonic()
+    with pytest.raises(cocalc_api.ExecTimeoutError):
+        project.system.exec(command="sleep 30", timeout=1)
+    assert time.monotonic() - started < 10
+    job = project.system.exec(command="sleep 0.5; echo done", async_call=True)
+    assert job["type"] == "async" and job["status"] == "running"
+    final = project.system.exec_status(job["job_id"], wait=True, stats=True)
+    assert (final["status"], final["stdout"]) == ("completed", "done\n")
+    assert final["elapsed_s"] >= 0.4
+    with pytest.raises(cocalc_api.AsyncJobNotFoundError):
+        project.system.exec_status("no-such-job")
+
+
+def test_server_side_timeout_is_408(project: cocalc_api.Project) -> None:
+    job = project.system.exec(command="sleep 5", async_call=True)
+    with pytest.raises(cocalc_api.ServerTimeoutError) as timed_out:
+        project.with_options(timeout=0.5).system.exec_status(job["job_id"], wait=True)
+    assert "code='408'" in timed_out.value.message
+
+
+@pytest.mark.parametrize(
+    ("auth", "error"),
+    [
+        (None, "You must provide authentication via an API key."),
+        ("Digest abc", "Unknown authorization type 'Digest'"),
+        ("Bearer sk-wrong", "must sign in as project or account"),
+    ],
+)
+def test_auth_errors(server: ServerProcess, auth: str | None, error: str) -> None:
+    # The SDK always authenticates; an extra header overrides it to show each server message.
+    with cocalc_api.Project(api_key="sk-any", host=server.url) as project:
+        headers = {} if auth is None else {"Authorization": auth}
+        view = project.with_options(extra_headers=headers)
+        if auth is None:
+            view._transport.policy._headers.pop("Authorization")  # a client without a key
+        with pytest.raises(cocalc_api.AuthenticationError, match=error):
+            view.system.ping()
+
+
+def test_wrong_key_and_project(server: ServerProcess) -> None:
+    with (
+        cocalc_api.Project(api_key="sk-wrong", host=server.url) as project,
+        pytest.raises(cocalc_api.AuthenticationError, match="must sign in"),
+    ):
+        project.system.ping()
+    other = "00000000-0000-4000-8000-000000000000"
+    with (
+        cocalc_api.Project(api_key=server.api_key, host=server.url, project_id=other) as project,
+        pytest.raises(cocalc_api.AuthenticationError, match="must match"),
+    ):
+        project.system.ping()
+    bearer = {"Authorization": f"Bearer {server.api_key}"}
+    with cocalc_api.Project(api_key="sk-ignored", host=server.url) as project:
+        assert "now" in project.with_options(extra_headers=bearer).system.ping()
+
+
+async def test_async_project(server: ServerProcess) -> None:
+    async with cocalc_api.AsyncProject(
+        api_key=server.api_key, host=server.url, project_id=server.project_id
+    ) as project:
+        assert "now" in await project.ping()
+        out = await project.system.exec(command="echo hi")
+        assert out["stdout"] == "hi\n"
+        result = await project.system.jupyter_execute(input='print("Hello")', kernel="python3")
+        assert result == [{"name": "stdout", "text": "Hello\n"}]
+        with pytest.raises(cocalc_api.ExecError):
+            await project.system.exec(command="exit 1", bash=True)
+
+
+def _reference_project(reference: ModuleType, server: ServerProcess, **kw: Any) -> Any:
+    return reference.Project(api_key=server.api_key, host=server.url, **kw)
+
+
+def test_reference_client_against_server(
+    server: ServerProcess, reference_client: ModuleType
+) -> None:
+    ref = _reference_project(reference_client, server, project_id=server.project_id)
+    assert "now" in ref.system.ping()
+    assert ref.system.test()["project_id"] == server.project_id
+    assert ref.system.exec(command="echo 'hello from cocalc'")["stdout"] == "hello from cocalc\n"
+    assert ref.system.jupyter_execute(input="sum(range(100))", kernel="python3") == [
+        {"data": {"text/plain": "4950"}}
+    ]
+    assert isinstance(ref.system.list_jupyter_kernels(), list)
+    assert ref.system.stop_jupyter_kernel(pid=999_999) == {"success": False}
+    with pytest.raises(RuntimeError, match=r"exited with nonzero code 42 -- stderr='oops"):
+        ref.system.exec(command="echo oops >&2; exit 42")
+    bad = reference_client.Project(api_key="sk-wrong", host=server.url)
+    with pytest.raises(RuntimeError, match="^must sign in as project or account$"):
+        bad.system.ping()
+
+
+def test_basic_and_bearer_are_both_accepted(server: ServerProcess) -> None:
+    body = {"name": "system.ping", "args": [{}]}
+    basic = base64.b64encode(f"{server.api_key}:".encode()).decode()
+    for header in (f"Basic {basic}", f"Bearer {server.api_key}"):
+        answer = httpx.post(server.endpoint, json=body, headers={"Authorization": header})
+        assert answer.status_code == 200 and "now" in answer.json()
