@@ -27,8 +27,8 @@ check-generated: $(STAMP)
 	$(BIN)/python -m generator --check
 
 lint: $(STAMP)
-	$(BIN)/ruff check src generator tests demo
-	$(BIN)/ruff format --check src generator tests demo
+	$(BIN)/ruff check src generator tests demo bench
+	$(BIN)/ruff format --check src generator tests demo bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src generated

@@ -45,9 +45,6 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
         "namespaces": tree,
         "methods": [m for ns in tree for m in ns.methods],
         "typeddicts": _typeddict_names(tree),
-        "validators": sorted(
-            {v for ns in tree for m in ns.methods for v in (m.args_validator, m.result_validator)}
-        ),
         "title": spec.get("info", {}).get("title", "API"),
         "paths": list(spec.get("paths", {})),
     }

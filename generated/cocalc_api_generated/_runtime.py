@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any, Generic, Protocol, TypeVar
 
 R = TypeVar("R")
@@ -27,18 +28,47 @@ class TimeoutPolicy:
     enforced_by_server: bool
 
 
+class SchemaError(ValueError):
+    """A value does not match its schema; the message names the field and the rule."""
+
+
+# Compiled validators, imported on first use so that importing the package stays cheap.
+_validators: dict[str, Callable[[Any], Any]] = {}
+
+
+def validator(schema: str) -> Callable[[Any], Any]:
+    """The compiled validator of a schema; raises SchemaError."""
+    found = _validators.get(schema)
+    if found is None:
+        compiled = import_module(f"{__package__}._validators.{schema}").validate
+        from fastjsonschema import JsonSchemaException  # loaded by the validator's import
+
+        def found(value: Any) -> None:
+            try:
+                compiled(value)
+            except JsonSchemaException as error:
+                raise SchemaError(str(error)) from None
+
+        _validators[schema] = found
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class MethodSpec(Generic[R]):
     """One entry of the method table; `R` is the type of its result."""
 
     wire_name: str
     python_name: str
-    args_schema: str
-    result_schema: str
-    validate_args: Callable[[Any], Any]
-    validate_result: Callable[[Any], Any]
+    args_schema: str  # the validator module of args[0]
+    result_schema: str  # the validator module of the result
     retry_safe: bool
     timeout: TimeoutPolicy | None
+
+    def validate_args(self, value: Any) -> None:
+        validator(self.args_schema)(value)
+
+    def validate_result(self, value: Any) -> None:
+        validator(self.result_schema)(value)
 
 
 class SyncCaller(Protocol):

@@ -11,19 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._runtime import AsyncCaller, MethodSpec, SyncCaller, TimeoutPolicy
-from ._validators import (
-    empty_args,
-    exec_options,
-    exec_status_options,
-    execute_code_output,
-    jupyter_execute_options,
-    jupyter_kernel_list,
-    jupyter_output_list,
-    ping_result,
-    stop_jupyter_kernel_options,
-    success_result,
-    test_result,
-)
 
 if TYPE_CHECKING:
     from .typeddicts import (
@@ -40,8 +27,6 @@ SYSTEM_PING: MethodSpec[PingResult] = MethodSpec(
     python_name="ping",
     args_schema="empty_args",
     result_schema="ping_result",
-    validate_args=empty_args.validate,
-    validate_result=ping_result.validate,
     retry_safe=True,
     timeout=None,
 )
@@ -50,8 +35,6 @@ SYSTEM_TEST: MethodSpec[TestResult] = MethodSpec(
     python_name="test",
     args_schema="empty_args",
     result_schema="test_result",
-    validate_args=empty_args.validate,
-    validate_result=test_result.validate,
     retry_safe=True,
     timeout=None,
 )
@@ -60,8 +43,6 @@ SYSTEM_EXEC: MethodSpec[ExecuteCodeOutput] = MethodSpec(
     python_name="exec",
     args_schema="exec_options",
     result_schema="execute_code_output",
-    validate_args=exec_options.validate,
-    validate_result=execute_code_output.validate,
     retry_safe=False,
     timeout=TimeoutPolicy(
         param="timeout",
@@ -75,8 +56,6 @@ SYSTEM_EXEC_STATUS: MethodSpec[ExecuteCodeOutput] = MethodSpec(
     python_name="exec_status",
     args_schema="exec_status_options",
     result_schema="execute_code_output",
-    validate_args=exec_status_options.validate,
-    validate_result=execute_code_output.validate,
     retry_safe=True,
     timeout=None,
 )
@@ -85,8 +64,6 @@ SYSTEM_JUPYTER_EXECUTE: MethodSpec[list[JupyterOutputItem]] = MethodSpec(
     python_name="jupyter_execute",
     args_schema="jupyter_execute_options",
     result_schema="jupyter_output_list",
-    validate_args=jupyter_execute_options.validate,
-    validate_result=jupyter_output_list.validate,
     retry_safe=False,
     timeout=TimeoutPolicy(
         param="timeout",
@@ -100,8 +77,6 @@ SYSTEM_LIST_JUPYTER_KERNELS: MethodSpec[list[JupyterKernel]] = MethodSpec(
     python_name="list_jupyter_kernels",
     args_schema="empty_args",
     result_schema="jupyter_kernel_list",
-    validate_args=empty_args.validate,
-    validate_result=jupyter_kernel_list.validate,
     retry_safe=True,
     timeout=None,
 )
@@ -110,8 +85,6 @@ SYSTEM_STOP_JUPYTER_KERNEL: MethodSpec[SuccessResult] = MethodSpec(
     python_name="stop_jupyter_kernel",
     args_schema="stop_jupyter_kernel_options",
     result_schema="success_result",
-    validate_args=stop_jupyter_kernel_options.validate,
-    validate_result=success_result.validate,
     retry_safe=False,
     timeout=None,
 )

@@ -10,7 +10,7 @@ import ipaddress
 import os
 import warnings
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,8 +18,10 @@ import httpx
 from cocalc_api._exceptions import InsecureHostWarning, InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._transport import AsyncTransport, CallOptions, CallPolicy, SyncTransport
+
+if TYPE_CHECKING:
+    from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
 from cocalc_api_generated.methods import AsyncProjectMethods, ProjectMethods
-from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
 
 DEFAULT_HOST = "https://cocalc.com"
 _UNSET: Any = object()
@@ -95,6 +97,9 @@ def _derived(
 
 
 def _generated_client(url: str) -> GeneratedClient:
+    # Imported here: attrs and the generated client cost more to import than the rest of us.
+    from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
+
     # Timeouts are set per request by the transport; this one is only a backstop.
     return GeneratedClient(base_url=url, timeout=httpx.Timeout(30.0), follow_redirects=False)
 

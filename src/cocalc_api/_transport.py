@@ -8,7 +8,6 @@ The generated methods hand a MethodSpec and `args[0]` to `SyncTransport.call` or
 from __future__ import annotations
 
 import base64
-import email.utils
 import logging
 import math
 import re
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import httpx
-from fastjsonschema import JsonSchemaException
 
 from cocalc_api._exceptions import (
     APIConnectionError,
@@ -35,7 +33,7 @@ from cocalc_api._exceptions import (
     ServerTimeoutError,
     UnknownFunctionError,
 )
-from cocalc_api_generated._runtime import API_PATH, MethodSpec
+from cocalc_api_generated._runtime import API_PATH, MethodSpec, SchemaError
 
 R = TypeVar("R")
 
@@ -130,7 +128,7 @@ class CallPolicy:
     ) -> httpx.Request:
         try:
             method.validate_args(args)
-        except JsonSchemaException as error:
+        except SchemaError as error:
             raise InvalidArgumentError(f"{method.python_name}(): {_describe(error)}") from None
         envelope_s = self.envelope_seconds(method, timeout)
         body: dict[str, Any] = {"name": method.wire_name, "args": [args]}
@@ -175,7 +173,7 @@ class CallPolicy:
             raise self._api_error(method, data["error"])
         try:
             method.validate_result(data)
-        except JsonSchemaException as error:
+        except SchemaError as error:
             raise ResponseValidationError(
                 f"{method.wire_name}: the result does not match {method.result_schema}: "
                 f"{self.redact(_describe(error))}"
@@ -257,6 +255,8 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # rare, and slow to import
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -264,7 +264,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _describe(error: JsonSchemaException) -> str:
+def _describe(error: SchemaError) -> str:
     # fastjsonschema names the value "data..."; say which argument or field it was instead.
     message = str(error)
     return message.removeprefix("data.").removeprefix("data ")

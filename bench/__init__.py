@@ -1,0 +1,1 @@
+"""`make bench`: speed measured against baselines taken in the same run."""

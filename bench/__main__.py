@@ -1,0 +1,282 @@
+"""`make bench`: prints medians and ratios, each against a baseline measured in the same run.
+
+Not a test: nothing here asserts a time. See BENCHMARKS.md for numbers and the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+
+import cocalc_api
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE_DIR = REPO / ".venv" / "reference-client"
+KEY = "sk-bench"
+PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
+URL = "https://cocalc.com/api/conat/project"
+ROUNDS = 7
+
+
+def median_of(rounds: int, run: Callable[[], float]) -> float:
+    return statistics.median(run() for _ in range(rounds))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def reference_client() -> ModuleType:
+    name = "cocalc_api_reference"
+    if name in sys.modules:
+        return sys.modules[name]
+    package = REFERENCE_DIR / "cocalc_api"
+    spec = importlib.util.spec_from_file_location(
+        name, package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def answer(request: httpx.Request) -> httpx.Response:
+    name = json.loads(request.content)["name"]
+    if name == "system.ping":
+        return httpx.Response(200, json={"now": 1756489740133})
+    return httpx.Response(200, json={"stdout": "hello\n", "stderr": "", "exit_code": 0})
+
+
+def per_call_overhead() -> list[tuple[str, float, float]]:
+    calls = 2000
+    transport = httpx.MockTransport(answer)
+    raw = httpx.Client(transport=transport, auth=(KEY, ""))
+    ours = cocalc_api.Project(
+        api_key=KEY, project_id=PROJECT, http_client=httpx.Client(transport=transport)
+    )
+    ref = reference_client().Project(api_key=KEY, project_id=PROJECT)
+    ref.client = httpx.Client(
+        transport=transport, auth=(KEY, ""), headers={"Content-Type": "application/json"}
+    )
+    ping_body = {"name": "system.ping", "args": [{}], "project_id": PROJECT}
+    exec_body = {"name": "system.exec", "args": [{"command": "echo hello"}], "project_id": PROJECT}
+
+    def timed(call: Callable[[], Any]) -> float:
+        for _ in range(200):
+            call()
+        started = time.perf_counter()
+        for _ in range(calls):
+            call()
+        return (time.perf_counter() - started) / calls * 1e6
+
+    rows = []
+    for label, body, our_call, ref_call in (
+        ("ping", ping_body, ours.system.ping, ref.system.ping),
+        (
+            "exec",
+            exec_body,
+            lambda: ours.system.exec(command="echo hello"),
+            lambda: ref.system.exec(command="echo hello"),
+        ),
+    ):
+        samples: dict[str, list[float]] = {"raw": [], "ours": [], "ref": []}
+        for _ in range(ROUNDS):  # interleaved, so drift hits all three alike
+            samples["raw"].append(timed(lambda body=body: raw.post(URL, json=body).json()))
+            samples["ours"].append(timed(our_call))
+            samples["ref"].append(timed(ref_call))
+        base = statistics.median(samples["raw"])
+        rows.append((f"{label}: raw httpx post().json()", base, 1.0))
+        ours_us = statistics.median(samples["ours"])
+        rows.append((f"{label}: cocalc_api", ours_us, ours_us / base))
+        ref_us = statistics.median(samples["ref"])
+        rows.append((f"{label}: cocalc-api 0.5.1", ref_us, ref_us / base))
+    return rows
+
+
+def import_times() -> list[tuple[str, float, float]]:
+    def import_ms(statement: str, path: str | None = None) -> float:
+        prelude = f"import sys; sys.path.insert(0, {path!r}); " if path else ""
+        code = f"{prelude}import time; t = time.perf_counter(); {statement}; "
+        code += "print((time.perf_counter() - t) * 1000)"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return float(out.stdout)
+
+    rounds = 11
+    httpx_ms = median_of(rounds, lambda: import_ms("import httpx"))
+    ours_ms = median_of(rounds, lambda: import_ms("import cocalc_api"))
+    ref_ms = median_of(rounds, lambda: import_ms("import cocalc_api", str(REFERENCE_DIR)))
+    return [
+        ("import httpx", httpx_ms, 1.0),
+        ("import cocalc_api", ours_ms, ours_ms / httpx_ms),
+        ("import cocalc_api (0.5.1)", ref_ms, ref_ms / httpx_ms),
+    ]
+
+
+class DelayedTransport(httpx.AsyncBaseTransport):
+    """Adds a fixed latency to every request, like a distant server."""
+
+    def __init__(self, delay: float) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.delay = delay
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(self.delay)
+        return await self.inner.handle_async_request(request)
+
+
+class DelayedSyncTransport(httpx.BaseTransport):
+    def __init__(self, delay: float) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.delay = delay
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        time.sleep(self.delay)
+        return self.inner.handle_request(request)
+
+
+def throughput(server: Any) -> list[tuple[str, float, float]]:
+    calls, delay, concurrency = 200, 0.05, 50
+
+    async def ours() -> float:
+        client = httpx.AsyncClient(
+            transport=DelayedTransport(delay), limits=httpx.Limits(max_connections=concurrency)
+        )
+        async with cocalc_api.AsyncProject(
+            api_key=server.api_key, host=server.url, http_client=client
+        ) as project:
+            gate = asyncio.Semaphore(concurrency)
+
+            async def one() -> None:
+                async with gate:
+                    await project.system.ping()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(calls)))
+            elapsed = time.perf_counter() - started
+        await client.aclose()
+        return calls / elapsed
+
+    ref = reference_client().Project(api_key=server.api_key, host=server.url)
+    ref.client = httpx.Client(
+        transport=DelayedSyncTransport(delay),
+        auth=(server.api_key, ""),
+        headers={"Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    for _ in range(calls):
+        ref.system.ping()
+    ref_rate = calls / (time.perf_counter() - started)
+    our_rate = asyncio.run(ours())
+    return [
+        ("200 pings, 50 ms latency: cocalc-api 0.5.1 sequential (calls/s)", ref_rate, 1.0),
+        (
+            f"200 pings, 50 ms latency: AsyncProject, {concurrency} at once (calls/s)",
+            our_rate,
+            our_rate / ref_rate,
+        ),
+    ]
+
+
+def server_latencies(server: Any) -> list[tuple[str, float, float]]:
+    rows = []
+    with cocalc_api.Project(api_key=server.api_key, host=server.url) as project:
+        samples = []
+        for _ in range(50):
+            started = time.perf_counter()
+            project.system.exec(command="echo", args=["hi"])
+            samples.append((time.perf_counter() - started) * 1000)
+        rows.append(("local server exec echo p50 (ms)", statistics.median(samples), 0.0))
+        rows.append(("local server exec echo p95 (ms)", percentile(samples, 0.95), 0.0))
+        warm = []
+        for _ in range(20):
+            started = time.perf_counter()
+            project.system.jupyter_execute(input="1 + 1", kernel="python3")
+            warm.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.3)  # the pool refills between calls, as with any real caller
+        rows.append(("local server jupyter warm p50 (ms)", statistics.median(warm), 0.0))
+        rows.append(("local server jupyter warm p95 (ms)", percentile(warm, 0.95), 0.0))
+    return rows
+
+
+def cold_jupyter() -> list[tuple[str, float, float]]:
+    from cocalc_project_server.testing import running_server
+
+    samples = []
+    for _ in range(3):
+        with (
+            running_server() as server,
+            cocalc_api.Project(api_key=server.api_key, host=server.url) as project,
+        ):
+            started = time.perf_counter()
+            project.system.jupyter_execute(input="1 + 1", kernel="python3")
+            samples.append((time.perf_counter() - started) * 1000)
+    return [
+        ("local server jupyter first call after start p50 (ms)", statistics.median(samples), 0.0),
+        ("local server jupyter first call after start max (ms)", max(samples), 0.0),
+    ]
+
+
+def generate_time() -> list[tuple[str, float, float]]:
+    def once() -> float:
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "generator", "--out", out],
+                cwd=REPO,
+                check=True,
+                capture_output=True,
+            )
+            return (time.perf_counter() - started) * 1000
+
+    return [("make generate wall time (ms)", median_of(3, once), 0.0)]
+
+
+def main() -> int:
+    from cocalc_project_server.testing import running_server
+
+    os.environ.pop("COCALC_LOG", None)
+    print(f"{'measure':<72} {'median':>10} {'ratio':>7}")
+    sections: list[Callable[[], list[tuple[str, float, float]]]] = [
+        per_call_overhead,
+        import_times,
+        generate_time,
+    ]
+    for section in sections:
+        for label, value, ratio in section():
+            print(
+                f"{label:<72} {value:>10.1f} {ratio:>6.2f}x"
+                if ratio
+                else f"{label:<72} {value:>10.1f}"
+            )
+    with running_server() as server:
+        for label, value, ratio in throughput(server) + server_latencies(server):
+            print(
+                f"{label:<72} {value:>10.1f} {ratio:>6.2f}x"
+                if ratio
+                else f"{label:<72} {value:>10.1f}"
+            )
+    for label, value, _ in cold_jupyter():
+        print(f"{label:<72} {value:>10.1f}")
+    print("(per-call rows in microseconds; import rows in ms; ratio vs the first row of its group)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
