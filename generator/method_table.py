@@ -75,6 +75,19 @@ def load_spec(path: Path) -> dict[str, Any]:
     return spec
 
 
+# Attributes of Project and AsyncProject that a namespace or shortcut must not hide.
+PROJECT_MEMBERS = frozenset({"host", "project_id", "close", "aclose", "with_options"})
+
+
+def _public_identifier(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and name.isidentifier()
+        and not keyword.iskeyword(name)
+        and not name.startswith("_")
+    )
+
+
 def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -185,9 +198,16 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
         if key not in entry:
             raise SpecError(f"missing {key!r}")
     namespace, python_name = entry["namespace"], entry["python"]
-    if not python_name.isidentifier() or python_name.startswith("_"):
-        raise SpecError(f"{python_name!r} is not a usable public method name")
+    for kind, name in (("method", python_name), ("namespace", namespace)):
+        if not _public_identifier(name):
+            raise SpecError(f"{name!r} is not a usable {kind} name")
+    for flag in ("retry_safe", "project_shortcut"):
+        if flag in entry and not isinstance(entry[flag], bool):
+            raise SpecError(f"{flag} must be true or false, got {entry[flag]!r}")
     params = _params(entry, components)
+    names = [p.python_name for p in params]
+    if len(set(names)) != len(names):
+        raise SpecError(f"two parameters share a Python name: {names}")
     constant = f"{namespace}_{python_name}".upper()
     return Method(
         wire_name=entry["wire"],
@@ -225,6 +245,11 @@ def namespaces(spec: dict[str, Any]) -> tuple[Namespace, ...]:
         if any(m.python_name == method.python_name for m in siblings):
             raise SpecError(f"{method.namespace}.{method.python_name} is defined twice")
         siblings.append(method)
+    shortcuts = [m.python_name for ms in grouped.values() for m in ms if m.project_shortcut]
+    on_project = [*grouped, *shortcuts]
+    for name in sorted(set(on_project)):
+        if on_project.count(name) > 1 or name in PROJECT_MEMBERS:
+            raise SpecError(f"x-cocalc-methods: {name!r} is used twice on the project object")
     return tuple(
         Namespace(
             name=name, class_name=name.title().replace("_", "") + "Methods", methods=tuple(ms)

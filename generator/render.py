@@ -34,7 +34,7 @@ def _typeddict_names(tree: tuple[Namespace, ...]) -> list[str]:
                     .replace("]", " ")
                     .replace(",", " ")
                     .split()
-                    if word[:1].isupper() and word != "Any"
+                    if word[:1].isupper() and word not in ("Any", "None")
                 )
     return sorted(names)
 

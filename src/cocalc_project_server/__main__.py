@@ -1,0 +1,129 @@
+"""Command line: ``cocalc-project-server`` / ``python -m cocalc_project_server``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import API_KEY_ENV, DEFAULT_KERNEL_POOL_SIZE, DEFAULT_MAX_REQUEST_BYTES, ServerConfig
+from .network import is_loopback
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("port must be between 0 and 65535")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _project_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a UUID: {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cocalc-project-server",
+        description=(
+            "A local CoCalc project server: the real project API wire protocol "
+            "(POST /api/conat/project), doing the work on this machine."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=0, help="port (default 0: pick a free one)")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get(API_KEY_ENV),
+        help=f"the accepted API key (default: ${API_KEY_ENV}, else a new random sk-... key)",
+    )
+    parser.add_argument(
+        "--project-id", type=_project_id, help="project UUID (default: a new random one)"
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        help="the project's HOME folder (default: a new temporary folder, removed at exit)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding a non-loopback address (anyone reaching it with the key runs code)",
+    )
+    parser.add_argument(
+        "--kernel-pool-size",
+        type=_non_negative,
+        default=DEFAULT_KERNEL_POOL_SIZE,
+        help=f"warm Jupyter kernels kept per kernel name (default {DEFAULT_KERNEL_POOL_SIZE})",
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=_non_negative,
+        default=DEFAULT_MAX_REQUEST_BYTES,
+        help=f"largest accepted request body (default {DEFAULT_MAX_REQUEST_BYTES})",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="log level for messages on stderr (default warning)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    if not ns.allow_remote and not is_loopback(ns.host):
+        parser.error(
+            f"refusing to listen on non-loopback address {ns.host!r} without --allow-remote: "
+            "anyone who can reach it and knows the API key can run commands as this user"
+        )
+    if ns.api_key is not None and not ns.api_key.strip():
+        parser.error("--api-key must not be empty")
+    logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr)
+
+    temporary_root = ns.root is None
+    if temporary_root:
+        root = Path(tempfile.mkdtemp(prefix="cocalc-project-"))
+    else:
+        root = ns.root.expanduser()
+        root.mkdir(parents=True, exist_ok=True)
+    config = ServerConfig(
+        api_key=ns.api_key or f"sk-{secrets.token_urlsafe(24)}",
+        project_id=ns.project_id or str(uuid.uuid4()),
+        # Real path: confinement checks compare resolved paths.
+        root=root.resolve(),
+        host=ns.host,
+        port=ns.port,
+        kernel_pool_size=ns.kernel_pool_size,
+        max_request_bytes=ns.max_request_bytes,
+    )
+    # Imported late so that option errors are reported without loading the server stack.
+    from .server import run
+
+    try:
+        return run(config, log_level=ns.log_level)
+    finally:
+        if temporary_root:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

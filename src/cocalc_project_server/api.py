@@ -1,0 +1,115 @@
+"""The project's methods, by wire name, and the resources they share (jobs, kernels)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from .config import MAX_KERNEL_POOL_SIZE, ServerConfig
+from .environment import project_environment
+from .errors import ProjectError
+from .exec_ import ProcessRegistry, parse_exec_options, run_blocking
+from .jobs import JobStore
+from .jupyter import jupyter_execute
+from .kernels import KernelPool
+
+Method = Callable[..., Awaitable[Any]]
+PREWARMED_KERNEL = "python3"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _options(args: tuple[Any, ...]) -> Mapping[str, Any]:
+    """``args[0]`` as an options object (absent or null means no options)."""
+    first = args[0] if args else None
+    if first is None:
+        return {}
+    if not isinstance(first, dict):
+        raise ProjectError("the first argument must be an object of options")
+    return first
+
+
+class ProjectApi:
+    """One project: its folder, environment, async jobs and Jupyter kernels."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._root = str(config.root)
+        self._project_id = config.project_id
+        self._pool_size = config.kernel_pool_size
+        self._env = project_environment(self._root, config.project_id)
+        self._processes = ProcessRegistry()
+        self._jobs = JobStore(self._root, self._env, self._processes)
+        # Kernel connection files and sockets stay out of the user's folder.
+        self._runtime_dir = tempfile.mkdtemp(prefix="cocalc-kernels-")
+        self._kernels = KernelPool(
+            cwd=self._root,
+            env=self._env,
+            runtime_dir=self._runtime_dir,
+            size=config.kernel_pool_size,
+            max_size=MAX_KERNEL_POOL_SIZE,
+        )
+        self.methods: dict[str, Method] = {
+            "system.ping": self.ping,
+            "system.test": self.test,
+            "system.exec": self.exec,
+            "system.jupyterExecute": self.jupyter_execute,
+            "system.listJupyterKernels": self.list_jupyter_kernels,
+            "system.stopJupyterKernel": self.stop_jupyter_kernel,
+        }
+
+    async def open(self) -> None:
+        """Start warming the default kernel so the first call is fast too."""
+        if self._pool_size > 0:
+            self._kernels.prewarm(PREWARMED_KERNEL)
+
+    async def close(self) -> None:
+        """Kill running commands, shut down kernels, remove temporary files."""
+        self._processes.kill_all()
+        await self._jobs.close()
+        await self._kernels.close()
+        self._processes.kill_all()
+        shutil.rmtree(self._runtime_dir, ignore_errors=True)
+
+    # -- methods (arguments arrive spread from the envelope's ``args``) ---------------------
+
+    async def ping(self, *args: Any) -> dict[str, Any]:
+        return {"now": _now_ms()}
+
+    async def test(self, *args: Any) -> dict[str, Any]:
+        return {"project_id": self._project_id, "server_time": _now_ms()}
+
+    async def exec(self, *args: Any) -> dict[str, Any]:
+        raw = _options(args)
+        job_id = raw.get("async_get")
+        if isinstance(job_id, str):
+            # Only literal ``true`` counts, as in the real service.
+            return await self._jobs.get(
+                job_id,
+                wait=raw.get("async_await") is True,
+                with_stats=raw.get("async_stats") is True,
+            )
+        opts = parse_exec_options(raw)
+        if opts.async_call:
+            return await self._jobs.start(opts)
+        return await run_blocking(opts, self._root, self._env, self._processes)
+
+    async def jupyter_execute(self, *args: Any) -> list[Any]:
+        return await jupyter_execute(self._kernels, self._root, _options(args))
+
+    async def list_jupyter_kernels(self, *args: Any) -> list[dict[str, Any]]:
+        return [
+            {"pid": k.pid, "connectionFile": k.connection_file, "kernel_name": k.name}
+            for k in self._kernels.kernels()
+            if k.pid > 0
+        ]
+
+    async def stop_jupyter_kernel(self, *args: Any) -> dict[str, bool]:
+        pid = _options(args).get("pid")
+        if isinstance(pid, bool) or not isinstance(pid, int):
+            raise ProjectError("'pid' must be an integer process id")
+        return {"success": await self._kernels.stop(pid)}

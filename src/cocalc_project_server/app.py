@@ -1,0 +1,86 @@
+"""The ASGI application: ``POST /api/conat/project`` with auth, envelope and JSON responses.
+
+Every outcome of a call is HTTP 200: the bare result, or ``{"error": "<message>"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .api import ProjectApi
+from .auth import authenticate, check_project
+from .config import ENDPOINT, ServerConfig
+from .dispatch import Dispatcher
+from .envelope import parse_envelope
+from .errors import WireError
+
+# A body this many times over the limit is not even read to the end.
+_DRAIN_FACTOR = 8
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, or a :class:`WireError` if it is larger than ``limit`` bytes.
+
+    An oversized body is still drained (up to a point) so the client can read the answer
+    instead of seeing its upload cut off.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif size > limit * _DRAIN_FACTOR:
+            break
+    if size > limit:
+        raise WireError(f"request body too large: the limit is {limit} bytes")
+    return b"".join(chunks)
+
+
+def json_response(payload: Any) -> Response:
+    """HTTP 200 with ``payload`` as compact JSON; never fails on odd strings or numbers."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError as exc:  # NaN or infinity somewhere in a result
+        text = json.dumps({"error": f"Error: result is not valid JSON: {exc}"})
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (e.g. from a kernel) cannot be UTF-8; \u escapes can carry them.
+        body = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode("ascii")
+    return Response(body, media_type="application/json")
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    """The Starlette app serving one project described by ``config``."""
+    api = ProjectApi(config)
+    dispatcher = Dispatcher(api.methods, config.project_id)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await api.open()
+        try:
+            yield
+        finally:
+            await dispatcher.close()
+            await api.close()
+
+    async def project_call(request: Request) -> Response:
+        try:
+            authenticate(request.headers.get("authorization"), config.api_key)
+            envelope = parse_envelope(await read_body(request, config.max_request_bytes))
+            check_project(envelope.project_id, config.project_id)
+            result: Any = await dispatcher.call(envelope)
+        except WireError as exc:
+            return json_response({"error": exc.message})
+        return json_response(result)
+
+    return Starlette(routes=[Route(ENDPOINT, project_call, methods=["POST"])], lifespan=lifespan)

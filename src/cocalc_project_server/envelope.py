@@ -1,0 +1,92 @@
+"""Parsing and checking the JSON request envelope ``{name, args, project_id, timeout, ...}``."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .config import DEFAULT_ENVELOPE_TIMEOUT_MS
+from .errors import WireError
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One decoded API call."""
+
+    name: str
+    args: list[Any]
+    project_id: object
+    timeout_ms: float
+    compute_server_id: int
+
+
+def _reject_constant(token: str) -> None:
+    # Python's json accepts NaN/Infinity, JSON itself does not.
+    raise ValueError(f"invalid JSON constant {token}")
+
+
+def parse_envelope(body: bytes) -> Envelope:
+    """Decode ``body``; any problem becomes a :class:`WireError` with a clear message."""
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WireError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise WireError("request body must be a JSON object")
+
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise WireError("'name' must be a non-empty string such as 'system.ping'")
+
+    args = data.get("args")
+    if args is None:
+        args = []
+    elif not isinstance(args, list):
+        raise WireError("'args' must be a JSON array of positional arguments")
+
+    timeout = data.get("timeout")
+    if timeout is None:
+        timeout = DEFAULT_ENVELOPE_TIMEOUT_MS
+    elif (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise WireError("'timeout' must be a positive number of milliseconds")
+
+    csid = data.get("compute_server_id")
+    if csid is None:
+        csid = 0
+    elif (
+        isinstance(csid, bool)
+        or not isinstance(csid, int | float)
+        or not math.isfinite(csid)
+        or csid != int(csid)
+    ):
+        raise WireError("'compute_server_id' must be an integer")
+
+    return Envelope(
+        name=name,
+        args=args,
+        project_id=data.get("project_id"),
+        timeout_ms=float(timeout),
+        compute_server_id=int(csid),
+    )
+
+
+def timeout_message(project_id: str, name: str, compute_server_id: int = 0) -> str:
+    """The real hub's text when a call outlives the envelope timeout (trailing space included)."""
+    subject = f"project.{project_id}.{compute_server_id}.api.-"
+    return f"timeout - callHub: subject='{subject}', name='{name}', code='408' "
+
+
+def unreachable_message(project_id: str, name: str, compute_server_id: int) -> str:
+    """The real hub's text when nothing serves the subject (e.g. a missing compute server)."""
+    subject = f"project.{project_id}.{compute_server_id}.api.-"
+    return (
+        f"request -- no subscribers matching '{subject}' - callHub: subject='{subject}', "
+        f"name='{name}', code='503' "
+    )

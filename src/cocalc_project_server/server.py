@@ -1,0 +1,107 @@
+"""Serving the app with uvicorn on a socket bound up front, and the ready line.
+
+The socket is bound before uvicorn starts so that ``--port 0`` yields a known port, and the
+``cocalc-project-server listening ...`` line is printed only once the app has started.
+SIGINT and SIGTERM stop the server gracefully (kernels and commands are shut down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+from collections.abc import Callable, Generator
+
+import uvicorn
+
+from .app import create_app
+from .config import ServerConfig
+from .network import base_url, bind_socket
+
+READY_PREFIX = "cocalc-project-server listening"
+# Requests still running at shutdown get this long before they are cancelled.
+GRACEFUL_SHUTDOWN_S = 3
+
+
+def ready_line(url: str, config: ServerConfig) -> str:
+    """The one machine-readable line announcing a started server (``root`` comes last, since
+    a path may contain spaces)."""
+    return (
+        f"{READY_PREFIX} url={url} api_key={config.api_key} "
+        f"project_id={config.project_id} root={config.root}"
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn with a start hook and signal handling that returns instead of re-raising."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and not self.should_exit:
+            self._on_started()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # uvicorn re-raises the signal after shutdown, which would kill the process before the
+        # caller's clean-up (e.g. removing a temporary root) runs; here the signal just stops.
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+async def serve(
+    config: ServerConfig,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Run the server until SIGINT/SIGTERM; ``on_ready(url)`` is called once it accepts calls.
+
+    This is the in-process API; by default the ready line is printed to stdout.
+    """
+    sock = bind_socket(config.host, config.port)
+    url = base_url(sock)
+
+    def announce() -> None:
+        if on_ready is not None:
+            on_ready(url)
+        else:
+            print(ready_line(url, config), flush=True)
+
+    uv_config = uvicorn.Config(
+        create_app(config),
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+    server = _Server(uv_config, announce)
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def run(config: ServerConfig, *, log_level: str = "warning") -> int:
+    """Blocking entry point used by the CLI; returns the process exit status."""
+    try:
+        asyncio.run(serve(config, log_level=log_level))
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as exc:
+        # uvicorn exits this way when the app fails to start.
+        return int(exc.code) if isinstance(exc.code, int) else 1
+    return 0

@@ -1,0 +1,159 @@
+"""Run a real server subprocess for tests and demos.
+
+>>> with running_server() as server:
+...     httpx.post(server.endpoint, auth=(server.api_key, ""), json={"name": "system.ping"})
+
+The server is started as ``python -m cocalc_project_server --port 0`` in its own process group;
+the ready line gives its URL, and on exit the group gets SIGTERM (then SIGKILL if needed).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
+
+from .config import API_KEY_ENV, ENDPOINT
+from .server import READY_PREFIX
+
+_READY = re.compile(
+    re.escape(READY_PREFIX) + r" url=(?P<url>\S+) api_key=(?P<api_key>\S+) "
+    r"project_id=(?P<project_id>\S+) root=(?P<root>.*)$"
+)
+
+
+@dataclass(frozen=True)
+class ReadyLine:
+    """The fields of the ``cocalc-project-server listening ...`` line."""
+
+    url: str
+    api_key: str
+    project_id: str
+    root: str
+
+
+def parse_ready_line(line: str) -> ReadyLine | None:
+    """Parse the ready line; None if ``line`` is something else."""
+    match = _READY.match(line.rstrip("\r\n"))
+    if match is None:
+        return None
+    return ReadyLine(**match.groupdict())
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    """A running server subprocess."""
+
+    url: str
+    api_key: str
+    project_id: str
+    root: str
+    process: subprocess.Popen[str]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def endpoint(self) -> str:
+        """The full URL of ``POST /api/conat/project``."""
+        return self.url + ENDPOINT
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    # Keeps draining stdout after the ready line so the server never blocks on a full pipe.
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def stop_process_group(process: subprocess.Popen[str], timeout: float = 15.0) -> None:
+    """SIGTERM the process group of ``process``, SIGKILL it if it does not exit in time."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+@contextmanager
+def running_server(
+    *,
+    api_key: str | None = None,
+    project_id: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    host: str = "127.0.0.1",
+    kernel_pool_size: int | None = None,
+    extra_args: Sequence[str] = (),
+    startup_timeout: float = 60.0,
+    python: str = sys.executable,
+) -> Iterator[ServerProcess]:
+    """Start ``python -m cocalc_project_server`` and yield it once it is ready.
+
+    The API key travels in the environment, not on the command line (where ``ps`` shows it).
+    """
+    argv = [python, "-m", "cocalc_project_server", "--host", host, "--port", "0"]
+    if project_id is not None:
+        argv += ["--project-id", project_id]
+    if root is not None:
+        argv += ["--root", os.fspath(root)]
+    if kernel_pool_size is not None:
+        argv += ["--kernel-pool-size", str(kernel_pool_size)]
+    argv += list(extra_args)
+    env = dict(os.environ)
+    env.pop(API_KEY_ENV, None)
+    if api_key is not None:
+        env[API_KEY_ENV] = api_key
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+        ready = _wait_ready(process, lines, startup_timeout)
+        yield ServerProcess(ready.url, ready.api_key, ready.project_id, ready.root, process)
+    finally:
+        stop_process_group(process)
+
+
+def _wait_ready(
+    process: subprocess.Popen[str], lines: queue.Queue[str | None], timeout: float
+) -> ReadyLine:
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"cocalc-project-server not ready after {timeout} s")
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            continue
+        if line is None:
+            raise RuntimeError(
+                f"cocalc-project-server exited before it was ready (status {process.wait()})"
+            )
+        ready = parse_ready_line(line)
+        if ready is not None:
+            return ready

@@ -1,0 +1,148 @@
+"""system.exec in blocking mode: every option, against real processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped, unused-ignore]
+
+from .conftest import Api
+
+
+def test_echo_blocking_result(api: Api) -> None:
+    assert api.exec(command="echo 'hello from cocalc'") == {
+        "type": "blocking",
+        "stdout": "hello from cocalc\n",
+        "stderr": "",
+        "exit_code": 0,
+    }
+
+
+def test_command_with_whitespace_and_no_args_runs_under_bash(api: Api) -> None:
+    assert api.exec(command="echo $((6 * 7)) | tr 4 X")["stdout"] == "X2\n"
+
+
+def test_command_with_args_runs_without_a_shell(api: Api) -> None:
+    assert api.exec(command="echo", args=["$HOME", "a  b"])["stdout"] == "$HOME a  b\n"
+
+
+def test_bash_flag_with_args_quotes_the_args(api: Api) -> None:
+    result = api.exec(command="printf", args=["[%s]", "a b", "$HOME"], bash=True)
+    assert result["stdout"] == "[a b][$HOME]"
+
+
+def test_runs_in_home_by_default_with_home_set(api: Api) -> None:
+    root = api.server.root
+    assert api.exec(command="pwd")["stdout"] == f"{root}\n"
+    assert api.exec(command="echo $HOME")["stdout"] == f"{root}\n"
+
+
+def test_path_is_relative_to_home_and_cwd_overrides_it(api: Api) -> None:
+    root = api.server.root
+    api.exec(command="mkdir -p sub/deeper other")
+    assert api.exec(command="pwd", path="sub")["stdout"] == f"{root}/sub\n"
+    assert api.exec(command="pwd", path=f"{root}/sub/deeper")["stdout"] == f"{root}/sub/deeper\n"
+    assert api.exec(command="pwd", cwd=f"{root}/other")["stdout"] == f"{root}/other\n"
+    assert api.exec(command="pwd", path="sub", cwd=f"{root}/other")["stdout"] == f"{root}/other\n"
+
+
+def test_paths_outside_the_project_are_refused(api: Api) -> None:
+    root = Path(api.server.root)
+    os.symlink("/", root / "escape-link")
+    marker = root / "should-not-exist"
+    for opts in (
+        {"path": ".."},
+        {"path": "/etc"},
+        {"path": "escape-link"},
+        {"cwd": "/tmp"},
+        {"path": "sub", "cwd": "/"},
+    ):
+        result = api.exec(command="touch", args=[str(marker)], **opts)
+        assert result["error"].startswith("Error: path "), result
+        assert "outside of the project folder" in result["error"]
+    assert not marker.exists()
+
+
+def test_env_is_merged_over_the_environment(api: Api) -> None:
+    result = api.exec(
+        command='echo "$GREETING $ANSWER $COCALC_PROJECT_ID" && test -n "$PATH"',
+        env={"GREETING": "hi", "ANSWER": 42},
+    )
+    assert result["stdout"] == f"hi 42 {api.server.project_id}\n"
+
+
+def test_max_output_caps_stdout_and_stderr_with_suffix(api: Api) -> None:
+    result = api.exec(command="printf 0123456789; printf abcdefghij >&2", max_output=4)
+    assert result["stdout"] == "0123 (truncated at 4 characters)"
+    assert result["stderr"] == "abcd (truncated at 4 characters)"
+    short = api.exec(command="printf ab", max_output=4)
+    assert short["stdout"] == "ab"
+
+
+def test_nonzero_exit_is_an_error_with_code_and_stderr(api: Api) -> None:
+    result = api.exec(command="echo oops >&2; exit 42")
+    assert result == {
+        "error": "command 'echo oops >&2; exit 42' exited with nonzero code 42 -- stderr='oops\n'"
+    }
+
+
+def test_nonzero_exit_with_args_names_program_and_args(api: Api) -> None:
+    result = api.exec(command="ls", args=["/definitely/not/here"])
+    assert result["error"].startswith(
+        "command ''ls' (args=/definitely/not/here)' exited with nonzero code 2 -- stderr='ls:"
+    )
+
+
+def test_stderr_in_error_is_cut_at_1024_characters(api: Api) -> None:
+    result = api.exec(
+        command="python3 -c \"import sys; sys.stderr.write('x' * 3000); sys.exit(3)\""
+    )
+    stderr = result["error"].split("stderr='", 1)[1][:-1]
+    assert stderr == "x" * 1023 + "…"
+
+
+def test_err_on_exit_false_returns_the_exit_code(api: Api) -> None:
+    result = api.exec(command="echo out; echo err >&2; exit 42", err_on_exit=False)
+    assert result == {"type": "blocking", "stdout": "out\n", "stderr": "err\n", "exit_code": 42}
+
+
+def test_missing_program_is_an_error(api: Api) -> None:
+    result = api.exec(command="no-such-program-xyz")
+    assert result["error"].startswith("command ''no-such-program-xyz' (args=)' exited with nonzero")
+    assert '"code":"ENOENT"' in result["error"]
+
+
+def test_timeout_kills_the_whole_process_group(api: Api) -> None:
+    root = Path(api.server.root)
+    started = time.monotonic()
+    result = api.exec(command="sleep 30 & echo $! > child.pid; wait", timeout=1)
+    assert time.monotonic() - started < 5
+    assert re.fullmatch(r"killed command 'bash /\S+/a\.sh'", result["error"]), result
+    child = int((root / "child.pid").read_text())
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(child) and time.monotonic() < deadline:
+        try:
+            if psutil.Process(child).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    alive = psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE
+    assert not alive
+
+
+def test_timeout_message_names_command_and_args(api: Api) -> None:
+    assert api.exec(command="sleep", args=["10"], timeout=1) == {
+        "error": "killed command 'sleep 10'"
+    }
+
+
+def test_invalid_options_are_errors(api: Api) -> None:
+    assert api.exec(command="echo", args="not a list") == {
+        "error": "Error: 'args' must be a list of strings"
+    }
+    assert api.exec(args=["x"])["error"] == "Error: 'command' must be a non-empty string"
+    assert api.exec(command="true", timeout=-1)["error"].startswith("Error: 'timeout'")

@@ -1,0 +1,180 @@
+"""Transport, auth, envelope and error texts of POST /api/conat/project."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+
+import httpx
+import pytest
+
+from cocalc_project_server.testing import ServerProcess
+
+from .conftest import Api
+
+NO_KEY = "You must provide authentication via an API key."
+BAD_KEY = "must sign in as project or account"
+WRONG_PROJECT = "project specific api key must match requested project"
+PING = {"name": "system.ping", "args": [{}]}
+
+
+def assert_alive(api: Api) -> None:
+    assert "now" in api.call("system.ping", {})
+
+
+def test_missing_authorization_header(api: Api) -> None:
+    response = api.post(PING, auth=None)
+    assert response.status_code == 200
+    assert response.json() == {"error": NO_KEY}
+
+
+def test_unknown_authorization_scheme(api: Api) -> None:
+    response = api.post(PING, auth=None, headers={"Authorization": "Digest abc"})
+    assert response.status_code == 200
+    assert response.json() == {"error": "Unknown authorization type 'Digest'"}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer sk-wrong",
+        "Basic " + base64.b64encode(b"sk-wrong:").decode(),
+        "Basic !!!not-base64",
+        "Bearer",
+    ],
+)
+def test_wrong_key(api: Api, header: str) -> None:
+    response = api.post(PING, auth=None, headers={"Authorization": header})
+    assert response.status_code == 200
+    assert response.json() == {"error": BAD_KEY}
+
+
+def test_basic_auth_key_is_the_user_name_and_password_is_ignored(api: Api) -> None:
+    before = time.time() * 1000
+    response = api.post(PING, auth=(api.server.api_key, "any password"))
+    now = response.json()["now"]
+    assert isinstance(now, int)
+    assert before - 1000 <= now <= time.time() * 1000 + 1000
+
+
+def test_bearer_auth(api: Api) -> None:
+    response = api.post(PING, auth=None, headers={"Authorization": f"Bearer {api.server.api_key}"})
+    assert set(response.json()) == {"now"}
+
+
+def test_system_test_reports_the_project(api: Api) -> None:
+    result = api.call("system.test", {})
+    assert result["project_id"] == api.server.project_id
+    assert abs(result["server_time"] - time.time() * 1000) < 5000
+
+
+def test_project_id_may_be_omitted_or_must_match(api: Api) -> None:
+    assert "now" in api.call("system.ping", {}, project_id=api.server.project_id)
+    other = "00000000-0000-4000-8000-000000000000"
+    assert api.call("system.ping", {}, project_id=other) == {"error": WRONG_PROJECT}
+
+
+def test_unknown_method(api: Api) -> None:
+    assert api.call("system.foo", {}) == {"error": "Error: unknown function 'system.foo'"}
+    assert api.call("nosuchgroup.bar") == {"error": "Error: unknown function 'nosuchgroup.bar'"}
+
+
+def test_args_are_optional_for_methods_without_arguments(api: Api) -> None:
+    response = api.post({"name": "system.ping"})
+    assert "now" in response.json()
+
+
+def test_method_exception_has_error_prefix(api: Api) -> None:
+    assert api.call("system.exec", "not an object") == {
+        "error": "Error: the first argument must be an object of options"
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"this is not json", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b'{"name": "system.ping", "timeout": NaN}', "not valid JSON"),
+        (b"[1, 2, 3]", "must be a JSON object"),
+        (b'"system.ping"', "must be a JSON object"),
+        (b'{"args": [{}]}', "'name'"),
+        (b'{"name": 42}', "'name'"),
+        (b'{"name": "system.ping", "args": {"a": 1}}', "'args'"),
+        (b'{"name": "system.ping", "timeout": 0}', "'timeout'"),
+        (b'{"name": "system.ping", "timeout": -5}', "'timeout'"),
+        (b'{"name": "system.ping", "timeout": "soon"}', "'timeout'"),
+        (b'{"name": "system.ping", "timeout": 1e999}', "'timeout'"),
+        (b'{"name": "system.ping", "compute_server_id": "x"}', "'compute_server_id'"),
+    ],
+)
+def test_malformed_body_is_an_error_and_server_survives(
+    api: Api, body: bytes, fragment: str
+) -> None:
+    response = api.post(body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    payload = response.json()
+    assert set(payload) == {"error"}
+    assert fragment in payload["error"]
+    assert_alive(api)
+
+
+def test_oversized_body_is_refused(api: Api) -> None:
+    body = b'{"name": "system.ping", "pad": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    response = api.post(body)
+    assert response.status_code == 200
+    assert "too large" in response.json()["error"]
+    assert_alive(api)
+
+
+def test_other_paths_are_404_and_get_is_not_allowed(api: Api) -> None:
+    url = api.server.url
+    assert api.client.post(url + "/api/v2/exec", json=PING).status_code == 404
+    assert api.client.get(url + "/").status_code == 404
+    assert api.client.get(api.server.endpoint).status_code == 405
+
+
+def test_envelope_timeout_gives_the_408_text(api: Api) -> None:
+    started = time.monotonic()
+    result = api.call("system.exec", {"command": "sleep 5"}, timeout=500)
+    elapsed = time.monotonic() - started
+    assert result == {
+        "error": (
+            f"timeout - callHub: subject='project.{api.server.project_id}.0.api.-', "
+            "name='system.exec', code='408' "
+        )
+    }
+    assert 0.4 < elapsed < 3
+
+
+def test_only_compute_server_zero_is_served(api: Api) -> None:
+    assert "now" in api.call("system.ping", {}, compute_server_id=0)
+    subject = f"project.{api.server.project_id}.3.api.-"
+    assert api.call("system.ping", {}, compute_server_id=3) == {
+        "error": (
+            f"request -- no subscribers matching '{subject}' - callHub: subject='{subject}', "
+            "name='system.ping', code='503' "
+        )
+    }
+
+
+async def test_ping_is_answered_while_a_long_exec_runs(server: ServerProcess) -> None:
+    auth = (server.api_key, "")
+    async with httpx.AsyncClient(timeout=30) as client:
+        slow = asyncio.create_task(
+            client.post(
+                server.endpoint,
+                auth=auth,
+                json={"name": "system.exec", "args": [{"command": "sleep 3"}]},
+            )
+        )
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        ping = await client.post(server.endpoint, auth=auth, json=PING)
+        assert "now" in ping.json()
+        assert time.monotonic() - started < 1.0
+        assert not slow.done()
+        result = (await slow).json()
+        assert result == {"type": "blocking", "stdout": "", "stderr": "", "exit_code": 0}

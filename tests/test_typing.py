@@ -1,0 +1,180 @@
+"""The SDK's types, as mypy --strict sees them: typing_cases.py checks clean, mistakes do not."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cocalc_api_generated import methods
+from tests import typing_cases
+
+REPO = Path(__file__).resolve().parent.parent
+CASES = Path(typing_cases.__file__)
+ERROR_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<severity>error|note): (?P<message>.*)$")
+
+
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Our own cache: shared by this module's runs, apart from anyone else's mypy.
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def run_mypy(cache: Path, *files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "--strict",
+            "--cache-dir",
+            str(cache),
+            "--no-color-output",
+            "--no-pretty",
+            *map(str, files),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.timeout(90)
+def test_typing_cases_check_clean(mypy_cache: Path) -> None:
+    result = run_mypy(mypy_cache, CASES)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Success: no issues found in 1 source file")
+
+
+def test_typing_cases_cover_every_method() -> None:
+    """A method added to the spec must get its assert_type here too, sync and async."""
+    sync_source = inspect.getsource(typing_cases.sync_methods)
+    async_source = inspect.getsource(typing_cases.async_methods)
+    # `from __future__ import annotations` keeps the annotations as the class names.
+    namespaces = {
+        name: getattr(methods, cls) for name, cls in methods.ProjectMethods.__annotations__.items()
+    }
+    assert namespaces
+    expected = [f"project.{name}(" for name in _public(methods.ProjectMethods)]
+    for namespace, cls in namespaces.items():
+        expected += [f"project.{namespace}.{name}(" for name in _public(cls)]
+    assert [call for call in expected if call not in sync_source] == []
+    assert [call for call in expected if f"await {call}" not in async_source] == []
+
+
+def _public(cls: type) -> list[str]:
+    return [name for name, value in vars(cls).items() if callable(value) and name[0] != "_"]
+
+
+MARKER = re.compile(r"# expect\[(?P<key>\w+)\]$")
+# Each `# expect[key]` line must get exactly the errors EXPECTED[key], and no other line any.
+MISTAKES = textwrap.dedent(
+    """\
+    from typing import assert_type
+
+    import cocalc_api
+
+
+    def mistakes(project: cocalc_api.Project) -> None:
+        project.system.exec(command="ls")
+        project.system.exec(comand="ls")  # expect[keyword]
+        project.system.stop_jupyter_kernel(pid=1)
+        project.system.stop_jupyter_kernel(pid="1")  # expect[pid]
+        assert_type(project.ping(), dict[str, int])  # expect[ping]
+        project.system.exec(command="ls", timeout="5")  # expect[timeout]
+        project.system.jupyter_execute(input="1")  # expect[kernel]
+        project.system.exec_status(async_get="j")  # expect[wire_name]
+        out = project.system.exec(command="ls")
+        out["stdot"]  # expect[stdot]
+        for item in project.system.jupyter_execute(input="1", kernel="python3"):
+            item["data"]  # expect[unnarrowed]
+
+
+    async def async_mistakes(project: cocalc_api.AsyncProject) -> None:
+        await project.system.exec(comand="ls")  # expect[async_keyword]
+        out = project.system.exec(command="ls")
+        out["stdout"]  # expect[no_await]
+        assert_type(await project.ping(), dict[str, int])  # expect[ping]
+    """
+)
+EXPECTED = {
+    "keyword": [
+        (
+            'Unexpected keyword argument "comand" for "exec" of "SystemMethods"; '
+            'did you mean "command"?  [call-arg]'
+        )
+    ],
+    "pid": [
+        (
+            'Argument "pid" to "stop_jupyter_kernel" of "SystemMethods" has incompatible type '
+            '"str"; expected "int"  [arg-type]'
+        )
+    ],
+    "ping": ['Expression is of type "PingResult", not "dict[str, int]"  [assert-type]'],
+    "timeout": [
+        (
+            'Argument "timeout" to "exec" of "SystemMethods" has incompatible type "str"; '
+            'expected "float | None"  [arg-type]'
+        )
+    ],
+    "kernel": [
+        (
+            'Missing positional argument "kernel" in call to "jupyter_execute" of '
+            '"SystemMethods"  [call-arg]'
+        )
+    ],
+    # The Python name is job_id; the wire name is not a parameter.
+    "wire_name": [
+        'Unexpected keyword argument "async_get" for "exec_status" of "SystemMethods"  [call-arg]'
+    ],
+    "stdot": ['TypedDict "ExecuteCodeOutput" has no key "stdot"  [typeddict-item]'],
+    "unnarrowed": [
+        'TypedDict "JupyterStreamOutput" has no key "data"  [typeddict-item]',
+        'TypedDict "JupyterErrorOutput" has no key "data"  [typeddict-item]',
+    ],
+    "async_keyword": [
+        (
+            'Unexpected keyword argument "comand" for "exec" of "AsyncSystemMethods"; '
+            'did you mean "command"?  [call-arg]'
+        )
+    ],
+    "no_await": [
+        'Value of type "Coroutine[Any, Any, ExecuteCodeOutput]" is not indexable  [index]'
+    ],
+}
+
+
+@pytest.mark.timeout(90)
+def test_mypy_reports_each_mistake(mypy_cache: Path, tmp_path: Path) -> None:
+    snippet = tmp_path / "mistakes.py"
+    snippet.write_text(MISTAKES, encoding="utf-8")
+    expected: dict[int, list[str]] = {}
+    used: set[str] = set()
+    for number, line in enumerate(MISTAKES.splitlines(), start=1):
+        marker = MARKER.search(line)
+        if marker:
+            expected[number] = EXPECTED[marker["key"]]
+            used.add(marker["key"])
+    assert used == set(EXPECTED)
+
+    result = run_mypy(mypy_cache, snippet)
+
+    reported: dict[int, list[str]] = {}
+    for line in result.stdout.splitlines():
+        match = ERROR_LINE.match(line)
+        if match and match["severity"] == "error":
+            assert Path(match["path"]).name == snippet.name, line
+            reported.setdefault(int(match["line"]), []).append(match["message"])
+    assert reported == expected, result.stdout
+    assert result.returncode == 1
+    errors = sum(map(len, expected.values()))
+    assert f"Found {errors} errors in 1 file" in result.stdout
