@@ -200,7 +200,7 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
     namespace, python_name = entry["namespace"], entry["python"]
     for kind, name in (("method", python_name), ("namespace", namespace)):
         if not _public_identifier(name):
-            raise SpecError(f"{name!r} is not a usable {kind} name")
+            raise SpecError(f"{name!r} is not a usable public {kind} name")
     for flag in ("retry_safe", "project_shortcut"):
         if flag in entry and not isinstance(entry[flag], bool):
             raise SpecError(f"{flag} must be true or false, got {entry[flag]!r}")
