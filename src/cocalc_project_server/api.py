@@ -69,10 +69,9 @@ class ProjectApi:
 
     async def close(self) -> None:
         """Kill running commands, shut down kernels, remove temporary files."""
-        self._processes.kill_all()
+        await self._processes.close()
         await self._jobs.close()
         await self._kernels.close()
-        self._processes.kill_all()
         shutil.rmtree(self._runtime_dir, ignore_errors=True)
 
     # -- methods (arguments arrive spread from the envelope's ``args``) ---------------------

@@ -19,7 +19,7 @@ import shlex
 import shutil
 import signal
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -348,9 +348,15 @@ class ExecProcess:
     def stderr(self) -> str:
         return self._stderr.text
 
-    @property
-    def running(self) -> bool:
-        return not self._io.done()
+    def when_collected(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the process has exited and its pipes are closed."""
+        self._io.add_done_callback(lambda _: callback())
+
+    async def collect(self) -> None:
+        """Wait up to :data:`KILL_GRACE_S` for exit and closed pipes, then stop reading."""
+        done, _ = await asyncio.wait({self._io}, timeout=KILL_GRACE_S)
+        if not done:
+            self._io.cancel()
 
     def kill(self) -> None:
         """SIGKILL the whole process group."""
@@ -372,10 +378,8 @@ class ExecProcess:
         if not done:
             killed = True
             self.kill()
-            done, _ = await asyncio.wait({self._io}, timeout=KILL_GRACE_S)
-            if not done:
-                # Something outside the group still holds the pipes; stop reading them.
-                self._io.cancel()
+            # If something outside the group still holds the pipes, stop reading them.
+            await self.collect()
         code = self._proc.returncode
         if code is None:
             code = 1
@@ -402,21 +406,20 @@ def blocking_result(cmd: PreparedCommand, opts: ExecOptions, outcome: Outcome) -
 
 
 class ProcessRegistry:
-    """The exec children that are still running, so shutdown can kill their groups."""
+    """Exec children not yet fully collected, so shutdown can kill their groups and reap them."""
 
     def __init__(self) -> None:
         self._live: set[ExecProcess] = set()
 
     def add(self, proc: ExecProcess) -> None:
         self._live.add(proc)
+        proc.when_collected(lambda: self._live.discard(proc))
 
-    def discard(self, proc: ExecProcess) -> None:
-        self._live.discard(proc)
-
-    def kill_all(self) -> None:
+    async def close(self) -> None:
+        """Kill every process group and wait (briefly) until the children are reaped."""
         for proc in list(self._live):
             proc.kill()
-        self._live.clear()
+        await asyncio.gather(*(proc.collect() for proc in list(self._live)))
 
 
 async def run_blocking(
@@ -430,10 +433,6 @@ async def run_blocking(
         except SpawnFailed as failed:
             return blocking_result(cmd, opts, failed.outcome)
         registry.add(proc)
-        try:
-            outcome = await proc.wait()
-        finally:
-            registry.discard(proc)
-        return blocking_result(cmd, opts, outcome)
+        return blocking_result(cmd, opts, await proc.wait())
     finally:
         cmd.cleanup()

@@ -174,7 +174,7 @@ class JobStore:
         return job.view(with_stats)
 
     async def close(self) -> None:
-        """Stop monitoring; the caller kills the processes through the registry."""
+        """Stop monitoring and waiting; the processes are killed through the registry."""
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -191,7 +191,6 @@ class JobStore:
         try:
             outcome = await proc.wait()
         finally:
-            self._registry.discard(proc)
             job.cmd.cleanup()
         job.finish(outcome)
 

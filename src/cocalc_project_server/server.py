@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable, Generator
 
@@ -18,7 +19,7 @@ import uvicorn
 
 from .app import create_app
 from .config import ServerConfig
-from .network import base_url, bind_socket
+from .network import ListenError, base_url, bind_socket
 
 READY_PREFIX = "cocalc-project-server listening"
 # Requests still running at shutdown get this long before they are cancelled.
@@ -99,6 +100,9 @@ def run(config: ServerConfig, *, log_level: str = "warning") -> int:
     """Blocking entry point used by the CLI; returns the process exit status."""
     try:
         asyncio.run(serve(config, log_level=log_level))
+    except ListenError as exc:
+        print(f"cocalc-project-server: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:

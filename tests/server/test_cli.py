@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
 from cocalc_project_server.testing import parse_ready_line, running_server
@@ -80,3 +84,47 @@ def test_signal_stops_cleanly_and_removes_the_temporary_root(sig: signal.Signals
         os.kill(server.pid, sig)
         assert server.process.wait(timeout=15) == 0
     assert not root.exists()
+
+
+def test_shutdown_leaves_no_kernels_or_commands_behind() -> None:
+    with running_server(kernel_pool_size=1) as server:
+        auth = (server.api_key, "")
+
+        def call(name: str, **options: object) -> Any:
+            body = {"name": name, "args": [options]}
+            return httpx.post(server.endpoint, json=body, auth=auth, timeout=30).json()
+
+        deadline = time.monotonic() + 30
+        kernels = call("system.listJupyterKernels")
+        while not kernels and time.monotonic() < deadline:
+            time.sleep(0.2)
+            kernels = call("system.listJupyterKernels")
+        job = call("system.exec", command="sleep 100 & sleep 100", async_call=True)
+        children = psutil.Process(job["pid"]).children()
+        pids = [k["pid"] for k in kernels] + [job["pid"]] + [c.pid for c in children]
+        assert len(pids) >= 3
+        os.kill(server.pid, signal.SIGTERM)
+        assert server.process.wait(timeout=15) == 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("--port", str(port))
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -47,8 +47,10 @@ def test_async_stats_samples_the_running_process(api: Api) -> None:
         assert set(sample) == {"timestamp", "mem_rss", "cpu_pct", "cpu_secs"}
         assert job["start"] < sample["timestamp"] <= time.time() * 1000
         assert 0 < sample["mem_rss"] < 4096  # MiB
-        assert sample["cpu_secs"] > 0.2
-        assert sample["cpu_pct"] > 10
+        assert sample["cpu_pct"] >= 0
+    # A busy loop has used CPU by the time of the last sample (loosely: the machine may be busy).
+    assert stats[-1]["cpu_secs"] > 0.05
+    assert stats[-1]["cpu_pct"] > 1
 
 
 def test_failed_async_job(api: Api) -> None:
