@@ -1,0 +1,54 @@
+"""Fixtures of the fault-injection tests: hostile servers on real loopback sockets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from tests.faults.harness import KINDS
+from tests.faults.hostile import HostileServer, refused_port
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Which client: 'sync' (Project) or 'async' (AsyncProject)."""
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    hostile = HostileServer()
+    try:
+        yield hostile
+    finally:
+        hostile.close()
+
+
+@pytest.fixture
+def other_server() -> Iterator[HostileServer]:
+    hostile = HostileServer()
+    try:
+        yield hostile
+    finally:
+        hostile.close()
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A loopback URL whose port is bound but not listening: connections are refused."""
+    sock = refused_port()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every logger at DEBUG (cocalc_api, httpx, httpcore), captured."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="cocalc_api")
+    return caplog
