@@ -95,6 +95,17 @@ def test_method_table_refs_resolve(spec: dict[str, Any]) -> None:
                 assert ref.removeprefix("#/components/schemas/") in schemas, (entry["python"], ref)
 
 
+def test_exceptions_named_in_the_spec_exist(spec: dict[str, Any]) -> None:
+    # Docstrings are generated from the spec's prose; an error class it names must be importable.
+    import cocalc_api
+
+    prose = yaml.safe_dump(spec["x-cocalc-methods"])  # the docstrings' source
+    named = set(re.findall(r"\b([A-Z][A-Za-z]+Error)\b", prose))
+    assert named, "the spec names no error class at all"
+    missing = sorted(name for name in named if not hasattr(cocalc_api, name))
+    assert missing == [], missing
+
+
 # -- determinism and --check ---------------------------------------------------------------
 
 

@@ -150,7 +150,7 @@ class SystemMethods:
         """Execute an arbitrary shell command in the project.
 
         A non-zero exit raises ExecError (with `exit_code` and `stderr`) unless
-        `err_on_exit=False`; a command killed at its timeout raises CommandTimeoutError.
+        `err_on_exit=False`; a command killed at its timeout raises ExecTimeoutError.
 
         Calls `system.exec`.
 
@@ -341,7 +341,7 @@ class AsyncSystemMethods:
         """Execute an arbitrary shell command in the project.
 
         A non-zero exit raises ExecError (with `exit_code` and `stderr`) unless
-        `err_on_exit=False`; a command killed at its timeout raises CommandTimeoutError.
+        `err_on_exit=False`; a command killed at its timeout raises ExecTimeoutError.
 
         Calls `system.exec`.
 
