@@ -41,7 +41,7 @@ def _settings(
         warnings.warn(
             f"{url} is plain http: the API key would cross the network in clear text",
             InsecureHostWarning,
-            stacklevel=3,
+            stacklevel=4,  # _settings <- _policy <- __init__ <- the caller's line
         )
     project = project_id if project_id is not None else os.environ.get("COCALC_PROJECT_ID")
     if project is not None and not isinstance(project, str):

@@ -8,10 +8,12 @@ The generated methods hand a MethodSpec and `args[0]` to `SyncTransport.call` or
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import math
 import re
 import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -44,12 +46,15 @@ SERVER_DEFAULT_ENVELOPE_S = 15.0
 # When the server enforces a method's own limit (exec kills the command), the envelope must
 # outlast it so that the command's own outcome, not a 408, comes back.
 ENVELOPE_GRACE_S = 5.0
-# The HTTP read limit outlasts the envelope, so the server's 408 arrives before ours.
+# The HTTP limit outlasts the envelope, so the server's 408 arrives before ours. It bounds
+# each read and, checked between body chunks, the whole answer (a trickling body ends too).
 HTTP_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
 BODY_EXCERPT_CHARS = 500
 # Statuses a proxy sends when trying again later may succeed.
 RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
+# A server asking to wait longer than this gets its error raised instead of a long hang.
+MAX_RETRY_AFTER_S = 60.0
 
 AUTH_MESSAGES = frozenset(
     {
@@ -80,18 +85,29 @@ class CallOptions:
 class CallPolicy:
     """What to send for a call and how to read its answer; shared by both transports."""
 
-    __slots__ = ("_headers", "_secrets", "_timeouts", "host", "options", "project_id", "url")
+    __slots__ = (
+        "_headers",
+        "_secrets",
+        "_timeouts",
+        "_url",
+        "host",
+        "options",
+        "project_id",
+        "url",
+    )
 
     def __init__(
         self, *, api_key: str, host: str, project_id: str | None, options: CallOptions
     ) -> None:
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         # Basic with the key as username, as the reference client sends it.
-        self._headers = {"Authorization": f"Basic {token}", **dict(options.extra_headers)}
+        self._headers = httpx.Headers({"Authorization": f"Basic {token}"})
+        self._headers.update(dict(options.extra_headers))
         self._secrets = (api_key, token)
         self.project_id = project_id or None
         self.host = host
         self.url = host.rstrip("/") + API_PATH
+        self._url = httpx.URL(self.url)  # parsed once: parsing costs more than the rest of a call
         self.options = options
         self._timeouts: dict[float, httpx.Timeout] = {}
 
@@ -100,11 +116,13 @@ class CallPolicy:
 
     def with_options(self, options: CallOptions) -> CallPolicy:
         clone = CallPolicy.__new__(CallPolicy)
-        clone._headers = {**self._headers, **dict(options.extra_headers)}
+        clone._headers = self._headers.copy()
+        clone._headers.update(dict(options.extra_headers))
         clone._secrets = self._secrets
         clone.project_id = self.project_id
         clone.host = self.host
         clone.url = self.url
+        clone._url = self._url
         clone.options = options
         clone._timeouts = self._timeouts
         return clone
@@ -142,7 +160,7 @@ class CallPolicy:
         try:
             return http.build_request(
                 "POST",
-                self.url,
+                self._url,
                 json=body,
                 headers=self._headers,
                 timeout=self._http_timeout(read_s),
@@ -159,13 +177,13 @@ class CallPolicy:
 
     # -- response --------------------------------------------------------------------------
 
-    def read_response(self, method: MethodSpec[R], response: httpx.Response) -> R:
+    def read_response(self, method: MethodSpec[R], response: httpx.Response, content: bytes) -> R:
         if response.status_code != 200:
-            raise self._status_error(response)
+            raise self._status_error(response, content)
         try:
-            data = response.json()
+            data = json.loads(content)
         except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
-            excerpt = self.redact(response.text[:BODY_EXCERPT_CHARS])
+            excerpt = self._excerpt(response, content)
             raise ResponseValidationError(
                 f"{method.wire_name}: the response is not JSON ({error}): {excerpt!r}"
             ) from None
@@ -181,21 +199,28 @@ class CallPolicy:
         result: R = data
         return result
 
-    def _status_error(self, response: httpx.Response) -> HTTPStatusError:
-        body = self.redact(response.text[:BODY_EXCERPT_CHARS])
+    def _status_error(self, response: httpx.Response, content: bytes) -> HTTPStatusError:
         return HTTPStatusError(
             f"HTTP {response.status_code} {response.reason_phrase} from {self.url}",
             status_code=response.status_code,
-            body=body,
+            body=self._excerpt(response, content),
             retry_after=_retry_after(response.headers.get("retry-after")),
         )
+
+    def _excerpt(self, response: httpx.Response, content: bytes) -> str:
+        # Redact before cutting: a key that straddles the cut would not be recognised after it.
+        longest = max(len(secret) for secret in self._secrets)
+        head = content[: (BODY_EXCERPT_CHARS + longest) * 4]  # enough bytes for any encoding
+        text = head.decode(response.encoding or "utf-8", errors="replace")
+        return self.redact(text[: BODY_EXCERPT_CHARS + longest])[:BODY_EXCERPT_CHARS]
 
     def retryable(self, method: MethodSpec[Any], error: BaseException) -> bool:
         """Only a retry-safe method, and only a failure that trying again may fix."""
         if not method.retry_safe:
             return False
         if isinstance(error, HTTPStatusError):
-            return error.status_code in RETRY_STATUSES
+            too_long = error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_S
+            return error.status_code in RETRY_STATUSES and not too_long
         return isinstance(error, APIConnectionError | ProjectUnavailableError)
 
     def _api_error(self, method: MethodSpec[Any], raw: object) -> CocalcError:
@@ -301,12 +326,16 @@ class SyncTransport:
         policy = self.policy
         started = time.perf_counter()
         try:
-            response = self.http.send(request)
+            response = self.http.send(request, stream=True)
+            try:
+                content = _read_by(response.iter_bytes(), _deadline(request, started), request)
+            finally:
+                response.close()
         except httpx.HTTPError as error:
             policy.log(method, started, type(error).__name__)
             _raise(policy.connection_error(method, error))
         policy.log(method, started, str(response.status_code))
-        return policy.read_response(method, response)
+        return policy.read_response(method, response, content)
 
 
 class AsyncTransport:
@@ -340,12 +369,44 @@ class AsyncTransport:
         policy = self.policy
         started = time.perf_counter()
         try:
-            response = await self.http.send(request)
+            response = await self.http.send(request, stream=True)
+            try:
+                deadline = _deadline(request, started)
+                content = await _aread_by(response.aiter_bytes(), deadline, request)
+            finally:
+                await response.aclose()
         except httpx.HTTPError as error:
             policy.log(method, started, type(error).__name__)
             _raise(policy.connection_error(method, error))
         policy.log(method, started, str(response.status_code))
-        return policy.read_response(method, response)
+        return policy.read_response(method, response, content)
+
+
+def _deadline(request: httpx.Request, started: float) -> float:
+    # The call's whole limit is its read timeout: a body trickling in byte by byte ends there.
+    return started + float(request.extensions["timeout"]["read"])
+
+
+def _past(request: httpx.Request) -> NoReturn:
+    raise httpx.ReadTimeout("the answer did not arrive within the call's limit", request=request)
+
+
+def _read_by(chunks: Iterator[bytes], deadline: float, request: httpx.Request) -> bytes:
+    parts = []
+    for chunk in chunks:
+        parts.append(chunk)
+        if time.perf_counter() > deadline:
+            _past(request)
+    return b"".join(parts)
+
+
+async def _aread_by(chunks: AsyncIterator[bytes], deadline: float, request: httpx.Request) -> bytes:
+    parts = []
+    async for chunk in chunks:
+        parts.append(chunk)
+        if time.perf_counter() > deadline:
+            _past(request)
+    return b"".join(parts)
 
 
 def _raise(error: CocalcError) -> NoReturn:

@@ -156,15 +156,6 @@ def run_child(kind: str, host: str, retries: int, *, strict: bool, deadline: flo
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SDK bug: _retry.py says MAX_RETRY_AFTER_S = 60 means 'a server asking for longer gets "
-        "the error instead of a long hang', but _wait() clamps the wait to 60 s and retries: "
-        "a 503 with Retry-After: 3600 blocks ping for 60 s per retry instead of raising "
-        "HTTPStatusError(503) at once"
-    ),
-)
 def test_retry_after_beyond_the_cap_raises_at_once(kind: str, server: HostileServer) -> None:
     server.play(
         respond(503, "busy", content_type="text/plain", headers={"Retry-After": "3600"}),
@@ -195,16 +186,6 @@ def test_retry_after_beyond_the_cap_raises_at_once(kind: str, server: HostileSer
     assert server.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SDK bug: _retry.py builds wait_exponential_jitter(initial=...) at import time; tenacity "
-        ">= 9 (installed: 9.2.1) deprecates `initial`, and the module is imported lazily on the "
-        "first retryable failure, so with warnings as errors (pytest -W error, a common CI "
-        "setting) the first retry raises a bare DeprecationWarning out of ping() instead of "
-        "retrying. Use multiplier= (tenacity >= 9) or silence the warning at that import"
-    ),
-)
 def test_first_retry_under_warnings_as_errors(kind: str, server: HostileServer) -> None:
     server.play(bad_gateway(), respond_json({"now": 3}))
 

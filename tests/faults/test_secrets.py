@@ -109,15 +109,6 @@ def test_echoed_key_is_redacted(
         assert "<redacted>" in shown, shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SDK bug: CallPolicy cuts the body to BODY_EXCERPT_CHARS (500) *before* redact(), so a "
-        "key that straddles the cut is not recognised and its first part is kept: "
-        "HTTPStatusError.body and the ResponseValidationError message end with 'sk-SECRET-abc1'."
-        " Expected: redact the text, then cut it (or drop a partial secret at the end)"
-    ),
-)
 @pytest.mark.parametrize("status", [502, 200])
 def test_key_cut_by_the_excerpt_is_still_redacted(
     kind: str, server: HostileServer, status: int
@@ -167,14 +158,6 @@ def test_loopback_or_https_does_not_warn(kind: str, host: str) -> None:
     assert _warnings_of(_construct(kind, host)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SDK bug: _client._settings warns with stacklevel=3, which points at Project.__init__ "
-        "in src/cocalc_api/_client.py, not at the caller's line (needs stacklevel=4), so "
-        "warnings filters by module and the printed location name the SDK, not the user's code"
-    ),
-)
 def test_insecure_host_warning_points_at_the_caller(kind: str) -> None:
     (caught,) = _warnings_of(_construct(kind, "http://example.com"))
 

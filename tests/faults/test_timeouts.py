@@ -89,16 +89,6 @@ def test_stall_non_idempotent_is_sent_once(
     assert_no_secret_in_error(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SDK bug: the HTTP limit of a call (envelope + HTTP_MARGIN_S) is an httpx *read* "
-        "timeout, which bounds each socket read, not the call: a server that sends one byte "
-        "every few seconds keeps the call alive indefinitely (a 1 KB body at one byte per 10 s "
-        "holds ping(timeout=1) for ~3 h). Expected: APITimeoutError once the call's total "
-        "limit passes. Here the margin is scaled down to 0.5 s (limit 1 s) to show it quickly"
-    ),
-)
 def test_trickling_body_ends_at_the_call_limit(
     kind: str, server: HostileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
