@@ -109,6 +109,8 @@ class ProjectApi:
 
     async def stop_jupyter_kernel(self, *args: Any) -> dict[str, bool]:
         pid = _options(args).get("pid")
+        if isinstance(pid, float) and pid.is_integer():
+            pid = int(pid)  # JSON has one number type: 42.0 is the integer 42 (as in JavaScript)
         if isinstance(pid, bool) or not isinstance(pid, int):
             raise ProjectError("'pid' must be an integer process id")
         return {"success": await self._kernels.stop(pid)}

@@ -115,3 +115,11 @@ def test_list_and_stop_kernels(api: Api) -> None:
     assert pid not in [k["pid"] for k in api.call("system.listJupyterKernels", {})]
     assert api.call("system.stopJupyterKernel", {"pid": pid}) == {"success": False}
     assert api.call("system.stopJupyterKernel", {"pid": os.getpid()}) == {"success": False}
+
+
+@pytest.mark.parametrize("pid", [float(os.getpid()), -1.0, 1e20])
+def test_stop_kernel_accepts_integral_float_pids(api: Api, pid: float) -> None:
+    # JSON Schema counts 42.0 as an integer and the real (JavaScript) service sees 42; such a pid
+    # is an unknown pid, not a malformed one. Found by test_schemathesis.py.
+    assert api.call("system.stopJupyterKernel", {"pid": pid}) == {"success": False}
+    assert "must be an integer" in api.call("system.stopJupyterKernel", {"pid": 1.5})["error"]
