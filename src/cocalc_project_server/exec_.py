@@ -332,6 +332,8 @@ class ExecProcess:
             )
         except OSError as exc:
             raise SpawnFailed(Outcome("", _spawn_error_json(cmd, exc), 1, ran=False)) from None
+        except ValueError as exc:  # a NUL byte in an argument or the environment
+            raise ProjectError(str(exc)) from None
         return cls(proc, timeout_s, max_output)
 
     @staticmethod

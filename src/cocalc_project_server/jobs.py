@@ -153,6 +153,9 @@ class JobStore:
         except SpawnFailed as failed:
             job.finish(failed.outcome)
             cmd.cleanup()
+        except BaseException:
+            cmd.cleanup()  # no job will run, so nothing else removes its script folder
+            raise
         else:
             answer["pid"] = job.process.pid
             self._registry.add(job.process)

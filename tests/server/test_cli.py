@@ -100,7 +100,11 @@ def test_shutdown_leaves_no_kernels_or_commands_behind() -> None:
             time.sleep(0.2)
             kernels = call("system.listJupyterKernels")
         job = call("system.exec", command="sleep 100 & sleep 100", async_call=True)
+        # bash starts the first `sleep` a moment after the job's pid exists: wait for it.
         children = psutil.Process(job["pid"]).children()
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.05)
+            children = psutil.Process(job["pid"]).children()
         pids = [k["pid"] for k in kernels] + [job["pid"]] + [c.pid for c in children]
         assert len(pids) >= 3
         os.kill(server.pid, signal.SIGTERM)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cocalc_project_server.testing import running_server
 
 from .conftest import Api
 
@@ -106,3 +112,18 @@ def test_at_most_100_jobs_are_kept_oldest_finished_first(api: Api) -> None:
     }
     assert api.exec(async_get=job_ids[1])["status"] == "completed"
     assert api.exec(async_get=newest["job_id"], async_await=True)["status"] == "completed"
+
+
+@pytest.mark.parametrize("async_call", [True, False])
+def test_a_command_that_cannot_start_leaves_no_script_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, async_call: bool
+) -> None:
+    # Bash mode writes the script to a temporary folder; a NUL byte in the environment makes
+    # the spawn fail after that, and the folder must still go.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with running_server(kernel_pool_size=0) as server, httpx.Client(timeout=30) as client:
+        api = Api(server, client)
+        answer = api.exec(command="echo hi", bash=True, env={"A": "x\0y"}, async_call=async_call)
+        assert answer == {"error": "Error: embedded null byte"}
+        assert api.call("system.ping", {})  # still serving
+        assert list(tmp_path.glob("cocalc-*/a.sh")) == []
