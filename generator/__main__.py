@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from generator.build import REPO_ROOT, build, stale_files
+from generator.method_table import SpecError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +20,14 @@ def main(argv: list[str] | None = None) -> int:
         help="generate into a temporary folder and fail if --out differs from it",
     )
     options = parser.parse_args(argv)
+    try:
+        return _run(options)
+    except SpecError as error:
+        print(f"{options.spec}: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(options: argparse.Namespace) -> int:
     if options.check:
         stale = stale_files(options.spec, options.out)
         if stale:

@@ -158,6 +158,7 @@ def generate_into(spec_path: Path, out_dir: Path) -> Path:
     """Writes the package into out_dir (which must not hold one yet); returns its path."""
     _check_pins()
     spec = load_spec(spec_path)
+    namespaces(spec)  # a broken method table fails here, before the slow tools run
     source = _display_path(spec_path)
     package = out_dir / PACKAGE
     package.mkdir(parents=True)
