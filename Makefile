@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	# The reference client shares our import name, so it lives apart for the parity tests.
-	$(BIN)/pip install -q --no-deps --target $(VENV)/reference-client cocalc-api==0.5.1
+	$(BIN)/pip install -q --upgrade --no-deps --target $(VENV)/reference-client cocalc-api==0.5.1
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.method_table import load_spec, namespaces, validated_schemas
-from generator.render import render_package
+from generator.render import TEMPLATES, render_package
 from generator.validators import compile_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +121,12 @@ def _generate_typeddicts(spec_path: Path, package: Path, source: str) -> None:
             "--use-field-description",
             "--disable-timestamp",
             "--no-formatters",
+            # Our class template adds @final, so that `"data" in item` narrows a union of
+            # TypedDicts (mypy narrows by key only for final ones).
+            "--custom-template-dir",
+            str(TEMPLATES / "datamodel"),
+            "--additional-imports",
+            "typing.final",
         ],
     )
     header = _header(source, f"datamodel-code-generator {PINNED['datamodel-code-generator']}")

@@ -97,6 +97,8 @@ MISTAKES = textwrap.dedent(
         out["stdot"]  # expect[stdot]
         for item in project.system.jupyter_execute(input="1", kernel="python3"):
             item["data"]  # expect[unnarrowed]
+            if "data" in item:
+                item["text"]  # expect[wrong_branch]
 
 
     async def async_mistakes(project: cocalc_api.AsyncProject) -> None:
@@ -141,6 +143,7 @@ EXPECTED = {
         'TypedDict "JupyterStreamOutput" has no key "data"  [typeddict-item]',
         'TypedDict "JupyterErrorOutput" has no key "data"  [typeddict-item]',
     ],
+    "wrong_branch": ['TypedDict "JupyterDataOutput" has no key "text"  [typeddict-item]'],
     "async_keyword": [
         (
             'Unexpected keyword argument "comand" for "exec" of "AsyncSystemMethods"; '

@@ -110,19 +110,18 @@ def result_fields(project: Project) -> None:
 def narrowing(project: Project) -> None:
     for item in project.system.jupyter_execute(input="1", kernel="python3"):
         assert_type(item, JupyterStreamOutput | JupyterDataOutput | JupyterErrorOutput)
-        # `data` is required of JupyterDataOutput only, so its absence rules that one out.
-        # (The positive branch is not narrowed: the TypedDicts are not @final; see report.)
-        if "data" not in item:
-            assert_type(item, JupyterStreamOutput | JupyterErrorOutput)
-            if "name" in item and "ename" not in item:
-                assert_type(item, JupyterStreamOutput)
-                assert_type(item["name"], Literal["stdout", "stderr"])
-                assert_type(item["text"], str)
-        # Ruling out the other two leaves the data output.
-        if "name" not in item and "ename" not in item:
+        # The output TypedDicts are @final, so a key each one requires tells them apart.
+        if "data" in item:
             assert_type(item, JupyterDataOutput)
             assert_type(item["data"], dict[str, Any])
             assert_type(item.get("metadata"), dict[str, Any] | None)
+        elif "ename" in item:
+            assert_type(item, JupyterErrorOutput)
+            assert_type(item["traceback"], list[str])
+        else:
+            assert_type(item, JupyterStreamOutput)
+            assert_type(item["name"], Literal["stdout", "stderr"])
+            assert_type(item["text"], str)
         if "text" not in item and "data" not in item:
             assert_type(item, JupyterErrorOutput)
             assert_type(item["traceback"], list[str])

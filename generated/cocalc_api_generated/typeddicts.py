@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, final
 
 
+@final
 class RpcRequest(TypedDict):
     """
     The request envelope.
@@ -37,6 +38,7 @@ class RpcRequest(TypedDict):
     """
 
 
+@final
 class RpcError(TypedDict):
     """
     Any failure, still with HTTP 200.
@@ -45,12 +47,14 @@ class RpcError(TypedDict):
     error: str
 
 
+@final
 class EmptyArgs(TypedDict):
     """
     The argument object of a method without parameters (sent as `{}`).
     """
 
 
+@final
 class PingResult(TypedDict):
     now: int
     """
@@ -58,6 +62,7 @@ class PingResult(TypedDict):
     """
 
 
+@final
 class TestResult(TypedDict):
     project_id: str
     """
@@ -69,6 +74,7 @@ class TestResult(TypedDict):
     """
 
 
+@final
 class ExecOptions(TypedDict):
     """
     `args[0]` of `system.exec` when it starts a command.
@@ -126,6 +132,7 @@ class ExecOptions(TypedDict):
     """
 
 
+@final
 class ExecStatusOptions(TypedDict):
     """
     `args[0]` of `system.exec` when it polls an async job.
@@ -145,6 +152,7 @@ class ExecStatusOptions(TypedDict):
     """
 
 
+@final
 class ExecStat(TypedDict):
     timestamp: int
     """
@@ -164,6 +172,7 @@ class ExecStat(TypedDict):
     """
 
 
+@final
 class ExecuteCodeOutput(TypedDict):
     """
     Result of `system.exec`. A blocking call returns `type` "blocking" with the output of
@@ -212,6 +221,7 @@ class ExecuteCodeOutput(TypedDict):
     """
 
 
+@final
 class JupyterExecuteOptions(TypedDict):
     """
     `args[0]` of `system.jupyterExecute`.
@@ -243,6 +253,7 @@ class JupyterExecuteOptions(TypedDict):
     """
 
 
+@final
 class JupyterStreamOutput(TypedDict):
     """
     Text a cell wrote to stdout or stderr.
@@ -252,6 +263,7 @@ class JupyterStreamOutput(TypedDict):
     text: str
 
 
+@final
 class JupyterDataOutput(TypedDict):
     """
     An execute_result or display_data, by MIME type (e.g. `text/plain`).
@@ -261,6 +273,7 @@ class JupyterDataOutput(TypedDict):
     metadata: NotRequired[dict[str, Any]]
 
 
+@final
 class JupyterErrorOutput(TypedDict):
     """
     An exception raised by the cell.
@@ -280,6 +293,7 @@ One output of a cell, as Jupyter message content without `output_type`.
 JupyterOutputList: TypeAlias = list[JupyterOutputItem]
 
 
+@final
 class JupyterKernel(TypedDict):
     pid: int
     """
@@ -298,6 +312,7 @@ class JupyterKernel(TypedDict):
 JupyterKernelList: TypeAlias = list[JupyterKernel]
 
 
+@final
 class StopJupyterKernelOptions(TypedDict):
     """
     `args[0]` of `system.stopJupyterKernel`.
@@ -309,6 +324,7 @@ class StopJupyterKernelOptions(TypedDict):
     """
 
 
+@final
 class SuccessResult(TypedDict):
     success: bool
     """
