@@ -6,6 +6,8 @@
 [{'data': {'text/plain': '4950'}}]
 """
 
+from typing import TYPE_CHECKING, Any
+
 from cocalc_api._client import AsyncProject, Project
 from cocalc_api._exceptions import (
     APIConnectionError,
@@ -25,6 +27,9 @@ from cocalc_api._exceptions import (
     UnknownFunctionError,
 )
 
+if TYPE_CHECKING:
+    from cocalc_api._aiohttp import DefaultAioHttpClient
+
 __version__ = "1.0.0.dev0"
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "AsyncProject",
     "AuthenticationError",
     "CocalcError",
+    "DefaultAioHttpClient",
     "ExecError",
     "ExecTimeoutError",
     "HTTPStatusError",
@@ -46,3 +52,12 @@ __all__ = [
     "ServerTimeoutError",
     "UnknownFunctionError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: only callers of the aiohttp extra pay for the module.
+    if name == "DefaultAioHttpClient":
+        from cocalc_api._aiohttp import DefaultAioHttpClient
+
+        return DefaultAioHttpClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -172,7 +172,11 @@ class Project(ProjectMethods):
 
 
 class AsyncProject(AsyncProjectMethods):
-    """`Project` for asyncio: the same methods, awaited. See `Project`."""
+    """`Project` for asyncio: the same methods, awaited. See `Project`.
+
+    For many calls at once, pass `http_client=cocalc_api.DefaultAioHttpClient()` (the
+    `aiohttp` extra), and close it yourself, as any client passed in.
+    """
 
     def __init__(
         self,

@@ -1,4 +1,9 @@
-"""Calling the SDK (sync or async) against the hostile server, and checking what came back."""
+"""Calling the SDK against the hostile server, and checking what came back.
+
+Three kinds of client: Project ("sync"), AsyncProject over httpx's own pool ("async"), and
+AsyncProject over `cocalc_api.DefaultAioHttpClient` ("aiohttp"), which must end every fault in
+the same typed exception as "async" does.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
+
 import cocalc_api
+from cocalc_api._aiohttp import AiohttpTransport
 
 KEY = "sk-SECRET-abc123"
 TOKEN = base64.b64encode(f"{KEY}:".encode()).decode("ascii")
 SECRETS = (KEY, TOKEN)
 PROJECT_ID = "9a3c1c1e-5b7a-4c55-9b1d-0c1c2f3e4d5a"
-KINDS = ("sync", "async")
+KINDS = ("sync", "async", "aiohttp")
+# Tests of code that is the same whatever the HTTP client (settings, warnings) run with these.
+HTTPX_KINDS = ("sync", "async")
 TESTS_DIR = str(Path(__file__).resolve().parent)
 
 E = TypeVar("E", bound=BaseException)
@@ -161,10 +171,11 @@ class Call:
 
 
 def run(kind: str, host: str, call: Call) -> Outcome:
-    """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop)."""
+    """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop; over a
+    DefaultAioHttpClient for "aiohttp")."""
     if kind == "sync":
         return _run_sync(host, call)
-    return asyncio.run(_run_async(host, call))
+    return asyncio.run(_run_async(host, call, kind))
 
 
 def _run_sync(host: str, call: Call) -> Outcome:
@@ -181,18 +192,54 @@ def _run_sync(host: str, call: Call) -> Outcome:
         return Outcome(result=result, elapsed=time.monotonic() - started)
 
 
-async def _run_async(host: str, call: Call) -> Outcome:
+async def _run_async(host: str, call: Call, kind: str = "async") -> Outcome:
+    if kind == "aiohttp":
+        return await _run_aiohttp(host, call)
     async with cocalc_api.AsyncProject(
         call.key, host=host, project_id=PROJECT_ID, max_retries=call.max_retries
     ) as project:
-        client = project.with_options(**call.options) if call.options else project
-        method, args = call.method(client), call.all_args()
-        started = time.monotonic()
-        try:
-            result = await method(**args)
-        except Exception as error:  # noqa: BLE001 -- the test judges the type
-            return Outcome(error=error, elapsed=time.monotonic() - started)
-        return Outcome(result=result, elapsed=time.monotonic() - started)
+        return await _call_async(project, call)
+
+
+async def _run_aiohttp(host: str, call: Call) -> Outcome:
+    # A client passed in is the caller's to close: AsyncProject.aclose() leaves it open.
+    async with cocalc_api.DefaultAioHttpClient() as http:
+        async with cocalc_api.AsyncProject(
+            call.key,
+            host=host,
+            project_id=PROJECT_ID,
+            max_retries=call.max_retries,
+            http_client=http,
+        ) as project:
+            outcome = await _call_async(project, call)
+        assert not http.is_closed
+    assert_closed(http)
+    return outcome
+
+
+def assert_closed(http: cocalc_api.DefaultAioHttpClient) -> None:
+    """The client's aiohttp session (if a request opened one) and its connector are closed:
+    nothing is left for aiohttp to warn about ("Unclosed client session", "Unclosed
+    connector") when it is collected."""
+    assert http.is_closed
+    transport = http._transport
+    assert isinstance(transport, AiohttpTransport)
+    session = transport.inner.client
+    if session is not None:
+        assert isinstance(session, aiohttp.ClientSession)
+        assert session.closed
+        assert session.connector is None or session.connector.closed
+
+
+async def _call_async(project: cocalc_api.AsyncProject, call: Call) -> Outcome:
+    client = project.with_options(**call.options) if call.options else project
+    method, args = call.method(client), call.all_args()
+    started = time.monotonic()
+    try:
+        result = await method(**args)
+    except Exception as error:  # noqa: BLE001 -- the test judges the type
+        return Outcome(error=error, elapsed=time.monotonic() - started)
+    return Outcome(result=result, elapsed=time.monotonic() - started)
 
 
 # -- secret hygiene ---------------------------------------------------------------------------

@@ -128,6 +128,15 @@ def close_without_response() -> Behaviour:
     return behave
 
 
+def reset_without_response() -> Behaviour:
+    """A RST in answer to the request: nothing else."""
+
+    def behave(exchange: Exchange) -> None:
+        exchange.reset()
+
+    return behave
+
+
 def reset_mid_body(body: bytes) -> Behaviour:
     """Headers announcing all of `body`, half of it, then a RST."""
 

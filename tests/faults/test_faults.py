@@ -34,6 +34,7 @@ from tests.faults.hostile import (
     close_without_response,
     raw,
     reset_mid_body,
+    reset_without_response,
     respond,
     respond_json,
 )
@@ -139,6 +140,12 @@ FAULTS = [
         retried=True,
     ),
     Fault(
+        "reset-without-response",
+        lambda t: reset_without_response(),
+        cocalc_api.APIConnectionError,
+        retried=True,
+    ),
+    Fault(
         "close-without-response",
         lambda t: close_without_response(),
         cocalc_api.APIConnectionError,
@@ -186,6 +193,7 @@ def test_retry_safe_call(
     outcome = run(kind, server.url, Call(target, max_retries=RETRIES))
 
     error = outcome.raised(fault.expected)
+    assert type(error) is fault.expected, repr(error)  # e.g. a reset is not a timeout
     expected_requests = RETRIES + 1 if fault.retried else 1
     if fault.status is not None:
         assert isinstance(error, cocalc_api.HTTPStatusError)
@@ -213,6 +221,7 @@ def test_non_idempotent_call_is_sent_once(
     outcome = run(kind, server.url, Call(target, max_retries=3))
 
     error = outcome.raised(fault.expected)
+    assert type(error) is fault.expected, repr(error)
     if fault.status is not None:
         assert isinstance(error, cocalc_api.HTTPStatusError)
         assert error.status_code == fault.status

@@ -33,14 +33,20 @@ HUGE = 20_000_000  # characters
 
 
 def test_stall_after_headers_ends_at_envelope_plus_margin(server: HostileServer) -> None:
-    # Project and AsyncProject side by side (each on its own connection), to pay the 11 s once.
+    # Every kind of client side by side (each on its own connection), to pay the 11 s once.
     server.play(stall_after_headers(content_length=64))
     call = Call(TARGETS["ping"], options={"timeout": 1, "max_retries": 0})
     outcomes: dict[str, Outcome] = {}
-    sync_side = threading.Thread(target=lambda: outcomes.update(sync=run("sync", server.url, call)))
-    sync_side.start()
-    outcomes["async"] = run("async", server.url, call)
-    sync_side.join(30)
+
+    def side(kind: str) -> None:
+        outcomes[kind] = run(kind, server.url, call)
+
+    threads = [threading.Thread(target=side, args=(kind,)) for kind in KINDS[1:]]
+    for thread in threads:
+        thread.start()
+    side(KINDS[0])
+    for thread in threads:
+        thread.join(30)
 
     limit = 1 + _transport.HTTP_MARGIN_S  # 11 s
     for kind in KINDS:
@@ -49,8 +55,8 @@ def test_stall_after_headers_ends_at_envelope_plus_margin(server: HostileServer)
         error = outcome.raised(cocalc_api.APITimeoutError)
         assert limit - 0.5 <= outcome.elapsed < limit + 2.0, (kind, outcome.elapsed)
         assert_no_secret_in_error(error)
-    assert server.count() == 2  # one each: max_retries=0
-    assert [r.payload["timeout"] for r in server.received] == [1000, 1000]  # ms, the envelope
+    assert server.count() == len(KINDS)  # one each: max_retries=0
+    assert [r.payload["timeout"] for r in server.received] == [1000] * len(KINDS)  # ms
 
 
 def test_stall_is_retried_for_ping(
