@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src generator tests demo bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src generated
+	$(BIN)/mypy src generated generator demo bench
 
 record: $(STAMP)
 	$(BIN)/python -m tests.record
