@@ -27,22 +27,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("kind", HTTPX_KINDS if independent else KINDS)
 
 
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
+def _hostile_server() -> Iterator[HostileServer]:
     hostile = HostileServer()
     try:
         yield hostile
     finally:
         hostile.close()
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    yield from _hostile_server()
 
 
 @pytest.fixture
 def other_server() -> Iterator[HostileServer]:
-    hostile = HostileServer()
-    try:
-        yield hostile
-    finally:
-        hostile.close()
+    yield from _hostile_server()
 
 
 @pytest.fixture
