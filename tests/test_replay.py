@@ -59,6 +59,11 @@ def _check_outcome(scenario: Scenario, outcome: Any, error: BaseException | None
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_sync(scenario: Scenario, player: vcr.VCR) -> None:
+    replay_sync(scenario, player)
+
+
+def replay_sync(scenario: Scenario, player: vcr.VCR) -> None:
+    """Play the scenario's cassette to a sync Project; check the request and the outcome."""
     sent: list[httpx.Request] = []
     client = httpx.Client(event_hooks={"request": [sent.append]})
     project = cocalc_api.Project(
