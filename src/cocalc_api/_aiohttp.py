@@ -10,6 +10,7 @@ below corrects how it reports failures. aiohttp is imported when a client is mad
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -147,6 +148,7 @@ def _require() -> None:
         raise ImportError(INSTALL_HINT, name=error.name) from error
 
 
+@functools.cache  # built on the first failure: it imports aiohttp
 def _exception_map() -> tuple[tuple[type[BaseException], type[httpx.TransportError]], ...]:
     """aiohttp exception -> httpx exception; the first match wins, so subclasses come first."""
     import aiohttp
@@ -169,19 +171,13 @@ def _exception_map() -> tuple[tuple[type[BaseException], type[httpx.TransportErr
     )
 
 
-_MAP: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] | None = None
-
-
 def _reraise(error: Exception, request: httpx.Request) -> NoReturn:
     """Raise the httpx exception for `error` (an aiohttp one, or httpx-aiohttp's mapping of
     one); anything else as it is."""
-    global _MAP
-    if _MAP is None:
-        _MAP = _exception_map()
     cause: BaseException = error
     if isinstance(error, httpx.TransportError) and error.__cause__ is not None:
         cause = error.__cause__  # httpx-aiohttp raised `mapped(str(exc)) from exc`
-    for source, target in _MAP:
+    for source, target in _exception_map():
         if isinstance(cause, source):
             mapped = target(str(cause) or type(cause).__name__, request=request)
             raise mapped from cause
