@@ -13,10 +13,11 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
+import anyio
 import httpx
 
 from cocalc_api._exceptions import (
@@ -328,7 +329,8 @@ class SyncTransport:
         try:
             response = self.http.send(request, stream=True)
             try:
-                content = _read_by(response.iter_bytes(), _deadline(request, started), request)
+                deadline = started + _limit(request)
+                content = _read_by(response.iter_bytes(), deadline, request)
             finally:
                 response.close()
         except httpx.HTTPError as error:
@@ -369,12 +371,17 @@ class AsyncTransport:
         policy = self.policy
         started = time.perf_counter()
         try:
-            response = await self.http.send(request, stream=True)
             try:
-                deadline = _deadline(request, started)
-                content = await _aread_by(response.aiter_bytes(), deadline, request)
-            finally:
-                await response.aclose()
+                # A cancel scope bounds the whole exchange, headers included (anyio: httpx's
+                # own dependency, so this works under asyncio and trio alike).
+                with anyio.fail_after(_limit(request)):
+                    response = await self.http.send(request, stream=True)
+                    try:
+                        content = await response.aread()
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                _past(request)
         except httpx.HTTPError as error:
             policy.log(method, started, type(error).__name__)
             _raise(policy.connection_error(method, error))
@@ -382,9 +389,9 @@ class AsyncTransport:
         return policy.read_response(method, response, content)
 
 
-def _deadline(request: httpx.Request, started: float) -> float:
+def _limit(request: httpx.Request) -> float:
     # The call's whole limit is its read timeout: a body trickling in byte by byte ends there.
-    return started + float(request.extensions["timeout"]["read"])
+    return float(request.extensions["timeout"]["read"])
 
 
 def _past(request: httpx.Request) -> NoReturn:
@@ -394,15 +401,6 @@ def _past(request: httpx.Request) -> NoReturn:
 def _read_by(chunks: Iterator[bytes], deadline: float, request: httpx.Request) -> bytes:
     parts = []
     for chunk in chunks:
-        parts.append(chunk)
-        if time.perf_counter() > deadline:
-            _past(request)
-    return b"".join(parts)
-
-
-async def _aread_by(chunks: AsyncIterator[bytes], deadline: float, request: httpx.Request) -> bytes:
-    parts = []
-    async for chunk in chunks:
         parts.append(chunk)
         if time.perf_counter() > deadline:
             _past(request)

@@ -171,6 +171,21 @@ def trickle(body: bytes, interval: float) -> Behaviour:
     return behave
 
 
+def trickle_headers(interval: float, count: int) -> Behaviour:
+    """A status line, then `count` header lines one every `interval` seconds, then an answer."""
+
+    def behave(exchange: Exchange) -> None:
+        exchange.send(b"HTTP/1.1 200 OK\r\n")
+        for index in range(count):
+            if exchange.wait(interval):
+                return
+            exchange.send(f"X-Slow-{index}: .\r\n".encode())
+        body = b'{"now":13}'
+        exchange.send(head(200, content_length=len(body)).split(b"\r\n", 1)[1] + body)
+
+    return behave
+
+
 # -- the server -------------------------------------------------------------------------------
 
 
