@@ -29,7 +29,7 @@ REFERENCE_DIR = REPO / ".venv" / "reference-client"
 KEY = "sk-bench"
 PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
 URL = "https://cocalc.com/api/conat/project"
-ROUNDS = 7
+ROUNDS = 21
 
 
 def median_of(rounds: int, run: Callable[[], float]) -> float:
@@ -68,7 +68,7 @@ def _post_json(client: httpx.Client, body: dict[str, Any]) -> Any:
 
 
 def per_call_overhead() -> list[tuple[str, float, float]]:
-    calls = 2000
+    calls = 500  # per timed batch; short, so a batch rarely straddles a change of speed
     transport = httpx.MockTransport(answer)
     raw = httpx.Client(transport=transport, auth=(KEY, ""))
     ours = cocalc_api.Project(
@@ -105,12 +105,14 @@ def per_call_overhead() -> list[tuple[str, float, float]]:
             samples["raw"].append(timed(raw_call))
             samples["ours"].append(timed(our_call))
             samples["ref"].append(timed(ref_call))
-        base = statistics.median(samples["raw"])
-        rows.append((f"{label}: raw httpx post().json()", base, 1.0))
-        ours_us = statistics.median(samples["ours"])
-        rows.append((f"{label}: cocalc_api", ours_us, ours_us / base))
-        ref_us = statistics.median(samples["ref"])
-        rows.append((f"{label}: cocalc-api 0.5.1", ref_us, ref_us / base))
+        # Each ratio is the median of the rounds' own ratios: the machine's speed drifts
+        # between rounds more than within one.
+        rows.append((f"{label}: raw httpx post().json()", statistics.median(samples["raw"]), 1.0))
+        for key, name in (("ours", "cocalc_api"), ("ref", "cocalc-api 0.5.1")):
+            ratios = [mine / raw for mine, raw in zip(samples[key], samples["raw"], strict=True)]
+            rows.append(
+                (f"{label}: {name}", statistics.median(samples[key]), statistics.median(ratios))
+            )
     return rows
 
 
@@ -120,21 +122,24 @@ def import_times() -> list[tuple[str, float, float]]:
         code = f"{prelude}import time; t = time.perf_counter(); {statement}; "
         code += "print((time.perf_counter() - t) * 1000)"
         out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
         return float(out.stdout)
 
+    # Bytecode as an installed package has it: pip compiles site-packages, but this checkout's
+    # modules are only compiled on import, and not at all under PYTHONDONTWRITEBYTECODE.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    import_ms("import cocalc_api")
     samples: dict[str, list[float]] = {"httpx": [], "ours": [], "ref": []}
-    for _ in range(11):  # interleaved, so a slow moment of the machine hits all three alike
+    for _ in range(15):  # interleaved; the ratio is the median of the rounds' ratios
         samples["httpx"].append(import_ms("import httpx"))
         samples["ours"].append(import_ms("import cocalc_api"))
         samples["ref"].append(import_ms("import cocalc_api", str(REFERENCE_DIR)))
-    httpx_ms, ours_ms, ref_ms = (statistics.median(samples[k]) for k in ("httpx", "ours", "ref"))
-    return [
-        ("import httpx", httpx_ms, 1.0),
-        ("import cocalc_api", ours_ms, ours_ms / httpx_ms),
-        ("import cocalc_api (0.5.1)", ref_ms, ref_ms / httpx_ms),
-    ]
+    rows = [("import httpx", statistics.median(samples["httpx"]), 1.0)]
+    for key, name in (("ours", "import cocalc_api"), ("ref", "import cocalc_api (0.5.1)")):
+        ratios = [mine / base for mine, base in zip(samples[key], samples["httpx"], strict=True)]
+        rows.append((name, statistics.median(samples[key]), statistics.median(ratios)))
+    return rows
 
 
 class DelayedTransport(httpx.AsyncBaseTransport):
