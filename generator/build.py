@@ -3,7 +3,9 @@
 1. openapi-python-client: attrs models and the httpx client (`openapi_client/`).
 2. datamodel-code-generator: TypedDicts of the same schemas (`typeddicts.py`).
 3. fastjsonschema: a compiled validator per schema a method sends or receives (`_validators/`).
-4. Our templates: one typed method per `x-cocalc-methods` entry (`methods.py`, `_runtime.py`).
+4. Our templates: the method table as data (`specs.py`), one module of typed methods per
+   namespace (`resources/`), the namespaces on a project (`project.py`), the public shapes
+   (`types.py`) and what they need at run time (`_runtime.py`).
 
 Everything is written to a temporary folder first, so a failed step leaves generated/ as it was.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.method_table import load_spec, namespaces, validated_schemas
-from generator.render import TEMPLATES, render_package
+from generator.render import TEMPLATES, render_package, render_types
 from generator.validators import compile_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -172,6 +174,7 @@ def generate_into(spec_path: Path, out_dir: Path) -> Path:
     _generate_typeddicts(spec_path, package, source)
     _generate_validators(spec, package, source)
     render_package(spec, package, _header(source, "generator/templates"))
+    render_types(package, _header(source, "generator/templates"))
     _format(package)
     return package
 

@@ -1,21 +1,34 @@
 """Reads the spec's `x-cocalc-methods` table into the shapes the templates render.
 
-Every check here fails with the spec path and method named, so a spec edit that the generator
-cannot honour stops `make generate` instead of emitting code that is subtly wrong.
+A method's wire `args` is an ordered list of slots: a positional value, or an options object
+whose properties become keyword-only parameters. Every check here fails with the method named,
+so a spec edit that the generator cannot honour stops `make generate` instead of emitting code
+that is subtly wrong.
 """
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 REF_PREFIX = "#/components/schemas/"
 PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+RETRY_KINDS = ("safe", "idempotent", "unsafe")
+TIMEOUT_UNITS = {"seconds": 1.0, "milliseconds": 0.001}
+# A parameter must not hide a builtin (the generated annotations name `str`, `list`, ...) or a
+# name of the generated module. `input` is the reference page's own parameter of
+# jupyter_execute, and generated code never calls the builtin, so it stays allowed.
+RESERVED_PARAMS = frozenset(
+    {"self", "Any", "Literal", "None"} | {n for n in dir(builtins) if n[:1].islower()} - {"input"}
+)
+
+ParamKind = Literal["positional", "keyword"]
 
 
 class SpecError(Exception):
@@ -24,12 +37,28 @@ class SpecError(Exception):
 
 @dataclass(frozen=True)
 class Param:
-    wire_name: str  # the property of args[0]
+    wire_name: str  # the options property, or the value slot's name
     python_name: str
     annotation: str  # without `| None`
     required: bool
     default: Any  # None unless the table gives one
     description: str
+    slot: int  # index in the wire `args`
+    kind: ParamKind  # positional-or-keyword, or keyword-only
+
+
+@dataclass(frozen=True)
+class Slot:
+    index: int
+    options: bool  # an options object (else a single value)
+    required: bool
+    schema: dict[str, Any]  # the slot's JSON schema (a $ref for an options object)
+    params: tuple[Param, ...]  # the value's parameter, or the object's properties
+
+    @property
+    def variable(self) -> str:
+        """The local that holds an options object in the generated body."""
+        return f"_options{self.index}" if self.index else "_options"
 
 
 @dataclass(frozen=True)
@@ -41,23 +70,112 @@ class TimeoutPolicy:
 
 
 @dataclass(frozen=True)
+class Overload:
+    """A narrower result for some argument values: `when` maps a parameter to its values."""
+
+    when: dict[str, tuple[Any, ...]]  # python name -> allowed JSON values (None for null)
+    result_annotation: str
+
+    def annotation(self, param: Param) -> str | None:
+        """The parameter's annotation in this overload, or None to keep the method's own."""
+        values = self.when.get(param.python_name)
+        if values is None:
+            return None
+        literals = [repr(v) for v in values if v is not None]
+        parts = [f"Literal[{', '.join(literals)}]"] if literals else []
+        if None in values:
+            parts.append("None")
+        return " | ".join(parts)
+
+    def requires(self, param: Param) -> bool:
+        """In this overload the parameter has no default (its values exclude null)."""
+        values = self.when.get(param.python_name)
+        return values is not None and None not in values
+
+
+@dataclass(frozen=True)
 class Method:
     wire_name: str
     namespace: str
     python_name: str
-    constant: str  # name of its MethodSpec constant in the generated module
+    constant: str  # name of its MethodSpec constant in the generated code
     summary: str
     description: str
-    params: tuple[Param, ...]
-    args_schema: dict[str, Any]
+    slots: tuple[Slot, ...]
     result_schema: dict[str, Any]
     args_validator: str
     result_validator: str
     result_annotation: str
+    overloads: tuple[Overload, ...]
     returns: str
     timeout: TimeoutPolicy | None
-    retry_safe: bool
+    retry: str
     project_shortcut: bool
+    type_names: tuple[str, ...]  # component schemas its annotations name
+
+    @property
+    def retry_safe(self) -> bool:
+        return self.retry != "unsafe"
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        """Parameters in signature order: positional ones (slot order), then keyword-only ones."""
+        every = [p for slot in self.slots for p in slot.params]
+        return (
+            *(p for p in every if p.kind == "positional"),
+            *(p for p in every if p.kind == "keyword"),
+        )
+
+    def overload_params(self, overload: Overload) -> tuple[list[Param], list[Param]]:
+        """(positional, keyword-only) parameters of an overload's signature.
+
+        A parameter the overload requires cannot stay positional after one with a default,
+        so from there on the parameters move behind the `*` (the positional ones left are a
+        prefix of the method's own, as the implementation's signature needs).
+        """
+        positional: list[Param] = []
+        seen_default = False
+        for param in self.params:
+            required = param.required or overload.requires(param)
+            if param.kind == "keyword" or (required and seen_default):
+                break
+            seen_default = seen_default or not required
+            positional.append(param)
+        return positional, list(self.params[len(positional) :])
+
+    @property
+    def all_slots_required(self) -> bool:
+        return all(slot.required for slot in self.slots)
+
+    @property
+    def args_schema(self) -> dict[str, Any]:
+        """Draft-07 schema of the whole `args` array (fastjsonschema implements draft-07)."""
+        items = []
+        for position, slot in enumerate(self.slots):
+            schema = slot.schema
+            later_sent = position < len(self.slots) - 1
+            if not slot.options and not slot.required and later_sent:
+                schema = {"anyOf": [schema, {"type": "null"}]}  # skipped before a sent slot
+            items.append(schema)
+        required = [slot.index for slot in self.slots if slot.required]
+        return {
+            "type": "array",
+            "items": items,
+            "additionalItems": False,
+            "minItems": required[-1] + 1 if required else 0,
+        }
+
+    @property
+    def python_paths(self) -> dict[str, str]:
+        """What a validator's path to a value means in Python terms: `data[0].async_get` -> `job_id`."""
+        paths: dict[str, str] = {}
+        for slot in self.slots:
+            for param in slot.params:
+                path = f"data[{slot.index}]"
+                if slot.options:
+                    path += f".{param.wire_name}"
+                paths[path] = param.python_name
+        return paths
 
 
 @dataclass(frozen=True)
@@ -89,6 +207,7 @@ def _public_identifier(name: object) -> bool:
 
 
 def snake_case(name: str) -> str:
+    """`readTextFileFromProject` -> `read_text_file_from_project`; `noCache` -> `no_cache`."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
@@ -101,24 +220,29 @@ def ref_name(schema: dict[str, Any]) -> str | None:
     return ref.removeprefix(REF_PREFIX)
 
 
-def python_type(schema: dict[str, Any], components: dict[str, Any]) -> str:
-    """The annotation for a schema: a TypedDict name, a list of one, or a builtin."""
+def python_type(schema: dict[str, Any], components: dict[str, Any], names: set[str]) -> str:
+    """The annotation for a schema; the component names it uses are added to `names`."""
     name = ref_name(schema)
     if name is not None:
         target = components.get(name)
         if target is None:
             raise SpecError(f"unknown schema {name!r}")
         if target.get("type") == "array":
-            return f"list[{python_type(target.get('items', {}), components)}]"
+            return f"list[{python_type(target.get('items', {}), components, names)}]"
+        names.add(name)
         return name
     kind = schema.get("type")
+    if isinstance(kind, list):
+        return " | ".join(python_type({**schema, "type": k}, components, names) for k in kind)
+    if kind == "string" and "enum" in schema:
+        return f"Literal[{', '.join(repr(v) for v in schema['enum'])}]"
     if kind in PRIMITIVES:
         return PRIMITIVES[kind]
     if kind == "array":
-        return f"list[{python_type(schema.get('items', {}), components)}]"
+        return f"list[{python_type(schema.get('items', {}), components, names)}]"
     if kind == "object":
         values = schema.get("additionalProperties", {})
-        inner = python_type(values, components) if isinstance(values, dict) else "Any"
+        inner = python_type(values, components, names) if isinstance(values, dict) else "Any"
         return f"dict[str, {inner}]"
     if kind == "null":
         return "None"
@@ -138,41 +262,148 @@ def _text(entry: dict[str, Any], key: str) -> str:
     return value.strip()
 
 
-def _params(entry: dict[str, Any], components: dict[str, Any]) -> tuple[Param, ...]:
-    args_name = ref_name(entry["args"])
-    if args_name is None or components.get(args_name, {}).get("type") != "object":
-        raise SpecError("args must be a $ref to an object schema")
-    args_schema = components[args_name]
-    properties: dict[str, Any] = args_schema.get("properties", {})
-    required = set(args_schema.get("required", []))
-    overrides: dict[str, Any] = entry.get("parameters", {})
-    unknown = set(overrides) - set(properties)
-    if unknown:
-        raise SpecError(f"parameters {sorted(unknown)} are not properties of {args_name}")
-    params = []
-    for wire_name, prop in properties.items():
-        override = overrides.get(wire_name, {})
-        python_name = override.get("python", wire_name)
-        # `self` and names with a leading underscore are the generated method's own.
-        if (
-            not python_name.isidentifier()
-            or keyword.iskeyword(python_name)
-            or python_name == "self"
-            or python_name.startswith("_")
-        ):
-            raise SpecError(f"{python_name!r} is not a usable Python parameter name")
-        params.append(
-            Param(
-                wire_name=wire_name,
-                python_name=python_name,
-                annotation=python_type(prop, components),
-                required=wire_name in required,
-                default=override.get("default"),
-                description=" ".join(_text(prop, "description").split()),
-            )
+def _flag(entry: dict[str, Any], key: str, default: bool) -> bool:
+    value = entry.get(key, default)
+    if not isinstance(value, bool):
+        raise SpecError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def _check_param_name(name: object) -> str:
+    # `self`, builtins the generated code uses and names with a leading underscore are taken.
+    if (
+        not isinstance(name, str)
+        or not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name in RESERVED_PARAMS
+        or name.startswith("_")
+    ):
+        raise SpecError(f"{name!r} is not a usable Python parameter name")
+    return name
+
+
+class _ParamFactory:
+    """Builds the Params of one method, applying the table's `parameters` overrides."""
+
+    def __init__(self, entry: dict[str, Any], components: dict[str, Any]) -> None:
+        overrides = entry.get("parameters", {})
+        if not isinstance(overrides, dict):
+            raise SpecError("parameters must be a mapping")
+        self.overrides: dict[str, Any] = overrides
+        self.components = components
+        self.used: set[str] = set()
+        self.type_names: set[str] = set()
+
+    def make(
+        self, wire_name: str, schema: dict[str, Any], required: bool, slot: int, kind: ParamKind
+    ) -> Param:
+        override = self.overrides.get(wire_name, {})
+        self.used.add(wire_name)
+        python_name = _check_param_name(override.get("python", snake_case(wire_name)))
+        return Param(
+            wire_name=wire_name,
+            python_name=python_name,
+            annotation=python_type(schema, self.components, self.type_names),
+            required=required,
+            default=override.get("default"),
+            description=" ".join(self._description(schema).split()),
+            slot=slot,
+            kind=kind,
         )
-    # Python wants required parameters first; the schema's order is kept otherwise.
-    return tuple(sorted(params, key=lambda p: not p.required))
+
+    def _description(self, schema: dict[str, Any]) -> str:
+        # A property that is a $ref is described by its component, unless it says more itself.
+        own = _text(schema, "description")
+        name = ref_name(schema)
+        if own or name is None:
+            return own
+        return _text(self.components.get(name, {}), "description")
+
+    def check_all_used(self) -> None:
+        unknown = set(self.overrides) - self.used
+        if unknown:
+            raise SpecError(f"parameters {sorted(unknown)} are not arguments of the method")
+
+
+def _options_slot(
+    raw: dict[str, Any], index: int, factory: _ParamFactory, components: dict[str, Any]
+) -> Slot:
+    name = ref_name(raw["options"])
+    if name is None or components.get(name, {}).get("type") != "object":
+        raise SpecError(f"args[{index}]: options must be a $ref to an object schema")
+    target = components[name]
+    properties: dict[str, Any] = target.get("properties", {})
+    required = set(target.get("required", []))
+    positional = raw.get("positional", [])
+    if not isinstance(positional, list) or not set(positional) <= set(properties):
+        raise SpecError(f"args[{index}]: positional must list properties of {name}")
+    if len(set(positional)) != len(positional):
+        raise SpecError(f"args[{index}]: positional lists a property twice")
+    params = [
+        factory.make(wire, properties[wire], wire in required, index, "positional")
+        for wire in positional
+    ]
+    params += [
+        factory.make(wire, prop, wire in required, index, "keyword")
+        for wire, prop in properties.items()
+        if wire not in positional
+    ]
+    return Slot(
+        index=index,
+        options=True,
+        required=_flag(raw, "required", True),
+        schema=raw["options"],
+        params=tuple(params),
+    )
+
+
+def _value_slot(raw: dict[str, Any], index: int, factory: _ParamFactory) -> Slot:
+    for key in ("name", "schema"):
+        if key not in raw:
+            raise SpecError(f"args[{index}]: a positional slot needs {key!r}")
+    if not isinstance(raw["schema"], dict):
+        raise SpecError(f"args[{index}]: schema must be a mapping")
+    required = _flag(raw, "required", True)
+    schema = {**raw["schema"], "description": raw.get("description", "")}
+    param = factory.make(str(raw["name"]), schema, required, index, "positional")
+    return Slot(
+        index=index, options=False, required=required, schema=raw["schema"], params=(param,)
+    )
+
+
+def _slots(entry: dict[str, Any], factory: _ParamFactory) -> tuple[Slot, ...]:
+    raw_slots = entry["args"]
+    if not isinstance(raw_slots, list):
+        raise SpecError("args must be a list of slots (the wire `args` array)")
+    slots = []
+    for index, raw in enumerate(raw_slots):
+        if not isinstance(raw, dict):
+            raise SpecError(f"args[{index}] must be a mapping")
+        if "options" in raw:
+            slots.append(_options_slot(raw, index, factory, factory.components))
+        else:
+            slots.append(_value_slot(raw, index, factory))
+    return tuple(slots)
+
+
+def _check_signature(method: Method) -> None:
+    names = [p.python_name for p in method.params]
+    if len(set(names)) != len(names):
+        raise SpecError(f"two parameters share a Python name: {names}")
+    # Python wants positional parameters without a default before those with one.
+    seen_optional = False
+    for param in method.params:
+        if param.kind != "positional":
+            break
+        optional = not param.required
+        if seen_optional and not optional:
+            raise SpecError(
+                f"required parameter {param.python_name!r} follows an optional positional one"
+            )
+        seen_optional = seen_optional or optional
+    for slot in method.slots:
+        if not slot.options and slot.params[0].default is not None:
+            raise SpecError(f"args[{slot.index}]: a positional slot takes no default")
 
 
 def _timeout(entry: dict[str, Any], params: tuple[Param, ...]) -> TimeoutPolicy | None:
@@ -182,51 +413,86 @@ def _timeout(entry: dict[str, Any], params: tuple[Param, ...]) -> TimeoutPolicy 
     by_wire = {p.wire_name: p for p in params}
     if table.get("param") not in by_wire:
         raise SpecError(f"timeout.param {table.get('param')!r} is not a parameter")
-    units = {"seconds": 1.0, "milliseconds": 0.001}
-    if table.get("unit") not in units:
-        raise SpecError(f"timeout.unit must be one of {sorted(units)}")
+    if table.get("unit") not in TIMEOUT_UNITS:
+        raise SpecError(f"timeout.unit must be one of {sorted(TIMEOUT_UNITS)}")
     return TimeoutPolicy(
         python_name=by_wire[table["param"]].python_name,
-        unit_seconds=units[table["unit"]],
+        unit_seconds=TIMEOUT_UNITS[table["unit"]],
         server_default=float(table["server_default"]),
-        enforced_by_server=bool(table["enforced_by_server"]),
+        enforced_by_server=_flag(table, "enforced_by_server", False),
     )
+
+
+def _overloads(
+    entry: dict[str, Any], params: tuple[Param, ...], components: dict[str, Any], names: set[str]
+) -> tuple[Overload, ...]:
+    raw = entry.get("overloads", [])
+    if not isinstance(raw, list):
+        raise SpecError("overloads must be a list")
+    by_wire = {p.wire_name: p for p in params}
+    found = []
+    for index, item in enumerate(raw):
+        when = item.get("when") if isinstance(item, dict) else None
+        if not isinstance(when, dict) or not when or "result" not in item:
+            raise SpecError(f"overloads[{index}] needs `when` and `result`")
+        mapped: dict[str, tuple[Any, ...]] = {}
+        for wire, values in when.items():
+            if wire not in by_wire:
+                raise SpecError(f"overloads[{index}]: {wire!r} is not a parameter")
+            if not isinstance(values, list) or not values:
+                raise SpecError(f"overloads[{index}]: {wire} must list its values")
+            if any(v is not None and not isinstance(v, str | bool | int) for v in values):
+                raise SpecError(f"overloads[{index}]: {wire} values must be literals or null")
+            mapped[by_wire[wire].python_name] = tuple(values)
+        annotation = python_type(item["result"], components, names)
+        found.append(Overload(when=mapped, result_annotation=annotation))
+    return tuple(found)
 
 
 def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
-    for key in ("wire", "namespace", "python", "args", "result", "summary", "retry_safe"):
+    for key in ("wire", "args", "result", "summary", "retry"):
         if key not in entry:
             raise SpecError(f"missing {key!r}")
-    namespace, python_name = entry["namespace"], entry["python"]
+    wire = entry["wire"]
+    if not isinstance(wire, str) or wire.count(".") != 1:
+        raise SpecError(f"wire must be '<namespace>.<function>', got {wire!r}")
+    namespace, function = wire.split(".")
+    if entry.get("namespace", namespace) != namespace:
+        raise SpecError(f"namespace {entry['namespace']!r} is not the wire prefix {namespace!r}")
+    python_name = entry.get("python", snake_case(function))
     for kind, name in (("method", python_name), ("namespace", namespace)):
         if not _public_identifier(name):
             raise SpecError(f"{name!r} is not a usable public {kind} name")
-    for flag in ("retry_safe", "project_shortcut"):
-        if flag in entry and not isinstance(entry[flag], bool):
-            raise SpecError(f"{flag} must be true or false, got {entry[flag]!r}")
-    params = _params(entry, components)
-    names = [p.python_name for p in params]
-    if len(set(names)) != len(names):
-        raise SpecError(f"two parameters share a Python name: {names}")
-    constant = f"{namespace}_{python_name}".upper()
-    return Method(
-        wire_name=entry["wire"],
+    if entry["retry"] not in RETRY_KINDS:
+        raise SpecError(f"retry must be one of {list(RETRY_KINDS)}, got {entry['retry']!r}")
+    factory = _ParamFactory(entry, components)
+    slots = _slots(entry, factory)
+    factory.check_all_used()
+    every = tuple(p for slot in slots for p in slot.params)
+    names = factory.type_names
+    result_annotation = python_type(entry["result"], components, names)
+    overloads = _overloads(entry, every, components, names)
+    method = Method(
+        wire_name=wire,
         namespace=namespace,
         python_name=python_name,
-        constant=constant,
+        constant=f"{namespace}_{python_name}".upper(),
         summary=_text(entry, "summary"),
         description=_text(entry, "description"),
-        params=params,
-        args_schema=entry["args"],
+        slots=slots,
         result_schema=entry["result"],
-        args_validator=validator_module(entry["args"], f"{namespace}_{python_name}_args"),
+        args_validator=f"{namespace}_{python_name}_args",
         result_validator=validator_module(entry["result"], f"{namespace}_{python_name}_result"),
-        result_annotation=python_type(entry["result"], components),
+        result_annotation=result_annotation,
+        overloads=overloads,
         returns=" ".join(_text(entry, "returns").split()),
-        timeout=_timeout(entry, params),
-        retry_safe=bool(entry["retry_safe"]),
-        project_shortcut=bool(entry.get("project_shortcut", False)),
+        timeout=_timeout(entry, every),
+        retry=entry["retry"],
+        project_shortcut=_flag(entry, "project_shortcut", False),
+        type_names=tuple(sorted(names)),
     )
+    _check_signature(method)
+    return method
 
 
 def namespaces(spec: dict[str, Any]) -> tuple[Namespace, ...]:
@@ -237,9 +503,13 @@ def namespaces(spec: dict[str, Any]) -> tuple[Namespace, ...]:
     grouped: dict[str, list[Method]] = {}
     for index, entry in enumerate(table):
         try:
+            if not isinstance(entry, dict):
+                raise SpecError("an entry must be a mapping")
             method = _method(entry, components)
         except (SpecError, KeyError, TypeError, ValueError) as error:
-            label = entry.get("python", index) if isinstance(entry, dict) else index
+            label = index
+            if isinstance(entry, dict):
+                label = entry.get("python") or entry.get("wire") or index
             raise SpecError(f"x-cocalc-methods[{label}]: {error}") from error
         siblings = grouped.setdefault(method.namespace, [])
         if any(m.python_name == method.python_name for m in siblings):

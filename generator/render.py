@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from generator.method_table import Namespace, namespaces
+from generator.method_table import Method, Namespace, namespaces
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Envelope shapes: the transport's business, not something a user imports.
+PRIVATE_SCHEMAS = frozenset({"RpcRequest", "RpcResponse", "RpcError", "EmptyArgs"})
 
 
 def _environment() -> jinja2.Environment:
@@ -23,33 +26,74 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _typeddict_names(tree: tuple[Namespace, ...]) -> list[str]:
-    names: set[str] = set()
-    for namespace in tree:
-        for method in namespace.methods:
-            for annotation in [method.result_annotation, *(p.annotation for p in method.params)]:
-                names.update(
-                    word
-                    for word in annotation.replace("[", " ")
-                    .replace("]", " ")
-                    .replace(",", " ")
-                    .split()
-                    if word[:1].isupper() and word not in ("Any", "None")
-                )
-    return sorted(names)
+def _type_names(methods: list[Method]) -> list[str]:
+    return sorted({name for method in methods for name in method.type_names})
+
+
+def _namespace_context(ns: Namespace) -> dict[str, Any]:
+    methods = list(ns.methods)
+    annotations = [p.annotation for m in methods for p in m.params]
+    return {
+        "ns": ns,
+        "typeddicts": _type_names(methods),
+        "uses_literal": any(m.overloads for m in methods)
+        or any("Literal[" in a for a in annotations),
+        "uses_overload": any(m.overloads for m in methods),
+        "uses_pack": any(not m.all_slots_required for m in methods),
+    }
 
 
 def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
     tree = namespaces(spec)
+    methods = [m for ns in tree for m in ns.methods]
+    shortcuts = [m for m in methods if m.project_shortcut]
     context = {
         "namespaces": tree,
-        "methods": [m for ns in tree for m in ns.methods],
-        "typeddicts": _typeddict_names(tree),
+        "methods": methods,
+        "shortcuts": shortcuts,
+        "typeddicts": _type_names(methods),
+        "shortcut_typeddicts": _type_names(shortcuts),
         "title": spec.get("info", {}).get("title", "API"),
         "paths": list(spec.get("paths", {})),
     }
     env = _environment()
-    for name in ("__init__.py", "_runtime.py", "methods.py"):
-        text = env.get_template(f"{name}.jinja").render(**context)
-        (package / name).write_text(header + text, encoding="utf-8")
+
+    def write(relative: str, template: str, extra: dict[str, Any] | None = None) -> None:
+        text = env.get_template(template).render({**context, **(extra or {})})
+        target = package / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(header + text, encoding="utf-8")
+
+    for name in ("__init__.py", "_runtime.py", "specs.py", "project.py"):
+        write(name, f"{name}.jinja")
+    write("resources/__init__.py", "resources/__init__.py.jinja")
+    for ns in tree:
+        write(f"resources/{ns.name}.py", "resources/namespace.py.jinja", _namespace_context(ns))
     (package / "py.typed").write_text("", encoding="utf-8")
+
+
+def render_types(package: Path, header: str) -> None:
+    """`types.py`: every public shape of `typeddicts.py`, re-exported under `__all__`."""
+    tree = ast.parse((package / "typeddicts.py").read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.append(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    public = sorted(n for n in names if n not in PRIVATE_SCHEMAS and not n.startswith("_"))
+    lines = [
+        '"""The shapes of results and arguments, as TypedDicts generated from the spec."""',
+        "",
+        "from .typeddicts import (",
+        *(f"    {name}," for name in public),
+        ")",
+        "",
+        "__all__ = [",
+        *(f'    "{name}",' for name in public),
+        "]",
+        "",
+    ]
+    (package / "types.py").write_text(header + "\n".join(lines), encoding="utf-8")

@@ -2,7 +2,9 @@
 # Do not edit by hand: change the spec or generator/, then run `make generate`.
 """Generated client of the CoCalc Project API.
 
-- `methods`: one typed method per entry of the spec's method table, grouped in namespaces.
-- `typeddicts`: the spec's schemas as TypedDicts (the dict shapes the methods return).
+- `specs`: the method table as data (one MethodSpec per method).
+- `resources`: one module per namespace with its typed methods, sync and async.
+- `project`: the namespaces on a project object, imported on first use.
+- `types`: the result and argument shapes users import (TypedDicts from `typeddicts`).
 - `openapi_client`: the spec's schemas as attrs models, and the httpx client.
 """

@@ -2,8 +2,8 @@
 # Do not edit by hand: change the spec or generator/, then run `make generate`.
 """What the generated methods need at run time: the method descriptor and the caller protocols.
 
-A caller (the handwritten transport) sends a method's arguments and returns its result; all
-transport policy lives there, so the generated methods stay one line each.
+A caller (the handwritten transport) sends a method's wire `args` and returns its result; all
+transport policy lives there, so the generated methods only pack their arguments.
 """
 
 from __future__ import annotations
@@ -11,11 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 R = TypeVar("R")
 
 API_PATH = "/api/conat/project"
+
+# The slot fill of a required slot in `pack_args`: it is always sent as given.
+REQUIRED: Any = object()
+
+
+def pack_args(values: tuple[Any, ...], fills: tuple[Any, ...]) -> list[Any]:
+    """The wire `args`: optional slots left out (None) are dropped from the end; one left out
+    before a sent slot is sent as its fill (`null` for a value, `{}` for an options object)."""
+    end = len(values)
+    while end and fills[end - 1] is not REQUIRED and values[end - 1] is None:
+        end -= 1
+    return [
+        fills[i] if value is None and fills[i] is not REQUIRED else value
+        for i, value in enumerate(values[:end])
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +73,39 @@ class MethodSpec(Generic[R]):
     """One entry of the method table; `R` is the type of its result."""
 
     wire_name: str
+    namespace: str
     python_name: str
-    args_schema: str  # the validator module of args[0]
+    args_schema: str  # the validator module of the whole wire `args` array
     result_schema: str  # the validator module of the result
-    retry_safe: bool
+    retry: Literal["safe", "idempotent", "unsafe"]
     timeout: TimeoutPolicy | None
+    # A validator's path to an argument (`data[0].async_get`) and its Python name (`job_id`).
+    python_paths: tuple[tuple[str, str], ...] = ()
+    # Each slot of the wire `args`: "options" (an object of options) or "value".
+    slots: tuple[Literal["options", "value"], ...] = ()
 
-    def validate_args(self, value: Any) -> None:
+    @property
+    def retry_safe(self) -> bool:
+        """Safe and idempotent calls may be sent again after a transient failure."""
+        return self.retry != "unsafe"
+
+    def validate_args(self, value: list[Any]) -> None:
         validator(self.args_schema)(value)
 
     def validate_result(self, value: Any) -> None:
         validator(self.result_schema)(value)
 
+    def describe(self, message: str) -> str:
+        """A validator's message with the argument's Python name instead of its wire path."""
+        for path, name in sorted(self.python_paths, key=lambda item: -len(item[0])):
+            if message.startswith(path) and message[len(path) : len(path) + 1] in (" ", ".", "["):
+                return name + message[len(path) :]
+        return message.removeprefix("data")
+
 
 class SyncCaller(Protocol):
-    def call(self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None) -> R: ...
+    def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R: ...
 
 
 class AsyncCaller(Protocol):
-    async def call(
-        self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None
-    ) -> R: ...
+    async def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R: ...

@@ -50,7 +50,9 @@ class RpcError(TypedDict):
 @final
 class EmptyArgs(TypedDict):
     """
-    The argument object of a method without parameters (sent as `{}`).
+    The argument object of a method without parameters (sent as `{}`, as the reference
+    client does; the server ignores it).
+
     """
 
 
@@ -83,7 +85,7 @@ class ExecOptions(TypedDict):
     command: str
     """
     Command to run; can be a program name (e.g., "ls") or absolute path, or a full
-    bash script.
+    bash script. A command containing whitespace and given no `args` runs under bash.
 
     """
     args: NotRequired[list[str]]
@@ -92,23 +94,32 @@ class ExecOptions(TypedDict):
     """
     path: NotRequired[str]
     """
-    Path (relative to HOME directory) where command will be run.
+    Folder to run in: relative to HOME (the default), or absolute. Ignored when `cwd`
+    is given.
+
     """
     cwd: NotRequired[str]
     """
-    Absolute path where code executed from (if path not given).
+    Absolute folder to run in; when given it overrides `path`.
     """
     timeout: NotRequired[float]
     """
-    Optional timeout in SECONDS.
+    Limit in SECONDS (default 60); at the limit the command's process group is
+    killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
+    itself still ends; see the README's timeout table).
+
     """
     max_output: NotRequired[int]
     """
-    Bound on size of stdout and stderr; further output ignored.
+    Bound on size of stdout and stderr (characters each); further output is
+    ignored and " (truncated at N characters)" is appended.
+
     """
     bash: NotRequired[bool]
     """
-    If True, ignore args and evaluate command as a bash command.
+    If True, ignore args and evaluate command as a bash command (with `args`, the
+    command line is built with shell escaping).
+
     """
     env: NotRequired[dict[str, Any]]
     """
@@ -122,13 +133,49 @@ class ExecOptions(TypedDict):
     """
     compute_server_id: NotRequired[int]
     """
-    Compute server to run code on (instead of home base project).
+    Compute server to run code on (instead of home base project); a non-zero id
+    forwards the command to that compute server, which must be running.
+
     """
     err_on_exit: NotRequired[bool]
     """
     If False, a non-zero exit is returned as a result with its `exit_code` instead of
     raising (the server's default is True).
 
+    """
+    ulimit_timeout: NotRequired[bool]
+    """
+    If True (the server's default), a bash command also gets a CPU-time `ulimit` of
+    `timeout` seconds, inherited by its children; set False to start daemons.
+
+    """
+    home: NotRequired[str]
+    """
+    HOME for resolving a relative `path` (default the project's HOME); it does not
+    move the working folder by itself.
+
+    """
+    uid: NotRequired[int]
+    """
+    User id to run the command as (needs the privilege to switch).
+    """
+    gid: NotRequired[int]
+    """
+    Group id to run the command as (needs the privilege to switch).
+    """
+    aggregate: NotRequired[str | float]
+    """
+    Calls given the same value while one is running are merged into one run
+    (CoCalc uses a timestamp when compiling documents).
+
+    """
+    verbose: NotRequired[bool]
+    """
+    Log the command on the server (default False).
+    """
+    filesystem: NotRequired[bool]
+    """
+    On a compute server, run in its filesystem container.
     """
 
 
@@ -144,7 +191,9 @@ class ExecStatusOptions(TypedDict):
     """
     async_await: NotRequired[bool]
     """
-    If True, block until the job ends (the call's timeout still applies).
+    If True, block until the job ends (the call's timeout still applies: the envelope
+    limit is 15 s unless you raise the client's `timeout`).
+
     """
     async_stats: NotRequired[bool]
     """
@@ -175,14 +224,13 @@ class ExecStat(TypedDict):
 @final
 class ExecuteCodeOutput(TypedDict):
     """
-    Result of `system.exec`. A blocking call returns `type` "blocking" with the output of
-    the finished command. An async call returns `type` "async" with a `job_id` and a
-    `status`; polling adds `elapsed_s` (and `stats` when asked). `type` is absent in the
-    reference page's example, so it is not required of a blocking result.
+    Result of a blocking `system.exec`: the output of the finished command. `type` is
+    "blocking" from the real service but absent in the reference page's example, so it
+    is not required.
 
     """
 
-    type: NotRequired[Literal["blocking", "async"]]
+    type: NotRequired[Literal["blocking"]]
     stdout: str
     """
     Output written to stdout.
@@ -195,29 +243,123 @@ class ExecuteCodeOutput(TypedDict):
     """
     Exit code of the process.
     """
-    job_id: NotRequired[str]
+    id: NotRequired[Any]
     """
-    Async jobs only; the id to poll.
+    The `id` given in the options, echoed back (absent without one).
     """
-    status: NotRequired[Literal["running", "completed", "error"]]
+
+
+@final
+class ExecuteCodeOutputAsync(TypedDict):
     """
-    Async jobs only.
+    An async exec job: what `exec(..., async_call=True)` returns at once and what
+    `exec_status` reports. Until it ends, `stdout` and `stderr` hold the output so far.
+    A failed job reports `exit_code` 1 and the error text in `stderr` (pass
+    `err_on_exit=False` to keep the real exit code). The project keeps at most 100 jobs
+    for an hour after their last access.
+
     """
-    start: NotRequired[int]
+
+    type: Literal["async"]
+    job_id: str
     """
-    Async jobs only; start time in milliseconds since the epoch.
+    The id to poll with `exec_status`.
+    """
+    status: Literal["running", "completed", "error", "killed"]
+    """
+    `running`, then `completed` or `error`; `killed` is set only by other CoCalc
+    clients.
+
+    """
+    start: int
+    """
+    Start time in milliseconds since the epoch.
     """
     pid: NotRequired[int]
     """
-    Async jobs only; the process id.
+    The process id (absent when the command could not start).
+    """
+    stdout: str
+    """
+    Output written to stdout so far.
+    """
+    stderr: str
+    """
+    Output written to stderr so far, or the error of a failed job.
+    """
+    exit_code: int
+    """
+    Exit code (0 while running; 1 for a failed job unless err_on_exit=False).
     """
     elapsed_s: NotRequired[float]
     """
-    Async jobs only, once finished; run time in seconds.
+    Run time in seconds, once finished.
     """
     stats: NotRequired[list[ExecStat]]
     """
-    Async jobs only, with `async_stats`; resource samples.
+    With `stats=True`: memory and CPU samples. Absent until the first sample, taken
+    one second after the start.
+
+    """
+    id: NotRequired[Any]
+    """
+    The `id` given in the options, echoed back (absent without one).
+    """
+
+
+ExecResult: TypeAlias = ExecuteCodeOutput | ExecuteCodeOutputAsync
+"""
+What `system.exec` returns, blocking or async.
+"""
+
+
+@final
+class JupyterPoolOptions(TypedDict):
+    """
+    The project's pool of warm kernels.
+    """
+
+    size: NotRequired[int]
+    """
+    Warm kernels to keep for this kernel name.
+    """
+    timeout_s: NotRequired[float]
+    """
+    Seconds without a call after which the pool shrinks.
+    """
+
+
+@final
+class JupyterLimits(TypedDict):
+    """
+    Limits of one call (src/packages/jupyter/nbgrader/jupyter-run.ts). Without `limits`
+    the per-cell limit is 30 s; with `limits` but no `timeout_ms_per_cell`, 60 s.
+
+    """
+
+    timeout_ms_per_cell: NotRequired[float]
+    """
+    A cell running longer is interrupted; its outputs still come back.
+    """
+    max_output_per_cell: NotRequired[int]
+    """
+    Characters of output kept per cell; then a truncation notice.
+    """
+    max_output: NotRequired[int]
+    """
+    Characters of output kept for the whole call; then a truncation notice.
+    """
+    total_output: NotRequired[int]
+    """
+    Output already counted (the server's running total).
+    """
+    timeout_ms: NotRequired[float]
+    """
+    Limit of the whole call's code run, in milliseconds.
+    """
+    start_time: NotRequired[float]
+    """
+    When the run started (ms since the epoch); set by the server.
     """
 
 
@@ -233,7 +375,9 @@ class JupyterExecuteOptions(TypedDict):
     """
     kernel: str
     """
-    Name of kernel to use. Get options using hub.jupyter.kernels().
+    Name of kernel to use, e.g. "python3"; `project.editor.jupyter_kernels()` lists
+    the project's kernels.
+
     """
     history: NotRequired[list[str]]
     """
@@ -243,24 +387,43 @@ class JupyterExecuteOptions(TypedDict):
     """
     path: NotRequired[str]
     """
-    File path context for execution.
+    Folder to run in, relative to HOME; one that cannot be entered is ignored. The
+    default is a fresh temporary folder.
+
     """
     timeout: NotRequired[float]
     """
-    Timeout in SECONDS for the execute call (defaults to 90 seconds). The server reads
-    only the call's envelope limit, which this sets.
+    Limit in SECONDS of the whole call (default 90). The server does not read it: it
+    becomes the call's envelope limit, whose server default would be 15 s. A single
+    cell is limited separately (30 s, or `limits`).
 
     """
+    pool: NotRequired[JupyterPoolOptions]
+    limits: NotRequired[JupyterLimits]
 
 
 @final
 class JupyterStreamOutput(TypedDict):
     """
-    Text a cell wrote to stdout or stderr.
+    Text a cell wrote to stdout or stderr; each write is its own item.
     """
 
     name: Literal["stdout", "stderr"]
     text: str
+
+
+@final
+class JupyterTruncationNotice(TypedDict):
+    """
+    Added once per message over an output limit: `text` is a LIST holding "Output
+    truncated since it exceeded the cell output limit of N characters" (or the global
+    output limit).
+
+    """
+
+    name: Literal["stdout"]
+    output_type: Literal["stream"]
+    text: list[str]
 
 
 @final
@@ -276,7 +439,9 @@ class JupyterDataOutput(TypedDict):
 @final
 class JupyterErrorOutput(TypedDict):
     """
-    An exception raised by the cell.
+    An exception raised by the cell; a cell stopped at its time limit usually ends with
+    a KeyboardInterrupt one.
+
     """
 
     ename: str
@@ -284,9 +449,29 @@ class JupyterErrorOutput(TypedDict):
     traceback: list[str]
 
 
-JupyterOutputItem: TypeAlias = JupyterStreamOutput | JupyterDataOutput | JupyterErrorOutput
+@final
+class JupyterClearOutput(TypedDict):
+    """
+    The cell called `clear_output`: the outputs before it were dropped and this item
+    stands in their place.
+
+    """
+
+    wait: bool
+
+
+JupyterOutputItem: TypeAlias = (
+    JupyterStreamOutput
+    | JupyterTruncationNotice
+    | JupyterDataOutput
+    | JupyterErrorOutput
+    | JupyterClearOutput
+)
 """
-One output of a cell, as Jupyter message content without `output_type`.
+One output of a cell, as Jupyter message content without `output_type`. Tell the
+kinds apart by key: "data", "ename", "wait", "output_type" (a truncation notice),
+else "name" (a stream).
+
 """
 
 
@@ -301,11 +486,13 @@ class JupyterKernel(TypedDict):
     """
     connectionFile: str
     """
-    Path to the kernel connection file.
+    Path to the kernel connection file; may be "unknown".
     """
     kernel_name: NotRequired[str]
     """
-    Name of the kernel (e.g., 'python3').
+    Name of the kernel (e.g., 'python3'). In practice the real service leaves it
+    out (it reads a field that holds the kernel.json contents).
+
     """
 
 
@@ -329,6 +516,452 @@ class SuccessResult(TypedDict):
     success: bool
     """
     Whether the kernel was stopped (False for an unknown pid).
+    """
+
+
+@final
+class ListingOptions(TypedDict):
+    """
+    `args[0]` of `system.listing`.
+    """
+
+    path: str
+    """
+    Folder to list, relative to HOME (an absolute path is joined onto HOME too).
+    """
+    hidden: NotRequired[bool]
+    """
+    Include names starting with a dot (default False).
+    """
+
+
+@final
+class DirectoryListingEntry(TypedDict):
+    """
+    One entry of a folder (src/packages/util/types/directory-listing.ts).
+    """
+
+    name: str
+    """
+    The file name; "????" with an `error` when it cannot be encoded.
+    """
+    isdir: NotRequired[bool]
+    """
+    Present (True) for a folder.
+    """
+    issymlink: NotRequired[bool]
+    """
+    Present (True) for a symbolic link.
+    """
+    link_target: NotRequired[str]
+    """
+    Where a symbolic link points, when it can be read.
+    """
+    size: NotRequired[float]
+    """
+    Bytes for a file; for a folder the number of its entries (non-hidden ones only,
+    unless `hidden`).
+
+    """
+    mtime: NotRequired[float]
+    """
+    Last modification, in SECONDS since the epoch (a float).
+    """
+    error: NotRequired[str]
+    """
+    Why the entry could not be read in full.
+    """
+
+
+DirectoryListing: TypeAlias = list[DirectoryListingEntry]
+"""
+The entries of a folder, unsorted.
+"""
+
+
+@final
+class DeleteFilesOptions(TypedDict):
+    """
+    `args[0]` of `system.deleteFiles`.
+    """
+
+    paths: list[str]
+    """
+    Files or folders to delete, relative to HOME.
+    """
+
+
+@final
+class MoveFilesOptions(TypedDict):
+    """
+    `args[0]` of `system.moveFiles`.
+    """
+
+    paths: list[str]
+    """
+    Files or folders to move, relative to HOME.
+    """
+    dest: str
+    """
+    The folder to move them into ("" is HOME).
+    """
+
+
+@final
+class RenameFileOptions(TypedDict):
+    """
+    `args[0]` of `system.renameFile`.
+    """
+
+    src: str
+    """
+    The current path, relative to HOME.
+    """
+    dest: str
+    """
+    The new path, relative to HOME.
+    """
+
+
+@final
+class WriteTextFileOptions(TypedDict):
+    """
+    `args[0]` of `system.writeTextFileToProject`.
+    """
+
+    path: str
+    """
+    The file, relative to HOME; missing parent folders are created.
+    """
+    content: str
+    """
+    The text to write (UTF-8); replaces the file's contents.
+    """
+
+
+@final
+class ReadTextFileOptions(TypedDict):
+    """
+    `args[0]` of `system.readTextFileFromProject`.
+    """
+
+    path: str
+    """
+    The file, relative to HOME.
+    """
+
+
+@final
+class SignalOptions(TypedDict):
+    """
+    `args[0]` of `system.signal`.
+    """
+
+    signal: int
+    """
+    The signal number, e.g. 15 (SIGTERM) or 9 (SIGKILL); 0 only checks.
+    """
+    pids: NotRequired[list[int]]
+    """
+    Processes to signal.
+    """
+    pid: NotRequired[int]
+    """
+    One process to signal (before `pids`).
+    """
+
+
+ConfigurationAspect: TypeAlias = Literal["main", "x11"]
+"""
+Which configuration to compute.
+"""
+
+
+Capabilities: TypeAlias = dict[str, bool]
+"""
+Tool name to whether the project has it.
+"""
+
+
+@final
+class JupyterCapabilities(TypedDict):
+    lab: NotRequired[bool]
+    notebook: NotRequired[bool]
+    kernelspec: NotRequired[bool]
+
+
+@final
+class MainCapabilities(TypedDict):
+    """
+    What the project can do (src/packages/comm/project-configuration.ts).
+    """
+
+    jupyter: Literal[False] | JupyterCapabilities
+    """
+    False without `jupyter`, else which of its parts exist.
+    """
+    formatting: Capabilities
+    hashsums: Capabilities
+    rserver: bool
+    latex: bool
+    sage: bool
+    sage_version: NotRequired[list[int]]
+    """
+    Sage's version as numbers, when Sage is installed.
+    """
+    x11: bool
+    rmd: bool
+    qmd: bool
+    jq: bool
+    spellcheck: bool
+    library: bool
+    sshd: bool
+    html2pdf: bool
+    pandoc: bool
+    vscode: bool
+    julia: bool
+    homeDirectory: str | None
+    """
+    The real path of HOME.
+    """
+
+
+@final
+class MainConfiguration(TypedDict):
+    """
+    The `main` configuration.
+    """
+
+    timestamp: str
+    """
+    When it was computed (ISO 8601).
+    """
+    capabilities: MainCapabilities
+
+
+@final
+class X11Configuration(TypedDict):
+    """
+    The `x11` configuration.
+    """
+
+    timestamp: str
+    """
+    When it was computed (ISO 8601).
+    """
+    capabilities: Capabilities
+
+
+Configuration: TypeAlias = MainConfiguration | X11Configuration
+"""
+A project configuration, `main` or `x11`.
+"""
+
+
+@final
+class NbconvertOptions(TypedDict):
+    """
+    `args[0]` of `editor.jupyterNbconvert` (src/packages/util/jupyter/types.ts).
+    """
+
+    args: list[str]
+    """
+    Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"].
+
+    """
+    directory: NotRequired[str]
+    """
+    Folder to run in, relative to HOME.
+    """
+    timeout: NotRequired[float]
+    """
+    Limit in SECONDS (default 60).
+    """
+
+
+@final
+class RunNotebookLimits(TypedDict):
+    """
+    Limits of `editor.jupyterRunNotebook` (none by default).
+    """
+
+    max_output: NotRequired[int]
+    """
+    Output beyond this many characters in total is dropped.
+    """
+    max_output_per_cell: NotRequired[int]
+    """
+    Output beyond this many characters in one cell is dropped.
+    """
+    max_time_per_cell_ms: NotRequired[float]
+    """
+    A cell running longer is interrupted.
+    """
+    max_total_time_ms: NotRequired[float]
+    """
+    The run is stopped after this long in total.
+    """
+
+
+@final
+class RunNotebookOptions(TypedDict):
+    """
+    `args[0]` of `editor.jupyterRunNotebook` (src/packages/util/jupyter/nbgrader-types.ts).
+    """
+
+    path: str
+    """
+    The folder to run in, relative to HOME.
+    """
+    ipynb: str
+    """
+    The notebook itself, as JSON text (not a path).
+    """
+    nbgrader: NotRequired[bool]
+    """
+    Accepted and ignored.
+    """
+    limits: NotRequired[RunNotebookLimits]
+
+
+@final
+class KernelLogoOptions(TypedDict):
+    """
+    Options of `editor.jupyterKernelLogo`.
+    """
+
+    noCache: NotRequired[bool]
+    """
+    Read the logo again instead of the cached one.
+    """
+
+
+@final
+class KernelLogo(TypedDict):
+    """
+    A kernel's logo.
+    """
+
+    filename: NotRequired[str]
+    """
+    The logo file's name, e.g. "logo-64x64.png" (absent when none).
+    """
+    base64: str
+    """
+    The file's contents in base64 ("" when the kernel has no logo).
+    """
+
+
+@final
+class KernelSpecsOptions(TypedDict):
+    """
+    Options of `editor.jupyterKernels`.
+    """
+
+    noCache: NotRequired[bool]
+    """
+    Read the kernelspecs again instead of the cached list.
+    """
+
+
+@final
+class KernelSpecCocalcMetadata(TypedDict):
+    """
+    CoCalc's own settings in a kernelspec's metadata.
+    """
+
+    priority: NotRequired[float]
+    """
+    10 or more marks a suggested kernel; below 0 a deprecated one.
+    """
+    description: NotRequired[str]
+    url: NotRequired[str]
+    disabled: NotRequired[bool]
+    """
+    Hidden from CoCalc's notebook interface.
+    """
+    family: NotRequired[str]
+    version: NotRequired[str]
+    display_version: NotRequired[str]
+
+
+@final
+class KernelSpecMetadata(TypedDict):
+    cocalc: NotRequired[KernelSpecCocalcMetadata]
+
+
+@final
+class KernelSpec(TypedDict):
+    """
+    An installed Jupyter kernel (src/packages/util/jupyter/types.ts).
+    """
+
+    name: str
+    """
+    The kernel's name, lower-cased (what `jupyter_execute` takes).
+    """
+    display_name: str
+    language: str
+    interrupt_mode: NotRequired[str]
+    """
+    Usually "signal".
+    """
+    env: dict[str, str]
+    """
+    Extra environment of the kernel (usually empty).
+    """
+    metadata: NotRequired[KernelSpecMetadata]
+    resource_dir: str
+    """
+    The folder of the kernelspec (its kernel.json and logos).
+    """
+    argv: list[str]
+    """
+    How the kernel is started.
+    """
+
+
+KernelSpecList: TypeAlias = list[KernelSpec]
+"""
+The kernelspecs, sorted by display_name.
+"""
+
+
+@final
+class FormatterOptions(TypedDict):
+    """
+    How to format (src/packages/util/code-formatter.ts).
+    """
+
+    parser: str
+    """
+    The formatter or syntax: "python" (yapf), "black", "r", "latex", "clang-format",
+    "gofmt", "rust", or a prettier parser ("babel", "typescript", "json", "yaml",
+    "markdown", "css", "html", ...).
+
+    """
+    tabWidth: NotRequired[int]
+    useTabs: NotRequired[bool]
+    lastChanged: NotRequired[float]
+    """
+    Used by CoCalc's editors only.
+    """
+
+
+@final
+class FormatStringOptions(TypedDict):
+    """
+    `args[0]` of `editor.formatterString`.
+    """
+
+    str: str
+    """
+    The text to format.
+    """
+    options: FormatterOptions
+    path: NotRequired[str]
+    """
+    The file the text belongs to (clang-format reads its style next to it).
     """
 
 

@@ -21,7 +21,7 @@ from cocalc_api._transport import AsyncTransport, CallOptions, CallPolicy, SyncT
 
 if TYPE_CHECKING:
     from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
-from cocalc_api_generated.methods import AsyncProjectMethods, ProjectMethods
+from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 
 DEFAULT_HOST = "https://cocalc.com"
 _UNSET: Any = object()

@@ -142,15 +142,17 @@ class CallPolicy:
         self,
         http: httpx.Client | httpx.AsyncClient,
         method: MethodSpec[Any],
-        args: dict[str, Any],
+        args: list[Any],
         timeout: float | None,
     ) -> httpx.Request:
         try:
             method.validate_args(args)
         except SchemaError as error:
-            raise InvalidArgumentError(f"{method.python_name}(): {_describe(error)}") from None
+            raise InvalidArgumentError(
+                f"{method.python_name}(): {method.describe(str(error))}"
+            ) from None
         envelope_s = self.envelope_seconds(method, timeout)
-        body: dict[str, Any] = {"name": method.wire_name, "args": [args]}
+        body: dict[str, Any] = {"name": method.wire_name, "args": args}
         if self.project_id:
             body["project_id"] = self.project_id
         if envelope_s is not None:
@@ -195,7 +197,7 @@ class CallPolicy:
         except SchemaError as error:
             raise ResponseValidationError(
                 f"{method.wire_name}: the result does not match {method.result_schema}: "
-                f"{self.redact(_describe(error))}"
+                f"{self.redact(_describe_result(error))}"
             ) from None
         result: R = data
         return result
@@ -290,8 +292,8 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _describe(error: SchemaError) -> str:
-    # fastjsonschema names the value "data..."; say which argument or field it was instead.
+def _describe_result(error: SchemaError) -> str:
+    # fastjsonschema names the value "data..."; say which field it was instead.
     message = str(error)
     return message.removeprefix("data.").removeprefix("data ")
 
@@ -305,7 +307,7 @@ class SyncTransport:
         self.policy = policy
         self.http = http
 
-    def call(self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None) -> R:
+    def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
         request = policy.build_request(self.http, method, args, timeout)
         try:
@@ -349,7 +351,7 @@ class AsyncTransport:
         self.policy = policy
         self.http = http
 
-    async def call(self, method: MethodSpec[R], args: dict[str, Any], timeout: float | None) -> R:
+    async def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
         request = policy.build_request(self.http, method, args, timeout)
         try:

@@ -1,27 +1,9 @@
-"""The shapes of the results, as TypedDicts generated from the spec (import them for hints)."""
+"""The shapes of results and arguments, as TypedDicts generated from the spec.
 
-from cocalc_api_generated.typeddicts import (
-    ExecStat,
-    ExecuteCodeOutput,
-    JupyterDataOutput,
-    JupyterErrorOutput,
-    JupyterKernel,
-    JupyterOutputItem,
-    JupyterStreamOutput,
-    PingResult,
-    SuccessResult,
-    TestResult,
-)
+Import them for hints: `from cocalc_api.types import ExecuteCodeOutput, DirectoryListingEntry`.
+The list is generated (cocalc_api_generated/types.py), so a schema added to the spec appears
+here after `make generate`.
+"""
 
-__all__ = [
-    "ExecStat",
-    "ExecuteCodeOutput",
-    "JupyterDataOutput",
-    "JupyterErrorOutput",
-    "JupyterKernel",
-    "JupyterOutputItem",
-    "JupyterStreamOutput",
-    "PingResult",
-    "SuccessResult",
-    "TestResult",
-]
+from cocalc_api_generated.types import *
+from cocalc_api_generated.types import __all__  # noqa: F401 (re-exported)

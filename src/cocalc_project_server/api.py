@@ -1,4 +1,9 @@
-"""The project's methods, by wire name, and the resources they share (jobs, kernels)."""
+"""The project's methods, by wire name, and the resources they share (jobs, kernels).
+
+The registry must serve exactly the methods of the spec's table (a test compares the two), and
+every call's arguments are checked with the SDK's own generated validators before a handler
+sees them (see :mod:`.dispatch`).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,30 @@ import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .config import MAX_KERNEL_POOL_SIZE, ServerConfig
 from .environment import project_environment
 from .errors import ProjectError
 from .exec_ import ProcessRegistry, parse_exec_options, run_blocking
+from .files import ProjectFiles
 from .jobs import JobStore
 from .jupyter import jupyter_execute
 from .kernels import KernelPool
+from .notebooks import Notebooks
 
 Method = Callable[..., Awaitable[Any]]
 PREWARMED_KERNEL = "python3"
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A method's implementation. ``lenient`` handlers get their arguments unchecked, because
+    the real service answers some arguments the spec refuses (CONTRACT.md §4a)."""
+
+    call: Method
+    lenient: bool = False
 
 
 def _now_ms() -> int:
@@ -53,13 +70,37 @@ class ProjectApi:
             size=config.kernel_pool_size,
             max_size=MAX_KERNEL_POOL_SIZE,
         )
-        self.methods: dict[str, Method] = {
-            "system.ping": self.ping,
-            "system.test": self.test,
-            "system.exec": self.exec,
-            "system.jupyterExecute": self.jupyter_execute,
-            "system.listJupyterKernels": self.list_jupyter_kernels,
-            "system.stopJupyterKernel": self.stop_jupyter_kernel,
+        self._files = ProjectFiles(self._root, self._env, self._processes)
+        self._notebooks = Notebooks(self._root, self._env, self._kernels)
+        files, notebooks = self._files, self._notebooks
+        self.methods: dict[str, Handler] = {
+            "system.ping": Handler(self.ping),
+            "system.test": Handler(self.test),
+            "system.exec": Handler(self.exec),
+            "system.jupyterExecute": Handler(self.jupyter_execute),
+            "system.listJupyterKernels": Handler(self.list_jupyter_kernels),
+            # The real service compares the pid with ===: a string pid answers success false.
+            "system.stopJupyterKernel": Handler(self.stop_jupyter_kernel, lenient=True),
+            "system.version": Handler(files.version),
+            "system.listing": Handler(files.listing),
+            "system.deleteFiles": Handler(files.delete_files),
+            "system.moveFiles": Handler(files.move_files),
+            "system.renameFile": Handler(files.rename_file),
+            "system.realpath": Handler(files.realpath),
+            "system.canonicalPaths": Handler(files.canonical_paths),
+            "system.writeTextFileToProject": Handler(files.write_text_file),
+            "system.readTextFileFromProject": Handler(files.read_text_file),
+            # An object instead of the aspect silently answers null in the real service.
+            "system.configuration": Handler(files.configuration, lenient=True),
+            "system.signal": Handler(files.signal),
+            "editor.newFile": Handler(files.new_file),
+            "editor.jupyterStripNotebook": Handler(files.jupyter_strip_notebook),
+            "editor.jupyterNbconvert": Handler(notebooks.nbconvert),
+            "editor.jupyterRunNotebook": Handler(notebooks.run_notebook),
+            "editor.jupyterKernelLogo": Handler(notebooks.kernel_logo),
+            "editor.jupyterKernels": Handler(notebooks.kernel_specs),
+            "editor.formatterString": Handler(notebooks.format_string),
+            "sync.close": Handler(files.sync_close),
         }
 
     async def open(self) -> None:

@@ -1,4 +1,8 @@
-"""Running one decoded call: method lookup, the envelope time limit, error texts."""
+"""Running one decoded call: method lookup, argument checks, the envelope time limit, error texts.
+
+Arguments are checked with the validators generated from the spec, the same ones the SDK uses
+before it sends: a call the SDK would refuse is refused here with the same rule named.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import asyncio
 import logging
 from typing import Any
 
-from .api import Method
+from cocalc_api_generated._runtime import MethodSpec, SchemaError
+from cocalc_api_generated.specs import BY_WIRE
+
+from .api import Handler
 from .envelope import Envelope, timeout_message, unreachable_message
 from .errors import ProjectError, WireError, wire_message
 
@@ -16,7 +23,7 @@ log = logging.getLogger(__name__)
 class Dispatcher:
     """Calls methods by wire name under the envelope's time limit."""
 
-    def __init__(self, methods: dict[str, Method], project_id: str) -> None:
+    def __init__(self, methods: dict[str, Handler], project_id: str) -> None:
         self._methods = methods
         self._project_id = project_id
         # Calls that outlived their envelope timeout keep running, as in the real service.
@@ -29,10 +36,13 @@ class Dispatcher:
             raise WireError(
                 unreachable_message(self._project_id, envelope.name, envelope.compute_server_id)
             )
-        method = self._methods.get(envelope.name)
-        if method is None:
+        handler = self._methods.get(envelope.name)
+        if handler is None:
             raise WireError(wire_message(ProjectError(f"unknown function '{envelope.name}'")))
-        task = asyncio.ensure_future(method(*envelope.args))
+        args = envelope.args
+        if not handler.lenient:
+            args = checked_args(envelope.name, args)
+        task = asyncio.ensure_future(handler.call(*args))
         try:
             done, _ = await asyncio.wait({task}, timeout=envelope.timeout_ms / 1000)
         except asyncio.CancelledError:
@@ -62,3 +72,29 @@ class Dispatcher:
             task.cancel()
         if self._overdue:
             await asyncio.gather(*self._overdue, return_exceptions=True)
+
+
+def checked_args(name: str, args: list[Any]) -> list[Any]:
+    """``args`` as the handler of ``name`` gets them, or a :class:`WireError` naming the rule.
+
+    As in the real service, extra arguments are ignored and a missing options object is no
+    options (JavaScript's destructuring defaults); then the spec's schema must hold.
+    """
+    specs = BY_WIRE[name]
+    problems: list[str] = []
+    for spec in specs:
+        fitted = _fit(spec, args)
+        try:
+            spec.validate_args(fitted)
+        except SchemaError as error:
+            problems.append(str(error).replace("data[", "args[", 1))
+            continue
+        return fitted
+    raise WireError(wire_message(ProjectError(f"{name}: {' / '.join(problems)}")))
+
+
+def _fit(spec: MethodSpec[Any], args: list[Any]) -> list[Any]:
+    fitted = list(args[: len(spec.slots)])
+    while len(fitted) < len(spec.slots) and spec.slots[len(fitted)] == "options":
+        fitted.append({})
+    return fitted

@@ -22,10 +22,12 @@ def validate___components_schemas_jupyteroutputlist(data, custom_formats={}, nam
             definition={
                 "type": "array",
                 "items": {
-                    "oneOf": [
+                    "anyOf": [
                         {"$ref": "#/components/schemas/JupyterStreamOutput"},
+                        {"$ref": "#/components/schemas/JupyterTruncationNotice"},
                         {"$ref": "#/components/schemas/JupyterDataOutput"},
                         {"$ref": "#/components/schemas/JupyterErrorOutput"},
+                        {"$ref": "#/components/schemas/JupyterClearOutput"},
                     ]
                 },
             },
@@ -42,47 +44,69 @@ def validate___components_schemas_jupyteroutputlist(data, custom_formats={}, nam
 
 
 def validate___components_schemas_jupyteroutputitem(data, custom_formats={}, name_prefix=None):
-    data_one_of_count1 = 0
-    if data_one_of_count1 < 2:
+    data_any_of_count1 = 0
+    if not data_any_of_count1:
         try:
             validate___components_schemas_jupyterstreamoutput(
                 data, custom_formats, (name_prefix or "data") + ""
             )
-            data_one_of_count1 += 1
+            data_any_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException):
             pass
-    if data_one_of_count1 < 2:
+    if not data_any_of_count1:
+        try:
+            validate___components_schemas_jupytertruncationnotice(
+                data, custom_formats, (name_prefix or "data") + ""
+            )
+            data_any_of_count1 += 1
+        except (JsonSchemaValueException, JsonSchemaValuesException):
+            pass
+    if not data_any_of_count1:
         try:
             validate___components_schemas_jupyterdataoutput(
                 data, custom_formats, (name_prefix or "data") + ""
             )
-            data_one_of_count1 += 1
+            data_any_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException):
             pass
-    if data_one_of_count1 < 2:
+    if not data_any_of_count1:
         try:
             validate___components_schemas_jupytererroroutput(
                 data, custom_formats, (name_prefix or "data") + ""
             )
-            data_one_of_count1 += 1
+            data_any_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException):
             pass
-    if data_one_of_count1 != 1:
+    if not data_any_of_count1:
+        try:
+            validate___components_schemas_jupyterclearoutput(
+                data, custom_formats, (name_prefix or "data") + ""
+            )
+            data_any_of_count1 += 1
+        except (JsonSchemaValueException, JsonSchemaValuesException):
+            pass
+    if not data_any_of_count1:
         raise JsonSchemaValueException(
-            ""
-            + (name_prefix or "data")
-            + " must be valid exactly by one definition"
-            + (" (" + str(data_one_of_count1) + " matches found)"),
+            "" + (name_prefix or "data") + " cannot be validated by any definition",
             value=data,
             name="" + (name_prefix or "data") + "",
             definition={
-                "oneOf": [
+                "anyOf": [
                     {
                         "type": "object",
                         "required": ["name", "text"],
                         "properties": {
                             "name": {"type": "string", "enum": ["stdout", "stderr"]},
                             "text": {"type": "string"},
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["name", "output_type", "text"],
+                        "properties": {
+                            "name": {"type": "string", "const": "stdout"},
+                            "output_type": {"type": "string", "const": "stream"},
+                            "text": {"type": "array", "items": {"type": "string"}},
                         },
                     },
                     {
@@ -102,10 +126,61 @@ def validate___components_schemas_jupyteroutputitem(data, custom_formats={}, nam
                             "traceback": {"type": "array", "items": {"type": "string"}},
                         },
                     },
+                    {
+                        "type": "object",
+                        "required": ["wait"],
+                        "properties": {"wait": {"type": "boolean"}},
+                    },
                 ]
             },
-            rule="oneOf",
+            rule="anyOf",
         )
+    return data
+
+
+def validate___components_schemas_jupyterclearoutput(data, custom_formats={}, name_prefix=None):
+    if not isinstance(data, (dict)):
+        raise JsonSchemaValueException(
+            "" + (name_prefix or "data") + " must be object",
+            value=data,
+            name="" + (name_prefix or "data") + "",
+            definition={
+                "type": "object",
+                "required": ["wait"],
+                "properties": {"wait": {"type": "boolean"}},
+            },
+            rule="type",
+        )
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(["wait"]) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException(
+                ""
+                + (name_prefix or "data")
+                + " must contain "
+                + (str(sorted(data__missing_keys)) + " properties"),
+                value=data,
+                name="" + (name_prefix or "data") + "",
+                definition={
+                    "type": "object",
+                    "required": ["wait"],
+                    "properties": {"wait": {"type": "boolean"}},
+                },
+                rule="required",
+            )
+        data_keys = set(data.keys())
+        if "wait" in data_keys:
+            data_keys.remove("wait")
+            data__wait = data["wait"]
+            if not isinstance(data__wait, (bool)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".wait must be boolean",
+                    value=data__wait,
+                    name="" + (name_prefix or "data") + ".wait",
+                    definition={"type": "boolean"},
+                    rule="type",
+                )
     return data
 
 
@@ -269,6 +344,120 @@ def validate___components_schemas_jupyterdataoutput(data, custom_formats={}, nam
             data__metadata_is_dict = isinstance(data__metadata, dict)
             if data__metadata_is_dict:
                 data__metadata_keys = set(data__metadata.keys())
+    return data
+
+
+def validate___components_schemas_jupytertruncationnotice(
+    data, custom_formats={}, name_prefix=None
+):
+    if not isinstance(data, (dict)):
+        raise JsonSchemaValueException(
+            "" + (name_prefix or "data") + " must be object",
+            value=data,
+            name="" + (name_prefix or "data") + "",
+            definition={
+                "type": "object",
+                "required": ["name", "output_type", "text"],
+                "properties": {
+                    "name": {"type": "string", "const": "stdout"},
+                    "output_type": {"type": "string", "const": "stream"},
+                    "text": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            rule="type",
+        )
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(["name", "output_type", "text"]) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException(
+                ""
+                + (name_prefix or "data")
+                + " must contain "
+                + (str(sorted(data__missing_keys)) + " properties"),
+                value=data,
+                name="" + (name_prefix or "data") + "",
+                definition={
+                    "type": "object",
+                    "required": ["name", "output_type", "text"],
+                    "properties": {
+                        "name": {"type": "string", "const": "stdout"},
+                        "output_type": {"type": "string", "const": "stream"},
+                        "text": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                rule="required",
+            )
+        data_keys = set(data.keys())
+        if "name" in data_keys:
+            data_keys.remove("name")
+            data__name = data["name"]
+            if not isinstance(data__name, (str)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".name must be string",
+                    value=data__name,
+                    name="" + (name_prefix or "data") + ".name",
+                    definition={"type": "string", "const": "stdout"},
+                    rule="type",
+                )
+            if not (isinstance(data__name, str) and data__name == "stdout"):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".name must be same as const definition: stdout",
+                    value=data__name,
+                    name="" + (name_prefix or "data") + ".name",
+                    definition={"type": "string", "const": "stdout"},
+                    rule="const",
+                )
+        if "output_type" in data_keys:
+            data_keys.remove("output_type")
+            data__outputtype = data["output_type"]
+            if not isinstance(data__outputtype, (str)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".output_type must be string",
+                    value=data__outputtype,
+                    name="" + (name_prefix or "data") + ".output_type",
+                    definition={"type": "string", "const": "stream"},
+                    rule="type",
+                )
+            if not (isinstance(data__outputtype, str) and data__outputtype == "stream"):
+                raise JsonSchemaValueException(
+                    ""
+                    + (name_prefix or "data")
+                    + ".output_type must be same as const definition: stream",
+                    value=data__outputtype,
+                    name="" + (name_prefix or "data") + ".output_type",
+                    definition={"type": "string", "const": "stream"},
+                    rule="const",
+                )
+        if "text" in data_keys:
+            data_keys.remove("text")
+            data__text = data["text"]
+            if not isinstance(data__text, (list, tuple)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".text must be array",
+                    value=data__text,
+                    name="" + (name_prefix or "data") + ".text",
+                    definition={"type": "array", "items": {"type": "string"}},
+                    rule="type",
+                )
+            data__text_is_list = isinstance(data__text, (list, tuple))
+            if data__text_is_list:
+                data__text_len = len(data__text)
+                for data__text_x, data__text_item in enumerate(data__text):
+                    if not isinstance(data__text_item, (str)):
+                        raise JsonSchemaValueException(
+                            ""
+                            + (name_prefix or "data")
+                            + ".text[{data__text_x}]".format(**locals())
+                            + " must be string",
+                            value=data__text_item,
+                            name=""
+                            + (name_prefix or "data")
+                            + ".text[{data__text_x}]".format(**locals())
+                            + "",
+                            definition={"type": "string"},
+                            rule="type",
+                        )
     return data
 
 

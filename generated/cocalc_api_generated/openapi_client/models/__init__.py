@@ -2,50 +2,110 @@
 # Do not edit by hand: change the spec or generator/, then run `make generate`.
 """Contains all the data models used in inputs/outputs"""
 
+from .capabilities import Capabilities
+from .configuration_aspect import ConfigurationAspect
+from .delete_files_options import DeleteFilesOptions
+from .directory_listing_entry import DirectoryListingEntry
 from .empty_args import EmptyArgs
 from .exec_options import ExecOptions
 from .exec_options_env import ExecOptionsEnv
 from .exec_stat import ExecStat
 from .exec_status_options import ExecStatusOptions
 from .execute_code_output import ExecuteCodeOutput
-from .execute_code_output_status import ExecuteCodeOutputStatus
-from .execute_code_output_type import ExecuteCodeOutputType
+from .execute_code_output_async import ExecuteCodeOutputAsync
+from .execute_code_output_async_status import ExecuteCodeOutputAsyncStatus
+from .format_string_options import FormatStringOptions
+from .formatter_options import FormatterOptions
+from .jupyter_capabilities import JupyterCapabilities
+from .jupyter_clear_output import JupyterClearOutput
 from .jupyter_data_output import JupyterDataOutput
 from .jupyter_data_output_data import JupyterDataOutputData
 from .jupyter_data_output_metadata import JupyterDataOutputMetadata
 from .jupyter_error_output import JupyterErrorOutput
 from .jupyter_execute_options import JupyterExecuteOptions
 from .jupyter_kernel import JupyterKernel
+from .jupyter_limits import JupyterLimits
+from .jupyter_pool_options import JupyterPoolOptions
 from .jupyter_stream_output import JupyterStreamOutput
 from .jupyter_stream_output_name import JupyterStreamOutputName
+from .jupyter_truncation_notice import JupyterTruncationNotice
+from .kernel_logo import KernelLogo
+from .kernel_logo_options import KernelLogoOptions
+from .kernel_spec import KernelSpec
+from .kernel_spec_cocalc_metadata import KernelSpecCocalcMetadata
+from .kernel_spec_env import KernelSpecEnv
+from .kernel_spec_metadata import KernelSpecMetadata
+from .kernel_specs_options import KernelSpecsOptions
+from .listing_options import ListingOptions
+from .main_capabilities import MainCapabilities
+from .main_configuration import MainConfiguration
+from .move_files_options import MoveFilesOptions
+from .nbconvert_options import NbconvertOptions
 from .ping_result import PingResult
+from .read_text_file_options import ReadTextFileOptions
+from .rename_file_options import RenameFileOptions
 from .rpc_error import RpcError
 from .rpc_request import RpcRequest
+from .run_notebook_limits import RunNotebookLimits
+from .run_notebook_options import RunNotebookOptions
+from .signal_options import SignalOptions
 from .stop_jupyter_kernel_options import StopJupyterKernelOptions
 from .success_result import SuccessResult
 from .test_result import TestResult
+from .write_text_file_options import WriteTextFileOptions
+from .x11_configuration import X11Configuration
 
 __all__ = (
+    "Capabilities",
+    "ConfigurationAspect",
+    "DeleteFilesOptions",
+    "DirectoryListingEntry",
     "EmptyArgs",
     "ExecOptions",
     "ExecOptionsEnv",
     "ExecStat",
     "ExecStatusOptions",
     "ExecuteCodeOutput",
-    "ExecuteCodeOutputStatus",
-    "ExecuteCodeOutputType",
+    "ExecuteCodeOutputAsync",
+    "ExecuteCodeOutputAsyncStatus",
+    "FormatStringOptions",
+    "FormatterOptions",
+    "JupyterCapabilities",
+    "JupyterClearOutput",
     "JupyterDataOutput",
     "JupyterDataOutputData",
     "JupyterDataOutputMetadata",
     "JupyterErrorOutput",
     "JupyterExecuteOptions",
     "JupyterKernel",
+    "JupyterLimits",
+    "JupyterPoolOptions",
     "JupyterStreamOutput",
     "JupyterStreamOutputName",
+    "JupyterTruncationNotice",
+    "KernelLogo",
+    "KernelLogoOptions",
+    "KernelSpec",
+    "KernelSpecCocalcMetadata",
+    "KernelSpecEnv",
+    "KernelSpecMetadata",
+    "KernelSpecsOptions",
+    "ListingOptions",
+    "MainCapabilities",
+    "MainConfiguration",
+    "MoveFilesOptions",
+    "NbconvertOptions",
     "PingResult",
+    "ReadTextFileOptions",
+    "RenameFileOptions",
     "RpcError",
     "RpcRequest",
+    "RunNotebookLimits",
+    "RunNotebookOptions",
+    "SignalOptions",
     "StopJupyterKernelOptions",
     "SuccessResult",
     "TestResult",
+    "WriteTextFileOptions",
+    "X11Configuration",
 )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -22,20 +23,29 @@ class ExecOptions:
 
     command: str
     """ Command to run; can be a program name (e.g., "ls") or absolute path, or a full
-    bash script.
+    bash script. A command containing whitespace and given no `args` runs under bash.
      """
     args: list[str] | Unset = UNSET
     """ Optional arguments to the command. """
     path: str | Unset = UNSET
-    """ Path (relative to HOME directory) where command will be run. """
+    """ Folder to run in: relative to HOME (the default), or absolute. Ignored when `cwd`
+    is given.
+     """
     cwd: str | Unset = UNSET
-    """ Absolute path where code executed from (if path not given). """
+    """ Absolute folder to run in; when given it overrides `path`. """
     timeout: float | Unset = UNSET
-    """ Optional timeout in SECONDS. """
+    """ Limit in SECONDS (default 60); at the limit the command's process group is
+    killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
+    itself still ends; see the README's timeout table).
+     """
     max_output: int | Unset = UNSET
-    """ Bound on size of stdout and stderr; further output ignored. """
+    """ Bound on size of stdout and stderr (characters each); further output is
+    ignored and " (truncated at N characters)" is appended.
+     """
     bash: bool | Unset = UNSET
-    """ If True, ignore args and evaluate command as a bash command. """
+    """ If True, ignore args and evaluate command as a bash command (with `args`, the
+    command line is built with shell escaping).
+     """
     env: ExecOptionsEnv | Unset = UNSET
     """ If given, added to exec environment. """
     async_call: bool | Unset = UNSET
@@ -43,11 +53,34 @@ class ExecOptions:
     `exec_status`.
      """
     compute_server_id: int | Unset = UNSET
-    """ Compute server to run code on (instead of home base project). """
+    """ Compute server to run code on (instead of home base project); a non-zero id
+    forwards the command to that compute server, which must be running.
+     """
     err_on_exit: bool | Unset = UNSET
     """ If False, a non-zero exit is returned as a result with its `exit_code` instead of
     raising (the server's default is True).
      """
+    ulimit_timeout: bool | Unset = UNSET
+    """ If True (the server's default), a bash command also gets a CPU-time `ulimit` of
+    `timeout` seconds, inherited by its children; set False to start daemons.
+     """
+    home: str | Unset = UNSET
+    """ HOME for resolving a relative `path` (default the project's HOME); it does not
+    move the working folder by itself.
+     """
+    uid: int | Unset = UNSET
+    """ User id to run the command as (needs the privilege to switch). """
+    gid: int | Unset = UNSET
+    """ Group id to run the command as (needs the privilege to switch). """
+    aggregate: float | str | Unset = UNSET
+    """ Calls given the same value while one is running are merged into one run
+    (CoCalc uses a timestamp when compiling documents).
+     """
+    verbose: bool | Unset = UNSET
+    """ Log the command on the server (default False). """
+    filesystem: bool | Unset = UNSET
+    """ On a compute server, run in its filesystem container. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         command = self.command
@@ -76,8 +109,26 @@ class ExecOptions:
 
         err_on_exit = self.err_on_exit
 
-        field_dict: dict[str, Any] = {}
+        ulimit_timeout = self.ulimit_timeout
 
+        home = self.home
+
+        uid = self.uid
+
+        gid = self.gid
+
+        aggregate: float | str | Unset
+        if isinstance(self.aggregate, Unset):
+            aggregate = UNSET
+        else:
+            aggregate = self.aggregate
+
+        verbose = self.verbose
+
+        filesystem = self.filesystem
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "command": command,
@@ -103,6 +154,20 @@ class ExecOptions:
             field_dict["compute_server_id"] = compute_server_id
         if err_on_exit is not UNSET:
             field_dict["err_on_exit"] = err_on_exit
+        if ulimit_timeout is not UNSET:
+            field_dict["ulimit_timeout"] = ulimit_timeout
+        if home is not UNSET:
+            field_dict["home"] = home
+        if uid is not UNSET:
+            field_dict["uid"] = uid
+        if gid is not UNSET:
+            field_dict["gid"] = gid
+        if aggregate is not UNSET:
+            field_dict["aggregate"] = aggregate
+        if verbose is not UNSET:
+            field_dict["verbose"] = verbose
+        if filesystem is not UNSET:
+            field_dict["filesystem"] = filesystem
 
         return field_dict
 
@@ -138,6 +203,25 @@ class ExecOptions:
 
         err_on_exit = d.pop("err_on_exit", UNSET)
 
+        ulimit_timeout = d.pop("ulimit_timeout", UNSET)
+
+        home = d.pop("home", UNSET)
+
+        uid = d.pop("uid", UNSET)
+
+        gid = d.pop("gid", UNSET)
+
+        def _parse_aggregate(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        aggregate = _parse_aggregate(d.pop("aggregate", UNSET))
+
+        verbose = d.pop("verbose", UNSET)
+
+        filesystem = d.pop("filesystem", UNSET)
+
         exec_options = cls(
             command=command,
             args=args,
@@ -150,6 +234,30 @@ class ExecOptions:
             async_call=async_call,
             compute_server_id=compute_server_id,
             err_on_exit=err_on_exit,
+            ulimit_timeout=ulimit_timeout,
+            home=home,
+            uid=uid,
+            gid=gid,
+            aggregate=aggregate,
+            verbose=verbose,
+            filesystem=filesystem,
         )
 
+        exec_options.additional_properties = d
         return exec_options
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

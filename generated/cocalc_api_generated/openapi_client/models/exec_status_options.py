@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -19,9 +20,12 @@ class ExecStatusOptions:
     async_get: str
     """ The `job_id` of a job started with `async_call=True`. """
     async_await: bool | Unset = UNSET
-    """ If True, block until the job ends (the call's timeout still applies). """
+    """ If True, block until the job ends (the call's timeout still applies: the envelope
+    limit is 15 s unless you raise the client's `timeout`).
+     """
     async_stats: bool | Unset = UNSET
     """ If True, include memory and CPU samples of the job in `stats`. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         async_get = self.async_get
@@ -31,7 +35,7 @@ class ExecStatusOptions:
         async_stats = self.async_stats
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "async_get": async_get,
@@ -59,4 +63,21 @@ class ExecStatusOptions:
             async_stats=async_stats,
         )
 
+        exec_status_options.additional_properties = d
         return exec_status_options
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

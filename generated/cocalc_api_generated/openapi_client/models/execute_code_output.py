@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.execute_code_output_status import (
-    ExecuteCodeOutputStatus,
-    check_execute_code_output_status,
-)
-from ..models.execute_code_output_type import ExecuteCodeOutputType, check_execute_code_output_type
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.exec_stat import ExecStat
-
 
 T = TypeVar("T", bound="ExecuteCodeOutput")
 
 
 @_attrs_define
 class ExecuteCodeOutput:
-    """Result of `system.exec`. A blocking call returns `type` "blocking" with the output of
-    the finished command. An async call returns `type` "async" with a `job_id` and a
-    `status`; polling adds `elapsed_s` (and `stats` when asked). `type` is absent in the
-    reference page's example, so it is not required of a blocking result.
+    """Result of a blocking `system.exec`: the output of the finished command. `type` is
+    "blocking" from the real service but absent in the reference page's example, so it
+    is not required.
 
     """
 
@@ -37,19 +27,9 @@ class ExecuteCodeOutput:
     """ Output written to stderr. """
     exit_code: int
     """ Exit code of the process. """
-    type_: ExecuteCodeOutputType | Unset = UNSET
-    job_id: str | Unset = UNSET
-    """ Async jobs only; the id to poll. """
-    status: ExecuteCodeOutputStatus | Unset = UNSET
-    """ Async jobs only. """
-    start: int | Unset = UNSET
-    """ Async jobs only; start time in milliseconds since the epoch. """
-    pid: int | Unset = UNSET
-    """ Async jobs only; the process id. """
-    elapsed_s: float | Unset = UNSET
-    """ Async jobs only, once finished; run time in seconds. """
-    stats: list[ExecStat] | Unset = UNSET
-    """ Async jobs only, with `async_stats`; resource samples. """
+    type_: Literal["blocking"] | Unset = UNSET
+    id: Any | Unset = UNSET
+    """ The `id` given in the options, echoed back (absent without one). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,28 +39,9 @@ class ExecuteCodeOutput:
 
         exit_code = self.exit_code
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_
+        type_ = self.type_
 
-        job_id = self.job_id
-
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status
-
-        start = self.start
-
-        pid = self.pid
-
-        elapsed_s = self.elapsed_s
-
-        stats: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.stats, Unset):
-            stats = []
-            for stats_item_data in self.stats:
-                stats_item = stats_item_data.to_dict()
-                stats.append(stats_item)
+        id = self.id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -93,25 +54,13 @@ class ExecuteCodeOutput:
         )
         if type_ is not UNSET:
             field_dict["type"] = type_
-        if job_id is not UNSET:
-            field_dict["job_id"] = job_id
-        if status is not UNSET:
-            field_dict["status"] = status
-        if start is not UNSET:
-            field_dict["start"] = start
-        if pid is not UNSET:
-            field_dict["pid"] = pid
-        if elapsed_s is not UNSET:
-            field_dict["elapsed_s"] = elapsed_s
-        if stats is not UNSET:
-            field_dict["stats"] = stats
+        if id is not UNSET:
+            field_dict["id"] = id
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.exec_stat import ExecStat  # noqa: PLC0415
-
         d = dict(src_dict)
         stdout = d.pop("stdout")
 
@@ -119,48 +68,18 @@ class ExecuteCodeOutput:
 
         exit_code = d.pop("exit_code")
 
-        _type_ = d.pop("type", UNSET)
-        type_: ExecuteCodeOutputType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = check_execute_code_output_type(_type_)
+        type_ = cast(Literal["blocking"] | Unset, d.pop("type", UNSET))
+        if type_ != "blocking" and not isinstance(type_, Unset):
+            raise ValueError(f"type must match const 'blocking', got '{type_}'")
 
-        job_id = d.pop("job_id", UNSET)
-
-        _status = d.pop("status", UNSET)
-        status: ExecuteCodeOutputStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = check_execute_code_output_status(_status)
-
-        start = d.pop("start", UNSET)
-
-        pid = d.pop("pid", UNSET)
-
-        elapsed_s = d.pop("elapsed_s", UNSET)
-
-        _stats = d.pop("stats", UNSET)
-        stats: list[ExecStat] | Unset = UNSET
-        if _stats is not UNSET:
-            stats = []
-            for stats_item_data in _stats:
-                stats_item = ExecStat.from_dict(stats_item_data)
-
-                stats.append(stats_item)
+        id = d.pop("id", UNSET)
 
         execute_code_output = cls(
             stdout=stdout,
             stderr=stderr,
             exit_code=exit_code,
             type_=type_,
-            job_id=job_id,
-            status=status,
-            start=start,
-            pid=pid,
-            elapsed_s=elapsed_s,
-            stats=stats,
+            id=id,
         )
 
         execute_code_output.additional_properties = d

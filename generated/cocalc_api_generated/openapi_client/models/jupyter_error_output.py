@@ -13,7 +13,10 @@ T = TypeVar("T", bound="JupyterErrorOutput")
 
 @_attrs_define
 class JupyterErrorOutput:
-    """An exception raised by the cell."""
+    """An exception raised by the cell; a cell stopped at its time limit usually ends with
+    a KeyboardInterrupt one.
+
+    """
 
     ename: str
     evalue: str

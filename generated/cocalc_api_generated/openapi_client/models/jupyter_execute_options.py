@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.jupyter_limits import JupyterLimits
+    from ..models.jupyter_pool_options import JupyterPoolOptions
+
 
 T = TypeVar("T", bound="JupyterExecuteOptions")
 
@@ -19,17 +25,29 @@ class JupyterExecuteOptions:
     input_: str
     """ Code to execute. """
     kernel: str
-    """ Name of kernel to use. Get options using hub.jupyter.kernels(). """
+    """ Name of kernel to use, e.g. "python3"; `project.editor.jupyter_kernels()` lists
+    the project's kernels.
+     """
     history: list[str] | Unset = UNSET
     """ Array of previous inputs (they get evaluated every time, but without output
     being captured).
      """
     path: str | Unset = UNSET
-    """ File path context for execution. """
-    timeout: float | Unset = UNSET
-    """ Timeout in SECONDS for the execute call (defaults to 90 seconds). The server reads
-    only the call's envelope limit, which this sets.
+    """ Folder to run in, relative to HOME; one that cannot be entered is ignored. The
+    default is a fresh temporary folder.
      """
+    timeout: float | Unset = UNSET
+    """ Limit in SECONDS of the whole call (default 90). The server does not read it: it
+    becomes the call's envelope limit, whose server default would be 15 s. A single
+    cell is limited separately (30 s, or `limits`).
+     """
+    pool: JupyterPoolOptions | Unset = UNSET
+    """ The project's pool of warm kernels. """
+    limits: JupyterLimits | Unset = UNSET
+    """ Limits of one call (src/packages/jupyter/nbgrader/jupyter-run.ts). Without `limits`
+    the per-cell limit is 30 s; with `limits` but no `timeout_ms_per_cell`, 60 s.
+     """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         input_ = self.input_
@@ -44,8 +62,16 @@ class JupyterExecuteOptions:
 
         timeout = self.timeout
 
-        field_dict: dict[str, Any] = {}
+        pool: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.pool, Unset):
+            pool = self.pool.to_dict()
 
+        limits: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.limits, Unset):
+            limits = self.limits.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "input": input_,
@@ -58,11 +84,18 @@ class JupyterExecuteOptions:
             field_dict["path"] = path
         if timeout is not UNSET:
             field_dict["timeout"] = timeout
+        if pool is not UNSET:
+            field_dict["pool"] = pool
+        if limits is not UNSET:
+            field_dict["limits"] = limits
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.jupyter_limits import JupyterLimits  # noqa: PLC0415
+        from ..models.jupyter_pool_options import JupyterPoolOptions  # noqa: PLC0415
+
         d = dict(src_dict)
         input_ = d.pop("input")
 
@@ -74,12 +107,45 @@ class JupyterExecuteOptions:
 
         timeout = d.pop("timeout", UNSET)
 
+        _pool = d.pop("pool", UNSET)
+        pool: JupyterPoolOptions | Unset
+        if isinstance(_pool, Unset):
+            pool = UNSET
+        else:
+            pool = JupyterPoolOptions.from_dict(_pool)
+
+        _limits = d.pop("limits", UNSET)
+        limits: JupyterLimits | Unset
+        if isinstance(_limits, Unset):
+            limits = UNSET
+        else:
+            limits = JupyterLimits.from_dict(_limits)
+
         jupyter_execute_options = cls(
             input_=input_,
             kernel=kernel,
             history=history,
             path=path,
             timeout=timeout,
+            pool=pool,
+            limits=limits,
         )
 
+        jupyter_execute_options.additional_properties = d
         return jupyter_execute_options
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -18,9 +18,11 @@ class JupyterKernel:
     pid: int
     """ Process ID of the kernel. """
     connection_file: str
-    """ Path to the kernel connection file. """
+    """ Path to the kernel connection file; may be "unknown". """
     kernel_name: str | Unset = UNSET
-    """ Name of the kernel (e.g., 'python3'). """
+    """ Name of the kernel (e.g., 'python3'). In practice the real service leaves it
+    out (it reads a field that holds the kernel.json contents).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

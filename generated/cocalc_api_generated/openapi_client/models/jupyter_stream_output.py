@@ -18,7 +18,7 @@ T = TypeVar("T", bound="JupyterStreamOutput")
 
 @_attrs_define
 class JupyterStreamOutput:
-    """Text a cell wrote to stdout or stderr."""
+    """Text a cell wrote to stdout or stderr; each write is its own item."""
 
     name: JupyterStreamOutputName
     text: str

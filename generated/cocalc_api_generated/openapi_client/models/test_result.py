@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
-from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -14,14 +13,14 @@ T = TypeVar("T", bound="TestResult")
 
 @_attrs_define
 class TestResult:
-    project_id: UUID
+    project_id: str
     """ The project the key is used for. """
     server_time: int
     """ Server time in milliseconds since the epoch. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        project_id = str(self.project_id)
+        project_id = self.project_id
 
         server_time = self.server_time
 
@@ -39,7 +38,7 @@ class TestResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        project_id = UUID(d.pop("project_id"))
+        project_id = d.pop("project_id")
 
         server_time = d.pop("server_time")
 

@@ -3,19 +3,19 @@
 VERSION = "2.22.3"
 from decimal import Decimal
 
-from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
+from fastjsonschema import JsonSchemaValueException
 
 NoneType = type(None)
 
 
 def validate(data, custom_formats={}, name_prefix=None):
-    validate___components_schemas_executecodeoutput(
+    validate___components_schemas_executecodeoutputasync(
         data, custom_formats, (name_prefix or "data") + ""
     )
     return data
 
 
-def validate___components_schemas_executecodeoutput(data, custom_formats={}, name_prefix=None):
+def validate___components_schemas_executecodeoutputasync(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException(
             "" + (name_prefix or "data") + " must be object",
@@ -23,16 +23,19 @@ def validate___components_schemas_executecodeoutput(data, custom_formats={}, nam
             name="" + (name_prefix or "data") + "",
             definition={
                 "type": "object",
-                "required": ["stdout", "stderr", "exit_code"],
+                "required": ["type", "job_id", "status", "start", "stdout", "stderr", "exit_code"],
                 "properties": {
-                    "type": {"type": "string", "enum": ["blocking", "async"]},
+                    "type": {"type": "string", "const": "async"},
+                    "job_id": {"type": "string"},
+                    "status": {
+                        "type": "string",
+                        "enum": ["running", "completed", "error", "killed"],
+                    },
+                    "start": {"type": "integer"},
+                    "pid": {"type": "integer"},
                     "stdout": {"type": "string"},
                     "stderr": {"type": "string"},
                     "exit_code": {"type": "integer"},
-                    "job_id": {"type": "string"},
-                    "status": {"type": "string", "enum": ["running", "completed", "error"]},
-                    "start": {"type": "integer"},
-                    "pid": {"type": "integer"},
                     "elapsed_s": {"type": "number"},
                     "stats": {
                         "type": "array",
@@ -47,15 +50,17 @@ def validate___components_schemas_executecodeoutput(data, custom_formats={}, nam
                             },
                         },
                     },
+                    "id": {},
                 },
-                "if": {"required": ["type"], "properties": {"type": {"const": "async"}}},
-                "then": {"required": ["type", "job_id", "status"]},
             },
             rule="type",
         )
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
-        data__missing_keys = set(["stdout", "stderr", "exit_code"]) - data.keys()
+        data__missing_keys = (
+            set(["type", "job_id", "status", "start", "stdout", "stderr", "exit_code"])
+            - data.keys()
+        )
         if data__missing_keys:
             raise JsonSchemaValueException(
                 ""
@@ -66,16 +71,27 @@ def validate___components_schemas_executecodeoutput(data, custom_formats={}, nam
                 name="" + (name_prefix or "data") + "",
                 definition={
                     "type": "object",
-                    "required": ["stdout", "stderr", "exit_code"],
+                    "required": [
+                        "type",
+                        "job_id",
+                        "status",
+                        "start",
+                        "stdout",
+                        "stderr",
+                        "exit_code",
+                    ],
                     "properties": {
-                        "type": {"type": "string", "enum": ["blocking", "async"]},
+                        "type": {"type": "string", "const": "async"},
+                        "job_id": {"type": "string"},
+                        "status": {
+                            "type": "string",
+                            "enum": ["running", "completed", "error", "killed"],
+                        },
+                        "start": {"type": "integer"},
+                        "pid": {"type": "integer"},
                         "stdout": {"type": "string"},
                         "stderr": {"type": "string"},
                         "exit_code": {"type": "integer"},
-                        "job_id": {"type": "string"},
-                        "status": {"type": "string", "enum": ["running", "completed", "error"]},
-                        "start": {"type": "integer"},
-                        "pid": {"type": "integer"},
                         "elapsed_s": {"type": "number"},
                         "stats": {
                             "type": "array",
@@ -90,9 +106,8 @@ def validate___components_schemas_executecodeoutput(data, custom_formats={}, nam
                                 },
                             },
                         },
+                        "id": {},
                     },
-                    "if": {"required": ["type"], "properties": {"type": {"const": "async"}}},
-                    "then": {"required": ["type", "job_id", "status"]},
                 },
                 rule="required",
             )
@@ -105,21 +120,93 @@ def validate___components_schemas_executecodeoutput(data, custom_formats={}, nam
                     "" + (name_prefix or "data") + ".type must be string",
                     value=data__type,
                     name="" + (name_prefix or "data") + ".type",
-                    definition={"type": "string", "enum": ["blocking", "async"]},
+                    definition={"type": "string", "const": "async"},
+                    rule="type",
+                )
+            if not (isinstance(data__type, str) and data__type == "async"):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".type must be same as const definition: async",
+                    value=data__type,
+                    name="" + (name_prefix or "data") + ".type",
+                    definition={"type": "string", "const": "async"},
+                    rule="const",
+                )
+        if "job_id" in data_keys:
+            data_keys.remove("job_id")
+            data__jobid = data["job_id"]
+            if not isinstance(data__jobid, (str)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".job_id must be string",
+                    value=data__jobid,
+                    name="" + (name_prefix or "data") + ".job_id",
+                    definition={"type": "string"},
+                    rule="type",
+                )
+        if "status" in data_keys:
+            data_keys.remove("status")
+            data__status = data["status"]
+            if not isinstance(data__status, (str)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".status must be string",
+                    value=data__status,
+                    name="" + (name_prefix or "data") + ".status",
+                    definition={
+                        "type": "string",
+                        "enum": ["running", "completed", "error", "killed"],
+                    },
                     rule="type",
                 )
             if not (
-                isinstance(data__type, str)
-                and data__type == "blocking"
-                or isinstance(data__type, str)
-                and data__type == "async"
+                isinstance(data__status, str)
+                and data__status == "running"
+                or isinstance(data__status, str)
+                and data__status == "completed"
+                or isinstance(data__status, str)
+                and data__status == "error"
+                or isinstance(data__status, str)
+                and data__status == "killed"
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".type must be one of ['blocking', 'async']",
-                    value=data__type,
-                    name="" + (name_prefix or "data") + ".type",
-                    definition={"type": "string", "enum": ["blocking", "async"]},
+                    ""
+                    + (name_prefix or "data")
+                    + ".status must be one of ['running', 'completed', 'error', 'killed']",
+                    value=data__status,
+                    name="" + (name_prefix or "data") + ".status",
+                    definition={
+                        "type": "string",
+                        "enum": ["running", "completed", "error", "killed"],
+                    },
                     rule="enum",
+                )
+        if "start" in data_keys:
+            data_keys.remove("start")
+            data__start = data["start"]
+            if (
+                not isinstance(data__start, (int))
+                and not (isinstance(data__start, float) and data__start.is_integer())
+                or isinstance(data__start, bool)
+            ):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".start must be integer",
+                    value=data__start,
+                    name="" + (name_prefix or "data") + ".start",
+                    definition={"type": "integer"},
+                    rule="type",
+                )
+        if "pid" in data_keys:
+            data_keys.remove("pid")
+            data__pid = data["pid"]
+            if (
+                not isinstance(data__pid, (int))
+                and not (isinstance(data__pid, float) and data__pid.is_integer())
+                or isinstance(data__pid, bool)
+            ):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".pid must be integer",
+                    value=data__pid,
+                    name="" + (name_prefix or "data") + ".pid",
+                    definition={"type": "integer"},
+                    rule="type",
                 )
         if "stdout" in data_keys:
             data_keys.remove("stdout")
@@ -155,75 +242,6 @@ def validate___components_schemas_executecodeoutput(data, custom_formats={}, nam
                     "" + (name_prefix or "data") + ".exit_code must be integer",
                     value=data__exitcode,
                     name="" + (name_prefix or "data") + ".exit_code",
-                    definition={"type": "integer"},
-                    rule="type",
-                )
-        if "job_id" in data_keys:
-            data_keys.remove("job_id")
-            data__jobid = data["job_id"]
-            if not isinstance(data__jobid, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".job_id must be string",
-                    value=data__jobid,
-                    name="" + (name_prefix or "data") + ".job_id",
-                    definition={"type": "string"},
-                    rule="type",
-                )
-        if "status" in data_keys:
-            data_keys.remove("status")
-            data__status = data["status"]
-            if not isinstance(data__status, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".status must be string",
-                    value=data__status,
-                    name="" + (name_prefix or "data") + ".status",
-                    definition={"type": "string", "enum": ["running", "completed", "error"]},
-                    rule="type",
-                )
-            if not (
-                isinstance(data__status, str)
-                and data__status == "running"
-                or isinstance(data__status, str)
-                and data__status == "completed"
-                or isinstance(data__status, str)
-                and data__status == "error"
-            ):
-                raise JsonSchemaValueException(
-                    ""
-                    + (name_prefix or "data")
-                    + ".status must be one of ['running', 'completed', 'error']",
-                    value=data__status,
-                    name="" + (name_prefix or "data") + ".status",
-                    definition={"type": "string", "enum": ["running", "completed", "error"]},
-                    rule="enum",
-                )
-        if "start" in data_keys:
-            data_keys.remove("start")
-            data__start = data["start"]
-            if (
-                not isinstance(data__start, (int))
-                and not (isinstance(data__start, float) and data__start.is_integer())
-                or isinstance(data__start, bool)
-            ):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".start must be integer",
-                    value=data__start,
-                    name="" + (name_prefix or "data") + ".start",
-                    definition={"type": "integer"},
-                    rule="type",
-                )
-        if "pid" in data_keys:
-            data_keys.remove("pid")
-            data__pid = data["pid"]
-            if (
-                not isinstance(data__pid, (int))
-                and not (isinstance(data__pid, float) and data__pid.is_integer())
-                or isinstance(data__pid, bool)
-            ):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".pid must be integer",
-                    value=data__pid,
-                    name="" + (name_prefix or "data") + ".pid",
                     definition={"type": "integer"},
                     rule="type",
                 )
@@ -272,52 +290,9 @@ def validate___components_schemas_executecodeoutput(data, custom_formats={}, nam
                         custom_formats,
                         (name_prefix or "data") + ".stats[{data__stats_x}]".format(**locals()),
                     )
-    try:
-        data_is_dict = isinstance(data, dict)
-        if data_is_dict:
-            data__missing_keys = set(["type"]) - data.keys()
-            if data__missing_keys:
-                raise JsonSchemaValueException(
-                    ""
-                    + (name_prefix or "data")
-                    + " must contain "
-                    + (str(sorted(data__missing_keys)) + " properties"),
-                    value=data,
-                    name="" + (name_prefix or "data") + "",
-                    definition={"required": ["type"], "properties": {"type": {"const": "async"}}},
-                    rule="required",
-                )
-            data_keys = set(data.keys())
-            if "type" in data_keys:
-                data_keys.remove("type")
-                data__type = data["type"]
-                if not (isinstance(data__type, str) and data__type == "async"):
-                    raise JsonSchemaValueException(
-                        ""
-                        + (name_prefix or "data")
-                        + ".type must be same as const definition: async",
-                        value=data__type,
-                        name="" + (name_prefix or "data") + ".type",
-                        definition={"const": "async"},
-                        rule="const",
-                    )
-    except (JsonSchemaValueException, JsonSchemaValuesException):
-        pass
-    else:
-        data_is_dict = isinstance(data, dict)
-        if data_is_dict:
-            data__missing_keys = set(["type", "job_id", "status"]) - data.keys()
-            if data__missing_keys:
-                raise JsonSchemaValueException(
-                    ""
-                    + (name_prefix or "data")
-                    + " must contain "
-                    + (str(sorted(data__missing_keys)) + " properties"),
-                    value=data,
-                    name="" + (name_prefix or "data") + "",
-                    definition={"required": ["type", "job_id", "status"]},
-                    rule="required",
-                )
+        if "id" in data_keys:
+            data_keys.remove("id")
+            data__id = data["id"]
     return data
 
 
