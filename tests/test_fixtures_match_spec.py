@@ -39,11 +39,23 @@ def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
     )
 
 
-def _method_for(name: str, args0: Any) -> dict[str, Any]:
+def _args_schema(method: dict[str, Any]) -> dict[str, Any]:
+    """The whole wire `args` array of a table entry, in JSON Schema 2020-12 (prefixItems)."""
+    slots = method["args"]
+    required = [i for i, slot in enumerate(slots) if slot.get("required", True)]
+    return {
+        "type": "array",
+        "prefixItems": [_schema(slot.get("options") or slot["schema"]) for slot in slots],
+        "items": False,
+        "minItems": required[-1] + 1 if required else 0,
+    }
+
+
+def _method_for(name: str, args: list[Any]) -> dict[str, Any]:
     """The method table entry a request is for (system.exec has two: run and poll)."""
     candidates = [m for m in SPEC["x-cocalc-methods"] if m["wire"] == name]
-    matching = [m for m in candidates if _validator(m["args"]).is_valid(args0)]
-    assert len(matching) == 1, f"{name} {args0!r} matches {[m['python'] for m in matching]}"
+    matching = [m for m in candidates if _validator(_args_schema(m)).is_valid(args)]
+    assert len(matching) == 1, f"{name} {args!r} matches {len(matching)} entries"
     return matching[0]
 
 
@@ -65,14 +77,22 @@ def test_cassette_matches_spec(path: Path) -> None:
             # The reference page writes project_id='...'; a real one is a UUID.
             body["project_id"] = PROJECT
         _validator({"$ref": "#/components/schemas/RpcRequest"}).validate(body)
-        (args0,) = body["args"]
-        method = _method_for(body["name"], args0)
+        method = _method_for(body["name"], body["args"])
         assert response["status"]["code"] == 200
         result = json.loads(response["body"]["string"])
         if isinstance(result, dict) and "error" in result:
             _validator({"$ref": "#/components/schemas/RpcError"}).validate(result)
         else:
             _validator(method["result"]).validate(result)
+
+
+def test_the_args_check_can_fail() -> None:
+    """A value where the spec wants an options object, or a slot too many, matches nothing."""
+    with pytest.raises(AssertionError, match="matches 0 entries"):
+        _method_for("system.listing", ["."])
+    with pytest.raises(AssertionError, match="matches 0 entries"):
+        _method_for("system.realpath", ["a", "b"])
+    assert _method_for("system.exec", [{"async_get": "j"}]).get("python") == "exec_status"
 
 
 def test_a_spec_edit_that_breaks_a_fixture_is_caught() -> None:

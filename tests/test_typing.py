@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import subprocess
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cocalc_api_generated import methods
+from cocalc_api_generated import project as generated_project
+from cocalc_api_generated.resources import editor, sync, system
 from tests import typing_cases
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,20 +61,28 @@ def test_typing_cases_cover_every_method() -> None:
     """A method added to the spec must get its assert_type here too, sync and async."""
     sync_source = inspect.getsource(typing_cases.sync_methods)
     async_source = inspect.getsource(typing_cases.async_methods)
-    # `from __future__ import annotations` keeps the annotations as the class names.
-    namespaces = {
-        name: getattr(methods, cls) for name, cls in methods.ProjectMethods.__annotations__.items()
+    namespaces = {"system": system.SystemMethods, "editor": editor.EditorMethods}
+    namespaces["sync"] = sync.SyncMethods
+    # Every namespace of the project is one of these (a new one must be added above).
+    assert set(namespaces) == {
+        name
+        for name, value in vars(generated_project.ProjectMethods).items()
+        if isinstance(value, functools.cached_property)
     }
-    assert namespaces
-    expected = [f"project.{name}(" for name in _public(methods.ProjectMethods)]
+    expected = [f"project.{name}(" for name in _public(generated_project.ProjectMethods)]
     for namespace, cls in namespaces.items():
         expected += [f"project.{namespace}.{name}(" for name in _public(cls)]
+    assert len(expected) > 25
     assert [call for call in expected if call not in sync_source] == []
     assert [call for call in expected if f"await {call}" not in async_source] == []
 
 
 def _public(cls: type) -> list[str]:
-    return [name for name, value in vars(cls).items() if callable(value) and name[0] != "_"]
+    return [
+        name
+        for name, value in vars(cls).items()
+        if callable(value) and not isinstance(value, functools.cached_property) and name[0] != "_"
+    ]
 
 
 MARKER = re.compile(r"# expect\[(?P<key>\w+)\]$")
@@ -99,6 +109,11 @@ MISTAKES = textwrap.dedent(
             item["data"]  # expect[unnarrowed]
             if "data" in item:
                 item["text"]  # expect[wrong_branch]
+        out["job_id"]  # expect[blocking_job]
+        project.system.listing(".")  # expect[keyword_only]
+        project.system.configuration("mian")  # expect[aspect]
+        project.editor.formatter_string(str="x", options={"parser": "python"})  # expect[wire_str]
+        project.editor.jupyter_kernel_logo("python3", {"noCache": True})  # expect[logo_options]
 
 
     async def async_mistakes(project: cocalc_api.AsyncProject) -> None:
@@ -111,8 +126,8 @@ MISTAKES = textwrap.dedent(
 EXPECTED = {
     "keyword": [
         (
-            'Unexpected keyword argument "comand" for "exec" of "SystemMethods"; '
-            'did you mean "command"?  [call-arg]'
+            'Unexpected keyword argument "comand" for overloaded function "exec" of '
+            '"SystemMethods"; did you mean "command"?  [call-overload]'
         )
     ],
     "pid": [
@@ -122,11 +137,10 @@ EXPECTED = {
         )
     ],
     "ping": ['Expression is of type "PingResult", not "dict[str, int]"  [assert-type]'],
+    # exec is overloaded on async_call, so a wrong type matches no overload.
     "timeout": [
-        (
-            'Argument "timeout" to "exec" of "SystemMethods" has incompatible type "str"; '
-            'expected "float | None"  [arg-type]'
-        )
+        'No overload variant of "exec" of "SystemMethods" matches argument types "str", "str"  '
+        "[call-overload]"
     ],
     "kernel": [
         (
@@ -140,14 +154,37 @@ EXPECTED = {
     ],
     "stdot": ['TypedDict "ExecuteCodeOutput" has no key "stdot"  [typeddict-item]'],
     "unnarrowed": [
-        'TypedDict "JupyterStreamOutput" has no key "data"  [typeddict-item]',
-        'TypedDict "JupyterErrorOutput" has no key "data"  [typeddict-item]',
+        f'TypedDict "{name}" has no key "data"  [typeddict-item]'
+        for name in (
+            "JupyterStreamOutput",
+            "JupyterTruncationNotice",
+            "JupyterErrorOutput",
+            "JupyterClearOutput",
+        )
     ],
     "wrong_branch": ['TypedDict "JupyterDataOutput" has no key "text"  [typeddict-item]'],
+    # A blocking exec has no job; only `async_call=True` returns one.
+    "blocking_job": ['TypedDict "ExecuteCodeOutput" has no key "job_id"  [typeddict-item]'],
+    # An options object's properties are keyword-only.
+    "keyword_only": ['Too many positional arguments for "listing" of "SystemMethods"  [call-arg]'],
+    "aspect": [
+        'No overload variant of "configuration" of "SystemMethods" matches argument type '
+        '"str"  [call-overload]'
+    ],
+    # `str` is the wire name; its Python parameter is `text`.
+    "wire_str": [
+        'Unexpected keyword argument "str" for "formatter_string" of "EditorMethods"  [call-arg]'
+    ],
+    # The options object of the wire is not a Python argument: its properties are.
+    "logo_options": [
+        'Too many positional arguments for "jupyter_kernel_logo" of "EditorMethods"  [call-arg]',
+        'Argument 2 to "jupyter_kernel_logo" of "EditorMethods" has incompatible type '
+        '"dict[str, bool]"; expected "bool | None"  [arg-type]',
+    ],
     "async_keyword": [
         (
-            'Unexpected keyword argument "comand" for "exec" of "AsyncSystemMethods"; '
-            'did you mean "command"?  [call-arg]'
+            'Unexpected keyword argument "comand" for overloaded function "exec" of '
+            '"AsyncSystemMethods"; did you mean "command"?  [call-overload]'
         )
     ],
     "no_await": [

@@ -1,7 +1,8 @@
 """What mypy must infer for users of the SDK. Never run: only type-checked (test_typing.py).
 
 Every `assert_type` below is a claim about the public API: the return type of each method of
-`Project` and `AsyncProject`, the fields of the result TypedDicts, and the context managers.
+`Project` and `AsyncProject` (test_typing.py checks that every generated method appears here,
+sync and async), the fields of every result type, the overloads, and the context managers.
 """
 
 from __future__ import annotations
@@ -14,16 +15,29 @@ import httpx
 import cocalc_api
 from cocalc_api import AsyncProject, Project
 from cocalc_api.types import (
+    Configuration,
+    DirectoryListingEntry,
+    ExecResult,
     ExecStat,
     ExecuteCodeOutput,
+    ExecuteCodeOutputAsync,
+    JupyterCapabilities,
+    JupyterClearOutput,
     JupyterDataOutput,
     JupyterErrorOutput,
     JupyterKernel,
     JupyterOutputItem,
     JupyterStreamOutput,
+    JupyterTruncationNotice,
+    KernelLogo,
+    KernelSpec,
+    KernelSpecCocalcMetadata,
+    MainCapabilities,
+    MainConfiguration,
     PingResult,
     SuccessResult,
     TestResult,
+    X11Configuration,
 )
 
 
@@ -45,22 +59,73 @@ def sync_methods(project: Project) -> None:
             async_call=False,
             compute_server_id=0,
             err_on_exit=False,
+            ulimit_timeout=False,
+            home="/home/user",
+            uid=1000,
+            gid=1000,
+            aggregate="build-1",
+            verbose=True,
+            filesystem=False,
         ),
         ExecuteCodeOutput,
     )
-    assert_type(project.system.exec_status(job_id="j"), ExecuteCodeOutput)
-    assert_type(project.system.exec_status(job_id="j", wait=True, stats=True), ExecuteCodeOutput)
+    assert_type(project.system.exec(command="sleep 9", async_call=True), ExecuteCodeOutputAsync)
+    flag: bool = bool(project)
+    assert_type(project.system.exec(command="ls", async_call=flag), ExecResult)
+    assert_type(project.system.exec_status(job_id="j"), ExecuteCodeOutputAsync)
+    assert_type(project.system.exec_status("j", wait=True, stats=True), ExecuteCodeOutputAsync)
     assert_type(
         project.system.jupyter_execute(input="1", kernel="python3"), list[JupyterOutputItem]
     )
     assert_type(
         project.system.jupyter_execute(
-            input="1", kernel="python3", history=["a = 1"], path="x.ipynb", timeout=5
+            input="1",
+            kernel="python3",
+            history=["a = 1"],
+            path="x",
+            timeout=5,
+            pool={"size": 2},
+            limits={"timeout_ms_per_cell": 1000, "max_output": 100},
         ),
         list[JupyterOutputItem],
     )
     assert_type(project.system.list_jupyter_kernels(), list[JupyterKernel])
     assert_type(project.system.stop_jupyter_kernel(pid=1), SuccessResult)
+    assert_type(project.system.version(), int)
+    assert_type(project.system.listing(path="."), list[DirectoryListingEntry])
+    assert_type(project.system.listing(path=".", hidden=True), list[DirectoryListingEntry])
+    assert_type(project.system.delete_files(paths=["a"]), None)
+    assert_type(project.system.move_files(paths=["a"], dest="b"), None)
+    assert_type(project.system.rename_file(src="a", dest="b"), None)
+    assert_type(project.system.realpath("a"), str)
+    assert_type(project.system.canonical_paths(["a", "b"]), list[str])
+    assert_type(project.system.write_text_file_to_project(path="a", content="x"), None)
+    assert_type(project.system.read_text_file_from_project(path="a"), str)
+    assert_type(project.system.configuration("main"), MainConfiguration)
+    assert_type(project.system.configuration("x11", True), X11Configuration)
+    aspect: Literal["main", "x11"] = "main" if project else "x11"
+    assert_type(project.system.configuration(aspect, no_cache=False), Configuration)
+    assert_type(project.system.signal(signal=15, pids=[1, 2], pid=3), None)
+    assert_type(project.editor.new_file("a.py"), None)
+    assert_type(project.editor.jupyter_strip_notebook("a.ipynb"), str)
+    assert_type(project.editor.jupyter_nbconvert(args=["--to", "html", "a.ipynb"]), None)
+    assert_type(project.editor.jupyter_nbconvert(args=["a.ipynb"], directory="d", timeout=30), None)
+    assert_type(project.editor.jupyter_run_notebook(path=".", ipynb="{}"), str)
+    assert_type(
+        project.editor.jupyter_run_notebook(
+            path=".", ipynb="{}", nbgrader=False, limits={"max_time_per_cell_ms": 1000}
+        ),
+        str,
+    )
+    assert_type(project.editor.jupyter_kernel_logo("python3"), KernelLogo)
+    assert_type(project.editor.jupyter_kernel_logo("python3", no_cache=True), KernelLogo)
+    assert_type(project.editor.jupyter_kernels(), list[KernelSpec])
+    assert_type(project.editor.jupyter_kernels(no_cache=True), list[KernelSpec])
+    assert_type(
+        project.editor.formatter_string(text="x=1", options={"parser": "python"}, path="a.py"),
+        str,
+    )
+    assert_type(project.sync.close("a.md"), None)
 
 
 async def async_methods(project: AsyncProject) -> None:
@@ -68,13 +133,34 @@ async def async_methods(project: AsyncProject) -> None:
     assert_type(await project.system.ping(), PingResult)
     assert_type(await project.system.test(), TestResult)
     assert_type(await project.system.exec(command="ls"), ExecuteCodeOutput)
-    assert_type(await project.system.exec_status(job_id="j", wait=True), ExecuteCodeOutput)
+    assert_type(await project.system.exec(command="ls", async_call=True), ExecuteCodeOutputAsync)
+    assert_type(await project.system.exec_status(job_id="j", wait=True), ExecuteCodeOutputAsync)
     assert_type(
         await project.system.jupyter_execute(input="1", kernel="python3"),
         list[JupyterOutputItem],
     )
     assert_type(await project.system.list_jupyter_kernels(), list[JupyterKernel])
     assert_type(await project.system.stop_jupyter_kernel(pid=1), SuccessResult)
+    assert_type(await project.system.version(), int)
+    assert_type(await project.system.listing(path="."), list[DirectoryListingEntry])
+    assert_type(await project.system.delete_files(paths=["a"]), None)
+    assert_type(await project.system.move_files(paths=["a"], dest=""), None)
+    assert_type(await project.system.rename_file(src="a", dest="b"), None)
+    assert_type(await project.system.realpath("a"), str)
+    assert_type(await project.system.canonical_paths(["a"]), list[str])
+    assert_type(await project.system.write_text_file_to_project(path="a", content=""), None)
+    assert_type(await project.system.read_text_file_from_project(path="a"), str)
+    assert_type(await project.system.configuration("main"), MainConfiguration)
+    assert_type(await project.system.configuration("x11"), X11Configuration)
+    assert_type(await project.system.signal(signal=0, pid=1), None)
+    assert_type(await project.editor.new_file("a.py"), None)
+    assert_type(await project.editor.jupyter_strip_notebook("a.ipynb"), str)
+    assert_type(await project.editor.jupyter_nbconvert(args=["a.ipynb"]), None)
+    assert_type(await project.editor.jupyter_run_notebook(path=".", ipynb="{}"), str)
+    assert_type(await project.editor.jupyter_kernel_logo("python3"), KernelLogo)
+    assert_type(await project.editor.jupyter_kernels(), list[KernelSpec])
+    assert_type(await project.editor.formatter_string(text="x", options={"parser": "python"}), str)
+    assert_type(await project.sync.close("a.md"), None)
     # Not awaited: a coroutine (and mypy flags a bare `project.ping()` as unused-coroutine).
     pending = assert_type(project.ping(), Coroutine[Any, Any, PingResult])
     assert_type(await pending, PingResult)
@@ -91,13 +177,20 @@ def result_fields(project: Project) -> None:
     assert_type(out["stdout"], str)
     assert_type(out["stderr"], str)
     assert_type(out["exit_code"], int)
-    assert_type(out.get("type"), Literal["blocking", "async"] | None)
-    assert_type(out.get("status"), Literal["running", "completed", "error"] | None)
-    assert_type(out.get("job_id"), str | None)
-    assert_type(out.get("elapsed_s"), float | None)
-    assert_type(out.get("stats"), list[ExecStat] | None)
-    for stat in out.get("stats", []):
+    assert_type(out.get("type"), Literal["blocking"] | None)
+    assert_type(out.get("id"), Any | None)
+
+    job = project.system.exec(command="make", async_call=True)
+    assert_type(job["job_id"], str)
+    assert_type(job["type"], Literal["async"])
+    assert_type(job["status"], Literal["running", "completed", "error", "killed"])
+    assert_type(job["start"], int)
+    assert_type(job.get("pid"), int | None)
+    assert_type(job.get("elapsed_s"), float | None)
+    assert_type(job.get("stats"), list[ExecStat] | None)
+    for stat in job.get("stats", []):
         assert_type(stat["mem_rss"], float)
+        assert_type(stat["timestamp"], int)
 
     for kernel in project.system.list_jupyter_kernels():
         assert_type(kernel["pid"], int)
@@ -106,10 +199,51 @@ def result_fields(project: Project) -> None:
 
     assert_type(project.system.stop_jupyter_kernel(pid=1)["success"], bool)
 
+    for entry in project.system.listing(path="."):
+        assert_type(entry["name"], str)
+        assert_type(entry.get("isdir"), bool | None)
+        assert_type(entry.get("issymlink"), bool | None)
+        assert_type(entry.get("link_target"), str | None)
+        assert_type(entry.get("size"), float | None)
+        assert_type(entry.get("mtime"), float | None)
+        assert_type(entry.get("error"), str | None)
+
+    main = project.system.configuration("main")
+    assert_type(main["timestamp"], str)
+    capabilities = assert_type(main["capabilities"], MainCapabilities)
+    assert_type(capabilities["jupyter"], Literal[False] | JupyterCapabilities)
+    assert_type(capabilities["formatting"], dict[str, bool])
+    assert_type(capabilities["latex"], bool)
+    assert_type(capabilities.get("sage_version"), list[int] | None)
+    assert_type(capabilities["homeDirectory"], str | None)
+    if capabilities["jupyter"]:
+        assert_type(capabilities["jupyter"].get("lab"), bool | None)
+    x11 = project.system.configuration("x11")
+    assert_type(x11["capabilities"], dict[str, bool])
+
+    logo = project.editor.jupyter_kernel_logo("python3")
+    assert_type(logo["base64"], str)
+    assert_type(logo.get("filename"), str | None)
+    for spec in project.editor.jupyter_kernels():
+        assert_type(spec["name"], str)
+        assert_type(spec["display_name"], str)
+        assert_type(spec["argv"], list[str])
+        assert_type(spec["env"], dict[str, str])
+        assert_type(spec.get("interrupt_mode"), str | None)
+        cocalc = spec.get("metadata", {}).get("cocalc")
+        assert_type(cocalc, KernelSpecCocalcMetadata | None)
+
 
 def narrowing(project: Project) -> None:
     for item in project.system.jupyter_execute(input="1", kernel="python3"):
-        assert_type(item, JupyterStreamOutput | JupyterDataOutput | JupyterErrorOutput)
+        assert_type(
+            item,
+            JupyterStreamOutput
+            | JupyterTruncationNotice
+            | JupyterDataOutput
+            | JupyterErrorOutput
+            | JupyterClearOutput,
+        )
         # The output TypedDicts are @final, so a key each one requires tells them apart.
         if "data" in item:
             assert_type(item, JupyterDataOutput)
@@ -118,13 +252,20 @@ def narrowing(project: Project) -> None:
         elif "ename" in item:
             assert_type(item, JupyterErrorOutput)
             assert_type(item["traceback"], list[str])
+        elif "wait" in item:
+            assert_type(item, JupyterClearOutput)
+            assert_type(item["wait"], bool)
+        elif "output_type" in item:
+            assert_type(item, JupyterTruncationNotice)
+            assert_type(item["text"], list[str])
         else:
             assert_type(item, JupyterStreamOutput)
             assert_type(item["name"], Literal["stdout", "stderr"])
             assert_type(item["text"], str)
-        if "text" not in item and "data" not in item:
-            assert_type(item, JupyterErrorOutput)
-            assert_type(item["traceback"], list[str])
+
+    result = project.system.exec(command="ls", async_call=bool(project))
+    if result.get("type") == "async" and "job_id" in result:
+        assert_type(result, ExecuteCodeOutputAsync)
 
 
 class MyProject(Project):

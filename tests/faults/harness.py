@@ -72,7 +72,7 @@ TARGETS = {
         "system.exec_status",
         "system.exec",
         {"job_id": "3c0f2b9e-0000-4000-8000-000000000001"},
-        valid={**EXEC_RESULT, "type": "async", "job_id": "j", "status": "completed"},
+        valid={**EXEC_RESULT, "type": "async", "job_id": "j", "status": "completed", "start": 1},
         wrong_types={**EXEC_RESULT, "exit_code": "zero"},
         missing_fields={"stdout": "x"},
         retry_safe=True,
@@ -111,9 +111,10 @@ TARGETS = {
         valid={"success": True},
         wrong_types={"success": "yes"},
         missing_fields={},
+        retry_safe=True,  # idempotent (CONTRACT.md §4): stopping twice ends the same
     ),
 }
-NON_IDEMPOTENT = ("exec", "jupyter_execute", "stop_jupyter_kernel")
+NON_IDEMPOTENT = ("exec", "jupyter_execute")
 
 BAD_GATEWAY_PAGE = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"

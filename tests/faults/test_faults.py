@@ -1,7 +1,7 @@
 """Each fault a proxy or a broken service can produce ends in its typed exception, in time.
 
 Retry-safe calls (ping) are retried exactly for the faults that trying again may fix; the
-non-idempotent calls (exec, jupyter_execute, stop_jupyter_kernel) are sent exactly once under
+non-idempotent calls (exec, jupyter_execute) are sent exactly once under
 every fault, whatever max_retries says. Every error is also checked for the API key.
 """
 

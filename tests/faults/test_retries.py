@@ -16,6 +16,7 @@ import cocalc_api
 from cocalc_api import _retry
 from tests.faults.harness import (
     BAD_GATEWAY_PAGE,
+    NON_IDEMPOTENT,
     PROJECT_ID,
     TARGETS,
     Call,
@@ -67,7 +68,9 @@ def test_with_options_max_retries_zero_sends_once(kind: str, server: HostileServ
     assert outcome.elapsed < INITIAL
 
 
-@pytest.mark.parametrize("method", ["test", "exec_status", "list_jupyter_kernels"])
+@pytest.mark.parametrize(
+    "method", ["test", "exec_status", "list_jupyter_kernels", "stop_jupyter_kernel"]
+)
 def test_other_retry_safe_methods_recover(
     kind: str, server: HostileServer, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,7 +115,7 @@ def test_retry_after_longer_than_the_backoff_is_honoured(server: HostileServer) 
     assert 2.0 <= second - first < 2.0 + 2 * SLACK_S, second - first
 
 
-@pytest.mark.parametrize("method", ["exec", "jupyter_execute", "stop_jupyter_kernel"])
+@pytest.mark.parametrize("method", NON_IDEMPOTENT)
 def test_retry_after_does_not_make_a_non_idempotent_call_retry(
     kind: str, server: HostileServer, method: str
 ) -> None:
