@@ -64,6 +64,8 @@ class Slot:
 @dataclass(frozen=True)
 class TimeoutPolicy:
     python_name: str  # the parameter that bounds the call
+    wire_name: str  # its name in its options object (or its slot's name)
+    slot: int  # the index of its slot in the wire `args`
     unit_seconds: float  # seconds per unit of that parameter
     server_default: float  # the server's limit when the parameter is omitted, in its unit
     enforced_by_server: bool  # the server enforces it on the work itself, not just the envelope
@@ -415,12 +417,22 @@ def _timeout(entry: dict[str, Any], params: tuple[Param, ...]) -> TimeoutPolicy 
         raise SpecError(f"timeout.param {table.get('param')!r} is not a parameter")
     if table.get("unit") not in TIMEOUT_UNITS:
         raise SpecError(f"timeout.unit must be one of {sorted(TIMEOUT_UNITS)}")
+    param = by_wire[table["param"]]
+    if param.kind != "keyword" and not _is_option(entry, param):
+        raise SpecError("timeout.param must be a property of an options object")
     return TimeoutPolicy(
-        python_name=by_wire[table["param"]].python_name,
+        python_name=param.python_name,
+        wire_name=param.wire_name,
+        slot=param.slot,
         unit_seconds=TIMEOUT_UNITS[table["unit"]],
         server_default=float(table["server_default"]),
         enforced_by_server=_flag(table, "enforced_by_server", False),
     )
+
+
+def _is_option(entry: dict[str, Any], param: Param) -> bool:
+    slot = entry["args"][param.slot]
+    return isinstance(slot, dict) and "options" in slot
 
 
 def _overloads(

@@ -37,7 +37,9 @@ def pack_args(values: tuple[Any, ...], fills: tuple[Any, ...]) -> list[Any]:
 class TimeoutPolicy:
     """The parameter that bounds a call's duration, from the method table."""
 
-    param: str
+    param: str  # its Python name
+    wire_name: str  # its name on the wire, in the options object of slot `slot`
+    slot: int
     unit_seconds: float
     server_default: float
     enforced_by_server: bool

@@ -1,5 +1,6 @@
-"""Retries of retry-safe calls, timed by tenacity: exponential backoff with jitter, and at least
-the server's Retry-After.
+"""Retries of retry-safe calls, timed by tenacity: exponential backoff with jitter, at least
+the server's Retry-After, and never past the call's deadline (a retry starts only while time
+is left; the transport cuts its attempt to what remains).
 
 Imported only after a call failed in a retryable way, so the happy path never pays for it.
 Which failures are retryable is decided by `CallPolicy.retryable`; this module only waits.
@@ -7,6 +8,7 @@ Which failures are retryable is decided by `CallPolicy.retryable`; this module o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -16,16 +18,15 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
+    stop_before_delay,
     wait_exponential,
     wait_random,
 )
 
+from cocalc_api._constants import INITIAL_BACKOFF_S, MAX_BACKOFF_S
 from cocalc_api._exceptions import CocalcError
 
 R = TypeVar("R")
-
-INITIAL_BACKOFF_S = 0.5
-MAX_BACKOFF_S = 8.0
 
 # 0.5, 1, 2, 4, 8 s, each plus up to 0.5 s of jitter. Built from the two waits that tenacity 8
 # and 9 both keep stable (9.2 deprecated wait_exponential_jitter's `initial`).
@@ -44,9 +45,12 @@ def _wait(state: RetryCallState) -> float:
     return delay
 
 
-def _options(retries: int, retryable: Callable[[BaseException], bool]) -> dict[str, object]:
+def _options(
+    retries: int, retryable: Callable[[BaseException], bool], deadline: float
+) -> dict[str, object]:
+    # tenacity's clock starts now; the next attempt must start before the deadline.
     return {
-        "stop": stop_after_attempt(retries + 1),
+        "stop": stop_after_attempt(retries + 1) | stop_before_delay(deadline - time.monotonic()),
         "wait": _wait,
         "retry": retry_if_exception(retryable),
         "reraise": True,
@@ -65,6 +69,7 @@ def retry_sync(
     first: CocalcError,
     retries: int,
     retryable: Callable[[BaseException], bool],
+    deadline: float,
 ) -> R:
     earlier = _replaying(first)
 
@@ -74,7 +79,7 @@ def retry_sync(
             raise failure
         return send()
 
-    return Retrying(**_options(retries, retryable))(attempt)  # type: ignore[arg-type]
+    return Retrying(**_options(retries, retryable, deadline))(attempt)  # type: ignore[arg-type]
 
 
 async def retry_async(
@@ -82,6 +87,7 @@ async def retry_async(
     first: CocalcError,
     retries: int,
     retryable: Callable[[BaseException], bool],
+    deadline: float,
 ) -> R:
     earlier = _replaying(first)
 
@@ -91,4 +97,4 @@ async def retry_async(
             raise failure
         return await send()
 
-    return await AsyncRetrying(**_options(retries, retryable))(attempt)  # type: ignore[arg-type]
+    return await AsyncRetrying(**_options(retries, retryable, deadline))(attempt)  # type: ignore[arg-type]

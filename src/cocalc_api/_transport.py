@@ -20,6 +20,12 @@ from typing import Any, NoReturn, TypeVar
 import anyio
 import httpx
 
+from cocalc_api._constants import (
+    BODY_EXCERPT_CHARS,
+    CONNECT_TIMEOUT_S,
+    MAX_RETRY_AFTER_S,
+    RETRY_STATUSES,
+)
 from cocalc_api._exceptions import (
     APIConnectionError,
     APIError,
@@ -36,26 +42,12 @@ from cocalc_api._exceptions import (
     ServerTimeoutError,
     UnknownFunctionError,
 )
+from cocalc_api._timeouts import call_limits
 from cocalc_api_generated._runtime import API_PATH, MethodSpec, SchemaError
 
 R = TypeVar("R")
 
 logger = logging.getLogger("cocalc_api")
-
-# The server ends a call after its envelope limit; 15 s when the envelope has none.
-SERVER_DEFAULT_ENVELOPE_S = 15.0
-# When the server enforces a method's own limit (exec kills the command), the envelope must
-# outlast it so that the command's own outcome, not a 408, comes back.
-ENVELOPE_GRACE_S = 5.0
-# The HTTP limit outlasts the envelope, so the server's 408 arrives before ours. It bounds
-# each read and, checked between body chunks, the whole answer (a trickling body ends too).
-HTTP_MARGIN_S = 10.0
-CONNECT_TIMEOUT_S = 10.0
-BODY_EXCERPT_CHARS = 500
-# Statuses a proxy sends when trying again later may succeed.
-RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
-# A server asking to wait longer than this gets its error raised instead of a long hang.
-MAX_RETRY_AFTER_S = 60.0
 
 AUTH_MESSAGES = frozenset(
     {
@@ -130,46 +122,44 @@ class CallPolicy:
 
     # -- request ---------------------------------------------------------------------------
 
-    def envelope_seconds(self, method: MethodSpec[Any], timeout: float | None) -> float | None:
-        """The server-side limit to send, in seconds; None leaves the server's 15 s default."""
-        policy = method.timeout
-        if policy is None:
-            return self.options.timeout
-        limit = (policy.server_default if timeout is None else timeout) * policy.unit_seconds
-        return limit + ENVELOPE_GRACE_S if policy.enforced_by_server else limit
-
     def build_request(
         self,
         http: httpx.Client | httpx.AsyncClient,
         method: MethodSpec[Any],
         args: list[Any],
         timeout: float | None,
-    ) -> httpx.Request:
+    ) -> tuple[httpx.Request, float]:
+        """The request to send and the call's whole limit in seconds (its deadline)."""
         try:
             method.validate_args(args)
         except SchemaError as error:
             raise InvalidArgumentError(
                 f"{method.python_name}(): {method.describe(str(error))}"
             ) from None
-        envelope_s = self.envelope_seconds(method, timeout)
+        limits = call_limits(method.timeout, timeout, self.options.timeout)
+        if limits.command is not None and method.timeout is not None:
+            # The client's timeout becomes the command's own limit (see _timeouts).
+            slot = method.timeout.slot
+            command = {**args[slot], method.timeout.wire_name: limits.command}
+            args = [*args[:slot], command, *args[slot + 1 :]]
         body: dict[str, Any] = {"name": method.wire_name, "args": args}
         if self.project_id:
             body["project_id"] = self.project_id
-        if envelope_s is not None:
-            if not envelope_s > 0 or not math.isfinite(envelope_s):
+        if limits.envelope_s is not None:
+            if not limits.envelope_s > 0 or not math.isfinite(limits.envelope_s):
                 raise InvalidArgumentError(f"{method.python_name}(): timeout must be positive")
-            body["timeout"] = math.ceil(envelope_s * 1000)
-        read_s = (SERVER_DEFAULT_ENVELOPE_S if envelope_s is None else envelope_s) + HTTP_MARGIN_S
+            body["timeout"] = math.ceil(limits.envelope_s * 1000)
         try:
-            return http.build_request(
+            request = http.build_request(
                 "POST",
                 self._url,
                 json=body,
                 headers=self._headers,
-                timeout=self._http_timeout(read_s),
+                timeout=self._http_timeout(limits.deadline_s),
             )
         except (TypeError, ValueError) as error:  # e.g. a value JSON cannot encode
             raise InvalidArgumentError(f"{method.python_name}(): {error}") from None
+        return request, limits.deadline_s
 
     def _http_timeout(self, read_s: float) -> httpx.Timeout:
         timeout = self._timeouts.get(read_s)
@@ -309,9 +299,10 @@ class SyncTransport:
 
     def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
-        request = policy.build_request(self.http, method, args, timeout)
+        request, limit_s = policy.build_request(self.http, method, args, timeout)
+        deadline = time.monotonic() + limit_s
         try:
-            return self._send(method, request)
+            return self._send(method, request, deadline)
         except CocalcError as error:
             retries = policy.options.max_retries
             if retries <= 0 or not policy.retryable(method, error):
@@ -319,19 +310,20 @@ class SyncTransport:
             from cocalc_api._retry import retry_sync
 
             return retry_sync(
-                lambda: self._send(method, request),
+                lambda: self._send(method, request, deadline),
                 error,
                 retries,
                 lambda failure: policy.retryable(method, failure),
+                deadline,
             )
 
-    def _send(self, method: MethodSpec[R], request: httpx.Request) -> R:
+    def _send(self, method: MethodSpec[R], request: httpx.Request, deadline: float) -> R:
         policy = self.policy
         started = time.perf_counter()
         try:
+            _limit_to(request, deadline)
             response = self.http.send(request, stream=True)
             try:
-                deadline = started + _limit(request)
                 content = _read_by(response.iter_bytes(), deadline, request)
             finally:
                 response.close()
@@ -353,9 +345,10 @@ class AsyncTransport:
 
     async def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
-        request = policy.build_request(self.http, method, args, timeout)
+        request, limit_s = policy.build_request(self.http, method, args, timeout)
+        deadline = time.monotonic() + limit_s
         try:
-            return await self._send(method, request)
+            return await self._send(method, request, deadline)
         except CocalcError as error:
             retries = policy.options.max_retries
             if retries <= 0 or not policy.retryable(method, error):
@@ -363,20 +356,21 @@ class AsyncTransport:
             from cocalc_api._retry import retry_async
 
             return await retry_async(
-                lambda: self._send(method, request),
+                lambda: self._send(method, request, deadline),
                 error,
                 retries,
                 lambda failure: policy.retryable(method, failure),
+                deadline,
             )
 
-    async def _send(self, method: MethodSpec[R], request: httpx.Request) -> R:
+    async def _send(self, method: MethodSpec[R], request: httpx.Request, deadline: float) -> R:
         policy = self.policy
         started = time.perf_counter()
         try:
             try:
                 # A cancel scope bounds the whole exchange, headers included (anyio: httpx's
                 # own dependency, so this works under asyncio and trio alike).
-                with anyio.fail_after(_limit(request)):
+                with anyio.fail_after(_limit_to(request, deadline)):
                     response = await self.http.send(request, stream=True)
                     try:
                         content = await response.aread()
@@ -391,9 +385,20 @@ class AsyncTransport:
         return policy.read_response(method, response, content)
 
 
-def _limit(request: httpx.Request) -> float:
-    # The call's whole limit is its read timeout: a body trickling in byte by byte ends there.
-    return float(request.extensions["timeout"]["read"])
+def _limit_to(request: httpx.Request, deadline: float) -> float:
+    """Cut the attempt's HTTP timeouts to what is left of the call; returns that many seconds."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        _past(request)
+    limits = request.extensions["timeout"]
+    if remaining < limits["read"] - 0.01:  # a retry: the attempt gets what the call has left
+        request.extensions["timeout"] = {
+            "connect": min(limits["connect"], remaining),
+            "read": remaining,
+            "write": remaining,
+            "pool": remaining,
+        }
+    return remaining
 
 
 def _past(request: httpx.Request) -> NoReturn:
@@ -404,7 +409,7 @@ def _read_by(chunks: Iterator[bytes], deadline: float, request: httpx.Request) -
     parts = []
     for chunk in chunks:
         parts.append(chunk)
-        if time.perf_counter() > deadline:
+        if time.monotonic() > deadline:
             _past(request)
     return b"".join(parts)
 

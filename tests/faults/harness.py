@@ -171,17 +171,21 @@ class Call:
         return {**self.target.args, **self.args}
 
 
-def run(kind: str, host: str, call: Call) -> Outcome:
+def run(kind: str, host: str, call: Call, client_timeout: float | None = None) -> Outcome:
     """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop; over a
-    DefaultAioHttpClient for "aiohttp")."""
+    DefaultAioHttpClient for "aiohttp"), made with `timeout=client_timeout`."""
     if kind == "sync":
-        return _run_sync(host, call)
-    return asyncio.run(_run_async(host, call, kind))
+        return _run_sync(host, call, client_timeout)
+    return asyncio.run(_run_async(host, call, kind, client_timeout))
 
 
-def _run_sync(host: str, call: Call) -> Outcome:
+def _run_sync(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
     with cocalc_api.Project(
-        call.key, host=host, project_id=PROJECT_ID, max_retries=call.max_retries
+        call.key,
+        host=host,
+        project_id=PROJECT_ID,
+        max_retries=call.max_retries,
+        timeout=client_timeout,
     ) as project:
         client = project.with_options(**call.options) if call.options else project
         method, args = call.method(client), call.all_args()
@@ -193,16 +197,22 @@ def _run_sync(host: str, call: Call) -> Outcome:
         return Outcome(result=result, elapsed=time.monotonic() - started)
 
 
-async def _run_async(host: str, call: Call, kind: str = "async") -> Outcome:
+async def _run_async(
+    host: str, call: Call, kind: str = "async", client_timeout: float | None = None
+) -> Outcome:
     if kind == "aiohttp":
-        return await _run_aiohttp(host, call)
+        return await _run_aiohttp(host, call, client_timeout)
     async with cocalc_api.AsyncProject(
-        call.key, host=host, project_id=PROJECT_ID, max_retries=call.max_retries
+        call.key,
+        host=host,
+        project_id=PROJECT_ID,
+        max_retries=call.max_retries,
+        timeout=client_timeout,
     ) as project:
         return await _call_async(project, call)
 
 
-async def _run_aiohttp(host: str, call: Call) -> Outcome:
+async def _run_aiohttp(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
     # A client passed in is the caller's to close: AsyncProject.aclose() leaves it open.
     async with cocalc_api.DefaultAioHttpClient() as http:
         async with cocalc_api.AsyncProject(
@@ -210,6 +220,7 @@ async def _run_aiohttp(host: str, call: Call) -> Outcome:
             host=host,
             project_id=PROJECT_ID,
             max_retries=call.max_retries,
+            timeout=client_timeout,
             http_client=http,
         ) as project:
             outcome = await _call_async(project, call)

@@ -1,0 +1,34 @@
+"""Every number of the transport policy, in one place. CONTRACT.md is the source of the
+server's own numbers; the README's timeout table states the others."""
+
+from __future__ import annotations
+
+DEFAULT_HOST = "https://cocalc.com"
+
+# The server ends a call after its envelope limit; 15 s when the envelope has none
+# (CONTRACT.md §1).
+SERVER_DEFAULT_ENVELOPE_S = 15.0
+# A command with no limit of its own (exec `timeout=0`) still has a finite call: this long,
+# unless a client timeout is set. Longer work belongs in an async job.
+UNLIMITED_COMMAND_ENVELOPE_S = 3600.0
+# When the server enforces a method's own limit (exec kills the command), the envelope outlasts
+# it by a grace of a quarter of the limit, between these bounds, so that the command's own
+# outcome, not a 408, comes back.
+MIN_GRACE_S = 1.0
+MAX_GRACE_S = 5.0
+# Our deadline outlasts the envelope by a margin of a quarter of it, between these bounds, so
+# that the server's 408 arrives before our own timeout.
+MIN_MARGIN_S = 2.0
+MAX_MARGIN_S = 10.0
+CONNECT_TIMEOUT_S = 10.0
+
+DEFAULT_MAX_RETRIES = 2
+# Statuses a proxy sends when trying again later may succeed.
+RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
+# A server asking to wait longer than this gets its error raised instead of a long hang.
+MAX_RETRY_AFTER_S = 60.0
+# Backoff between attempts: 0.5, 1, 2, 4, 8 s, each plus up to 0.5 s of jitter.
+INITIAL_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 8.0
+
+BODY_EXCERPT_CHARS = 500
