@@ -139,8 +139,10 @@ EXPECTED = {
     "ping": ['Expression is of type "PingResult", not "dict[str, int]"  [assert-type]'],
     # exec is overloaded on async_call, so a wrong type matches no overload.
     "timeout": [
-        'No overload variant of "exec" of "SystemMethods" matches argument types "str", "str"  '
-        "[call-overload]"
+        (
+            'No overload variant of "exec" of "SystemMethods" matches argument types "str", "str"  '
+            "[call-overload]"
+        )
     ],
     "kernel": [
         (
@@ -168,8 +170,10 @@ EXPECTED = {
     # An options object's properties are keyword-only.
     "keyword_only": ['Too many positional arguments for "listing" of "SystemMethods"  [call-arg]'],
     "aspect": [
-        'No overload variant of "configuration" of "SystemMethods" matches argument type '
-        '"str"  [call-overload]'
+        (
+            'No overload variant of "configuration" of "SystemMethods" matches argument type '
+            '"str"  [call-overload]'
+        )
     ],
     # `str` is the wire name; its Python parameter is `text`.
     "wire_str": [
@@ -178,8 +182,10 @@ EXPECTED = {
     # The options object of the wire is not a Python argument: its properties are.
     "logo_options": [
         'Too many positional arguments for "jupyter_kernel_logo" of "EditorMethods"  [call-arg]',
-        'Argument 2 to "jupyter_kernel_logo" of "EditorMethods" has incompatible type '
-        '"dict[str, bool]"; expected "bool | None"  [arg-type]',
+        (
+            'Argument 2 to "jupyter_kernel_logo" of "EditorMethods" has incompatible type '
+            '"dict[str, bool]"; expected "bool | None"  [arg-type]'
+        ),
     ],
     "async_keyword": [
         (
