@@ -433,18 +433,19 @@ def test_skipped_slot_is_null_and_a_millisecond_timeout_sets_the_envelope(
 ) -> None:
     first, second = _bodies(runtime_report, "tasks.startTask")
     # queue omitted before a sent options object: null. The server enforces the limit
-    # (2000 ms by default), so the envelope is the limit plus 5 s, in milliseconds.
+    # (2000 ms by default), so the envelope is the limit plus its grace (a quarter of it, at
+    # least 1 s), in milliseconds.
     assert first == {
         "name": "tasks.startTask",
         "args": [None, {"name": "build"}],
         "project_id": PROJECT_ID,
-        "timeout": 7000,
+        "timeout": 3000,
     }
     assert second == {
         "name": "tasks.startTask",
         "args": ["fast", {"name": "lint", "timeoutMs": 3000}],
         "project_id": PROJECT_ID,
-        "timeout": 8000,
+        "timeout": 4000,
     }
 
 

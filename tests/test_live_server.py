@@ -81,6 +81,18 @@ def test_server_side_timeout_is_408(project: cocalc_api.Project) -> None:
     assert "code='408'" in timed_out.value.message
 
 
+def _authorization(value: str | None) -> httpx.Client:
+    """A client that sends `value` as the Authorization header (none for None): the SDK always
+    authenticates with its key, and does not let extra_headers replace it."""
+
+    def rewrite(request: httpx.Request) -> None:
+        del request.headers["Authorization"]
+        if value is not None:
+            request.headers["Authorization"] = value
+
+    return httpx.Client(event_hooks={"request": [rewrite]})
+
+
 @pytest.mark.parametrize(
     ("auth", "error"),
     [
@@ -90,14 +102,12 @@ def test_server_side_timeout_is_408(project: cocalc_api.Project) -> None:
     ],
 )
 def test_auth_errors(server: ServerProcess, auth: str | None, error: str) -> None:
-    # The SDK always authenticates; an extra header overrides it to show each server message.
-    with cocalc_api.Project(api_key="sk-any", host=server.url) as project:
-        headers = {} if auth is None else {"Authorization": auth}
-        view = project.with_options(extra_headers=headers)
-        if auth is None:
-            view._transport.policy._headers.pop("Authorization")  # a client without a key
-        with pytest.raises(cocalc_api.AuthenticationError, match=error):
-            view.system.ping()
+    with (
+        _authorization(auth) as http,
+        cocalc_api.Project(api_key="sk-any", host=server.url, http_client=http) as project,
+        pytest.raises(cocalc_api.AuthenticationError, match=error),
+    ):
+        project.system.ping()
 
 
 def test_wrong_key_and_project(server: ServerProcess) -> None:
@@ -112,9 +122,11 @@ def test_wrong_key_and_project(server: ServerProcess) -> None:
         pytest.raises(cocalc_api.AuthenticationError, match="must match"),
     ):
         project.system.ping()
-    bearer = {"Authorization": f"Bearer {server.api_key}"}
-    with cocalc_api.Project(api_key="sk-ignored", host=server.url) as project:
-        assert "now" in project.with_options(extra_headers=bearer).system.ping()
+    with (
+        _authorization(f"Bearer {server.api_key}") as http,
+        cocalc_api.Project(api_key="sk-ignored", host=server.url, http_client=http) as project,
+    ):
+        assert "now" in project.system.ping()
 
 
 async def test_async_project(server: ServerProcess) -> None:

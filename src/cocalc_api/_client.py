@@ -1,99 +1,29 @@
-"""`Project` and `AsyncProject`: settings, the HTTP client's lifetime, and `with_options`.
+"""`Project` and `AsyncProject`: settings, the HTTP client's lifetime, `with_options`, pickling.
 
 The methods themselves (`project.system.exec`, `project.ping`, ...) come from the generated
-`ProjectMethods`; nothing here is specific to one method.
+`ProjectMethods`; nothing here is specific to one method. Both clients share `_ProjectBase`;
+they differ only in their HTTP client and transport.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import warnings
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
-from cocalc_api._exceptions import InsecureHostWarning, InvalidArgumentError
+from cocalc_api._constants import DEFAULT_MAX_RETRIES
+from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
-from cocalc_api._transport import AsyncTransport, CallOptions, CallPolicy, SyncTransport
+from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
+from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
+from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 
 if TYPE_CHECKING:
     from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
-from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 
-DEFAULT_HOST = "https://cocalc.com"
-_UNSET: Any = object()
-
-
-def _settings(
-    api_key: str | None, host: str | None, project_id: str | None
-) -> tuple[str, str, str | None]:
-    key = api_key if api_key is not None else os.environ.get("COCALC_API_KEY")
-    if not key or not isinstance(key, str):
-        raise InvalidArgumentError("no API key: pass api_key=... or set COCALC_API_KEY")
-    url = host if host is not None else os.environ.get("COCALC_HOST") or DEFAULT_HOST
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidArgumentError(f"host must be an http(s) URL such as {DEFAULT_HOST!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        warnings.warn(
-            f"{url} is plain http: the API key would cross the network in clear text",
-            InsecureHostWarning,
-            stacklevel=4,  # _settings <- _policy <- __init__ <- the caller's line
-        )
-    project = project_id if project_id is not None else os.environ.get("COCALC_PROJECT_ID")
-    if project is not None and not isinstance(project, str):
-        raise InvalidArgumentError("project_id must be a string")
-    return key, url, project
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
-
-
-def _policy(
-    api_key: str | None,
-    host: str | None,
-    project_id: str | None,
-    timeout: float | None,
-    max_retries: int,
-) -> CallPolicy:
-    key, url, project = _settings(api_key, host, project_id)
-    return CallPolicy(
-        api_key=key,
-        host=url,
-        project_id=project,
-        options=CallOptions(timeout=timeout, max_retries=_retries(max_retries)),
-    )
-
-
-def _retries(value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidArgumentError("max_retries must be an int >= 0")
-    return value
-
-
-def _derived(
-    policy: CallPolicy,
-    timeout: float | None,
-    max_retries: int | None,
-    extra_headers: dict[str, str] | None,
-) -> CallPolicy:
-    current = policy.options
-    return policy.with_options(
-        CallOptions(
-            timeout=current.timeout if timeout is _UNSET else timeout,
-            max_retries=current.max_retries if max_retries is None else _retries(max_retries),
-            extra_headers=current.extra_headers + tuple((extra_headers or {}).items()),
-        )
-    )
+_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
 
 
 def _generated_client(url: str) -> GeneratedClient:
@@ -104,7 +34,102 @@ def _generated_client(url: str) -> GeneratedClient:
     return GeneratedClient(base_url=url, timeout=httpx.Timeout(30.0), follow_redirects=False)
 
 
-class Project(ProjectMethods):
+class _ProjectBase(Generic[_Http]):
+    """Everything Project and AsyncProject share: settings, copies, pickling, repr."""
+
+    _http_class: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
+    _settings: Settings
+    _http: _Http
+    _owns_http: bool
+
+    def _start(
+        self,
+        api_key: str | None,
+        host: str | None,
+        project_id: str | None,
+        timeout: float | None,
+        max_retries: int,
+        http_client: _Http | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> None:
+        configure_from_environment()
+        settings = make_settings(
+            api_key, host, project_id, timeout, max_retries, extra_headers, stacklevel=4
+        )
+        if http_client is not None and not isinstance(http_client, self._http_class):
+            wanted = f"{self._http_class.__module__}.{self._http_class.__qualname__}"
+            raise InvalidArgumentError(
+                f"http_client must be an {wanted}, got {type(http_client).__qualname__}"
+            )
+        if http_client is None:
+            self._setup(settings, self._new_http(settings), owns_http=True)
+        else:
+            self._setup(settings, http_client, owns_http=False)
+
+    def _setup(self, settings: Settings, http: _Http, *, owns_http: bool) -> None:
+        """The one place that fills in a client, new, copied or unpickled."""
+        self._settings = settings
+        self._http = http
+        self._owns_http = owns_http  # a client passed in is the caller's to close
+        self._caller = self._make_transport(CallPolicy(settings), http)
+
+    def _new_http(self, settings: Settings) -> _Http:
+        raise NotImplementedError
+
+    def _make_transport(self, policy: CallPolicy, http: _Http) -> Any:
+        raise NotImplementedError
+
+    @property
+    def host(self) -> str:
+        """The CoCalc server, e.g. "https://cocalc.com"."""
+        return self._settings.host
+
+    @property
+    def project_id(self) -> str | None:
+        """The project (None: the project of a project-scoped key)."""
+        return self._settings.project_id
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds a call without a timeout argument of its own may take (None: the server's
+        15 s plus a margin); see the README's timeout table."""
+        return self._settings.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How often a retry-safe call is tried again after a transient failure."""
+        return self._settings.max_retries
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy with other call settings, sharing this one's connections (which this one
+        still owns and closes); this one is unchanged. `extra_headers` are added to its own."""
+        settings = self._settings.with_changes(timeout, max_retries, extra_headers)
+        clone = object.__new__(type(self))
+        clone._setup(settings, self._http, owns_http=False)
+        return clone
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by its settings (the key included: the copy must be able to call); the copy
+        # opens connections of its own on first use, even if this one was given a client.
+        return (_unpickle, (type(self), self._settings))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(host={self.host!r}, project_id={self.project_id!r})"
+
+
+def _unpickle(cls: type[_ProjectBase[Any]], settings: Settings) -> _ProjectBase[Any]:
+    project = object.__new__(cls)
+    project._setup(settings, project._new_http(settings), owns_http=True)
+    return project
+
+
+class Project(_ProjectBase[httpx.Client], ProjectMethods):
     """A CoCalc project, reached through the project API.
 
     >>> import cocalc_api
@@ -112,9 +137,14 @@ class Project(ProjectMethods):
     >>> project.system.exec(command="echo 'hello from cocalc'")
 
     `api_key`, `host` and `project_id` fall back to COCALC_API_KEY, COCALC_HOST and
-    COCALC_PROJECT_ID. `timeout` (seconds) limits calls whose method has no timeout parameter
-    of its own. `max_retries` applies to retry-safe methods only (ping, test, ...). Pass `http_client` to use your own httpx.Client (it is not closed for you).
+    COCALC_PROJECT_ID. `timeout` (seconds) bounds each call whose method has no timeout of its
+    own, retries included, and becomes exec's command limit when exec is given none.
+    `max_retries` applies to retry-safe methods only (ping, listing, ...). Pass `http_client`
+    to use your own httpx.Client (it is not closed for you). Every setting is checked here:
+    a bad one raises InvalidArgumentError at once.
     """
+
+    _http_class = httpx.Client
 
     def __init__(
         self,
@@ -123,38 +153,22 @@ class Project(ProjectMethods):
         project_id: str | None = None,
         *,
         timeout: float | None = None,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
-        configure_from_environment()
-        policy = _policy(api_key, host, project_id, timeout, max_retries)
-        self.host = policy.host
-        self.project_id = policy.project_id
-        self._owns_http = http_client is None
-        http = http_client or _generated_client(policy.host).get_httpx_client()
-        self._transport = SyncTransport(policy, http)
-        super().__init__(self._transport)
+        self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
-    def with_options(
-        self,
-        *,
-        timeout: float | None = _UNSET,
-        max_retries: int | None = None,
-        extra_headers: dict[str, str] | None = None,
-    ) -> Self:
-        """A copy with other call settings, sharing this one's connections; this is unchanged."""
-        policy = _derived(self._transport.policy, timeout, max_retries, extra_headers)
-        clone = object.__new__(type(self))
-        clone.host, clone.project_id = self.host, self.project_id
-        clone._owns_http = False  # the original owns and closes the shared client
-        clone._transport = SyncTransport(policy, self._transport.http)
-        ProjectMethods.__init__(clone, clone._transport)
-        return clone
+    def _new_http(self, settings: Settings) -> httpx.Client:
+        return _generated_client(settings.host).get_httpx_client()
+
+    def _make_transport(self, policy: CallPolicy, http: httpx.Client) -> SyncTransport:
+        return SyncTransport(policy, http)
 
     def close(self) -> None:
         """Close the HTTP connections (unless the httpx.Client was passed in)."""
         if self._owns_http:
-            self._transport.http.close()
+            self._http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -167,16 +181,15 @@ class Project(ProjectMethods):
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(host={self.host!r}, project_id={self.project_id!r})"
 
-
-class AsyncProject(AsyncProjectMethods):
+class AsyncProject(_ProjectBase[httpx.AsyncClient], AsyncProjectMethods):
     """`Project` for asyncio: the same methods, awaited. See `Project`.
 
     For many calls at once, pass `http_client=cocalc_api.DefaultAioHttpClient()` (the
     `aiohttp` extra), and close it yourself, as any client passed in.
     """
+
+    _http_class = httpx.AsyncClient
 
     def __init__(
         self,
@@ -185,38 +198,22 @@ class AsyncProject(AsyncProjectMethods):
         project_id: str | None = None,
         *,
         timeout: float | None = None,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
-        configure_from_environment()
-        policy = _policy(api_key, host, project_id, timeout, max_retries)
-        self.host = policy.host
-        self.project_id = policy.project_id
-        self._owns_http = http_client is None
-        http = http_client or _generated_client(policy.host).get_async_httpx_client()
-        self._transport = AsyncTransport(policy, http)
-        super().__init__(self._transport)
+        self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
-    def with_options(
-        self,
-        *,
-        timeout: float | None = _UNSET,
-        max_retries: int | None = None,
-        extra_headers: dict[str, str] | None = None,
-    ) -> Self:
-        """A copy with other call settings, sharing this one's connections; this is unchanged."""
-        policy = _derived(self._transport.policy, timeout, max_retries, extra_headers)
-        clone = object.__new__(type(self))
-        clone.host, clone.project_id = self.host, self.project_id
-        clone._owns_http = False  # the original owns and closes the shared client
-        clone._transport = AsyncTransport(policy, self._transport.http)
-        AsyncProjectMethods.__init__(clone, clone._transport)
-        return clone
+    def _new_http(self, settings: Settings) -> httpx.AsyncClient:
+        return _generated_client(settings.host).get_async_httpx_client()
+
+    def _make_transport(self, policy: CallPolicy, http: httpx.AsyncClient) -> AsyncTransport:
+        return AsyncTransport(policy, http)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (unless the httpx.AsyncClient was passed in)."""
         if self._owns_http:
-            await self._transport.http.aclose()
+            await self._http.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -228,6 +225,3 @@ class AsyncProject(AsyncProjectMethods):
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(host={self.host!r}, project_id={self.project_id!r})"

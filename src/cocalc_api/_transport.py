@@ -11,10 +11,10 @@ import base64
 import json
 import logging
 import math
+import platform
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import anyio
@@ -42,7 +42,9 @@ from cocalc_api._exceptions import (
     ServerTimeoutError,
     UnknownFunctionError,
 )
+from cocalc_api._settings import Settings
 from cocalc_api._timeouts import call_limits
+from cocalc_api._version import __version__
 from cocalc_api_generated._runtime import API_PATH, MethodSpec, SchemaError
 
 R = TypeVar("R")
@@ -66,59 +68,27 @@ EXEC_EXIT = re.compile(
 EXEC_KILLED = re.compile(r"^killed command '(?P<command>.*)'$", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
-class CallOptions:
-    """Settings that `with_options` may override per call; never mutated."""
-
-    timeout: float | None = None  # seconds; limit of calls whose method has no timeout param
-    max_retries: int = 2  # for retry-safe methods only
-    extra_headers: tuple[tuple[str, str], ...] = ()
+USER_AGENT = f"cocalc-sdk/{__version__} python/{platform.python_version()}"
 
 
 class CallPolicy:
     """What to send for a call and how to read its answer; shared by both transports."""
 
-    __slots__ = (
-        "_headers",
-        "_secrets",
-        "_timeouts",
-        "_url",
-        "host",
-        "options",
-        "project_id",
-        "url",
-    )
+    __slots__ = ("_headers", "_secrets", "_timeouts", "_url", "settings", "url")
 
-    def __init__(
-        self, *, api_key: str, host: str, project_id: str | None, options: CallOptions
-    ) -> None:
-        token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
+    def __init__(self, settings: Settings) -> None:
+        token = base64.b64encode(f"{settings.api_key}:".encode()).decode("ascii")
         # Basic with the key as username, as the reference client sends it.
-        self._headers = httpx.Headers({"Authorization": f"Basic {token}"})
-        self._headers.update(dict(options.extra_headers))
-        self._secrets = (api_key, token)
-        self.project_id = project_id or None
-        self.host = host
-        self.url = host.rstrip("/") + API_PATH
+        self._headers = httpx.Headers({"Authorization": f"Basic {token}", "User-Agent": USER_AGENT})
+        self._headers.update(dict(settings.extra_headers))
+        self._secrets = (settings.api_key, token)
+        self.settings = settings
+        self.url = settings.host.rstrip("/") + API_PATH
         self._url = httpx.URL(self.url)  # parsed once: parsing costs more than the rest of a call
-        self.options = options
         self._timeouts: dict[float, httpx.Timeout] = {}
 
     def __repr__(self) -> str:
-        return f"CallPolicy(url={self.url!r}, project_id={self.project_id!r}, api_key='<hidden>')"
-
-    def with_options(self, options: CallOptions) -> CallPolicy:
-        clone = CallPolicy.__new__(CallPolicy)
-        clone._headers = self._headers.copy()
-        clone._headers.update(dict(options.extra_headers))
-        clone._secrets = self._secrets
-        clone.project_id = self.project_id
-        clone.host = self.host
-        clone.url = self.url
-        clone._url = self._url
-        clone.options = options
-        clone._timeouts = self._timeouts
-        return clone
+        return f"CallPolicy(url={self.url!r}, settings={self.settings!r})"
 
     # -- request ---------------------------------------------------------------------------
 
@@ -136,15 +106,15 @@ class CallPolicy:
             raise InvalidArgumentError(
                 f"{method.python_name}(): {method.describe(str(error))}"
             ) from None
-        limits = call_limits(method.timeout, timeout, self.options.timeout)
+        limits = call_limits(method.timeout, timeout, self.settings.timeout)
         if limits.command is not None and method.timeout is not None:
             # The client's timeout becomes the command's own limit (see _timeouts).
             slot = method.timeout.slot
             command = {**args[slot], method.timeout.wire_name: limits.command}
             args = [*args[:slot], command, *args[slot + 1 :]]
         body: dict[str, Any] = {"name": method.wire_name, "args": args}
-        if self.project_id:
-            body["project_id"] = self.project_id
+        if self.settings.project_id:
+            body["project_id"] = self.settings.project_id
         if limits.envelope_s is not None:
             if not limits.envelope_s > 0 or not math.isfinite(limits.envelope_s):
                 raise InvalidArgumentError(f"{method.python_name}(): timeout must be positive")
@@ -304,7 +274,7 @@ class SyncTransport:
         try:
             return self._send(method, request, deadline)
         except CocalcError as error:
-            retries = policy.options.max_retries
+            retries = policy.settings.max_retries
             if retries <= 0 or not policy.retryable(method, error):
                 raise
             from cocalc_api._retry import retry_sync
@@ -350,7 +320,7 @@ class AsyncTransport:
         try:
             return await self._send(method, request, deadline)
         except CocalcError as error:
-            retries = policy.options.max_retries
+            retries = policy.settings.max_retries
             if retries <= 0 or not policy.retryable(method, error):
                 raise
             from cocalc_api._retry import retry_async

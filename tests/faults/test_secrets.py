@@ -33,7 +33,7 @@ def test_reprs_hide_the_key() -> None:
     with cocalc_api.Project(KEY, host="http://127.0.0.1:9", project_id=PROJECT_ID) as project:
         clone = project.with_options(timeout=3, max_retries=0, extra_headers={"X-A": "b"})
         objects: list[Any] = [project, clone, project.system, clone.system]
-        objects += [project._transport, project._transport.policy, clone._transport.policy]
+        objects += [project._caller, project._caller.policy, clone._caller.policy]
         for thing in objects:
             for text in (repr(thing), str(thing)):
                 assert not leaks(text), text
@@ -46,7 +46,7 @@ def test_async_reprs_hide_the_key() -> None:
         ) as project:
             clone = project.with_options(timeout=3, max_retries=0)
             objects: list[Any] = [project, clone, project.system, clone.system]
-            objects += [project._transport, project._transport.policy]
+            objects += [project._caller, project._caller.policy]
             for thing in objects:
                 for text in (repr(thing), str(thing)):
                     assert not leaks(text), text
