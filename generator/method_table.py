@@ -113,6 +113,7 @@ class Method:
     timeout: TimeoutPolicy | None
     retry: str
     project_shortcut: bool
+    errors: tuple[str, ...]  # the method's own error rules (cocalc_api/_errors.py), by name
     type_names: tuple[str, ...]  # component schemas its annotations name
 
     @property
@@ -430,6 +431,15 @@ def _timeout(entry: dict[str, Any], params: tuple[Param, ...]) -> TimeoutPolicy 
     )
 
 
+def _error_rules(entry: dict[str, Any]) -> tuple[str, ...]:
+    rules = entry.get("errors", [])
+    if not isinstance(rules, list) or not all(
+        isinstance(rule, str) and rule.isidentifier() for rule in rules
+    ):
+        raise SpecError("errors must be a list of rule names")
+    return tuple(rules)
+
+
 def _is_option(entry: dict[str, Any], param: Param) -> bool:
     slot = entry["args"][param.slot]
     return isinstance(slot, dict) and "options" in slot
@@ -501,6 +511,7 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
         timeout=_timeout(entry, every),
         retry=entry["retry"],
         project_shortcut=_flag(entry, "project_shortcut", False),
+        errors=_error_rules(entry),
         type_names=tuple(sorted(names)),
     )
     _check_signature(method)

@@ -28,7 +28,7 @@ def invoke(project: cocalc_api.Project, scenario: Scenario) -> Any:
     target: Any = project
     for part in scenario.call.split("."):
         target = getattr(target, part)
-    return target(**scenario.kwargs)
+    return target(*scenario.args, **scenario.kwargs)
 
 
 def _scrubber(secrets: list[str], project_id: str) -> Callable[[Any], Any]:
@@ -88,7 +88,9 @@ def record_documented() -> None:
         response = scenario.response
 
         def answer(request: httpx.Request, response: Any = response) -> httpx.Response:
-            return httpx.Response(200, json=response)
+            # json=None would send no body at all; a void method's answer is `null`.
+            body = json.dumps(response).encode()
+            return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
         client = httpx.Client(transport=httpx.MockTransport(answer))
         with cocalc_api.Project(
@@ -96,6 +98,7 @@ def record_documented() -> None:
             project_id=scenario.project_id,
             host="https://cocalc.com",
             http_client=client,
+            max_retries=0,  # one exchange per cassette
         ) as project:
             _record(scenario, project, [], PROJECT)
 

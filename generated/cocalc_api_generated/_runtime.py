@@ -85,6 +85,8 @@ class MethodSpec(Generic[R]):
     python_paths: tuple[tuple[str, str], ...] = ()
     # Each slot of the wire `args`: "options" (an object of options) or "value".
     slots: tuple[Literal["options", "value"], ...] = ()
+    # The method's own error rules (cocalc_api/_errors.py), by name.
+    errors: tuple[str, ...] = ()
 
     @property
     def retry_safe(self) -> bool:

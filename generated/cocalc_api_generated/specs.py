@@ -36,6 +36,7 @@ SYSTEM_PING: MethodSpec[PingResult] = MethodSpec(
     timeout=None,
     python_paths=(),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_TEST: MethodSpec[TestResult] = MethodSpec(
     wire_name="system.test",
@@ -47,6 +48,7 @@ SYSTEM_TEST: MethodSpec[TestResult] = MethodSpec(
     timeout=None,
     python_paths=(),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_EXEC: MethodSpec[ExecResult] = MethodSpec(
     wire_name="system.exec",
@@ -84,6 +86,11 @@ SYSTEM_EXEC: MethodSpec[ExecResult] = MethodSpec(
         ("data[0].verbose", "verbose"),
     ),
     slots=("options",),
+    errors=(
+        "exec_exit",
+        "exec_killed",
+        "exec_not_run",
+    ),
 )
 SYSTEM_EXEC_STATUS: MethodSpec[ExecuteCodeOutputAsync] = MethodSpec(
     wire_name="system.exec",
@@ -99,6 +106,10 @@ SYSTEM_EXEC_STATUS: MethodSpec[ExecuteCodeOutputAsync] = MethodSpec(
         ("data[0].async_stats", "stats"),
     ),
     slots=("options",),
+    errors=(
+        "async_job_unknown",
+        "async_wait_timeout",
+    ),
 )
 SYSTEM_JUPYTER_EXECUTE: MethodSpec[list[JupyterOutputItem]] = MethodSpec(
     wire_name="system.jupyterExecute",
@@ -125,6 +136,7 @@ SYSTEM_JUPYTER_EXECUTE: MethodSpec[list[JupyterOutputItem]] = MethodSpec(
         ("data[0].timeout", "timeout"),
     ),
     slots=("options",),
+    errors=("unknown_kernel",),
 )
 SYSTEM_LIST_JUPYTER_KERNELS: MethodSpec[list[JupyterKernel]] = MethodSpec(
     wire_name="system.listJupyterKernels",
@@ -136,6 +148,7 @@ SYSTEM_LIST_JUPYTER_KERNELS: MethodSpec[list[JupyterKernel]] = MethodSpec(
     timeout=None,
     python_paths=(),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_STOP_JUPYTER_KERNEL: MethodSpec[SuccessResult] = MethodSpec(
     wire_name="system.stopJupyterKernel",
@@ -147,6 +160,7 @@ SYSTEM_STOP_JUPYTER_KERNEL: MethodSpec[SuccessResult] = MethodSpec(
     timeout=None,
     python_paths=(("data[0].pid", "pid"),),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_VERSION: MethodSpec[int] = MethodSpec(
     wire_name="system.version",
@@ -158,6 +172,7 @@ SYSTEM_VERSION: MethodSpec[int] = MethodSpec(
     timeout=None,
     python_paths=(),
     slots=(),
+    errors=(),
 )
 SYSTEM_LISTING: MethodSpec[list[DirectoryListingEntry]] = MethodSpec(
     wire_name="system.listing",
@@ -172,6 +187,7 @@ SYSTEM_LISTING: MethodSpec[list[DirectoryListingEntry]] = MethodSpec(
         ("data[0].path", "path"),
     ),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_DELETE_FILES: MethodSpec[None] = MethodSpec(
     wire_name="system.deleteFiles",
@@ -183,6 +199,7 @@ SYSTEM_DELETE_FILES: MethodSpec[None] = MethodSpec(
     timeout=None,
     python_paths=(("data[0].paths", "paths"),),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_MOVE_FILES: MethodSpec[None] = MethodSpec(
     wire_name="system.moveFiles",
@@ -197,6 +214,7 @@ SYSTEM_MOVE_FILES: MethodSpec[None] = MethodSpec(
         ("data[0].paths", "paths"),
     ),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_RENAME_FILE: MethodSpec[None] = MethodSpec(
     wire_name="system.renameFile",
@@ -211,6 +229,7 @@ SYSTEM_RENAME_FILE: MethodSpec[None] = MethodSpec(
         ("data[0].src", "src"),
     ),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_REALPATH: MethodSpec[str] = MethodSpec(
     wire_name="system.realpath",
@@ -222,6 +241,7 @@ SYSTEM_REALPATH: MethodSpec[str] = MethodSpec(
     timeout=None,
     python_paths=(("data[0]", "path"),),
     slots=("value",),
+    errors=(),
 )
 SYSTEM_CANONICAL_PATHS: MethodSpec[list[str]] = MethodSpec(
     wire_name="system.canonicalPaths",
@@ -233,6 +253,7 @@ SYSTEM_CANONICAL_PATHS: MethodSpec[list[str]] = MethodSpec(
     timeout=None,
     python_paths=(("data[0]", "paths"),),
     slots=("value",),
+    errors=(),
 )
 SYSTEM_WRITE_TEXT_FILE_TO_PROJECT: MethodSpec[None] = MethodSpec(
     wire_name="system.writeTextFileToProject",
@@ -247,6 +268,7 @@ SYSTEM_WRITE_TEXT_FILE_TO_PROJECT: MethodSpec[None] = MethodSpec(
         ("data[0].path", "path"),
     ),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_READ_TEXT_FILE_FROM_PROJECT: MethodSpec[str] = MethodSpec(
     wire_name="system.readTextFileFromProject",
@@ -258,6 +280,7 @@ SYSTEM_READ_TEXT_FILE_FROM_PROJECT: MethodSpec[str] = MethodSpec(
     timeout=None,
     python_paths=(("data[0].path", "path"),),
     slots=("options",),
+    errors=(),
 )
 SYSTEM_CONFIGURATION: MethodSpec[Configuration] = MethodSpec(
     wire_name="system.configuration",
@@ -275,6 +298,7 @@ SYSTEM_CONFIGURATION: MethodSpec[Configuration] = MethodSpec(
         "value",
         "value",
     ),
+    errors=(),
 )
 SYSTEM_SIGNAL: MethodSpec[None] = MethodSpec(
     wire_name="system.signal",
@@ -290,6 +314,7 @@ SYSTEM_SIGNAL: MethodSpec[None] = MethodSpec(
         ("data[0].signal", "signal"),
     ),
     slots=("options",),
+    errors=(),
 )
 EDITOR_NEW_FILE: MethodSpec[None] = MethodSpec(
     wire_name="editor.newFile",
@@ -301,6 +326,7 @@ EDITOR_NEW_FILE: MethodSpec[None] = MethodSpec(
     timeout=None,
     python_paths=(("data[0]", "path"),),
     slots=("value",),
+    errors=(),
 )
 EDITOR_JUPYTER_STRIP_NOTEBOOK: MethodSpec[str] = MethodSpec(
     wire_name="editor.jupyterStripNotebook",
@@ -312,6 +338,7 @@ EDITOR_JUPYTER_STRIP_NOTEBOOK: MethodSpec[str] = MethodSpec(
     timeout=None,
     python_paths=(("data[0]", "path_ipynb"),),
     slots=("value",),
+    errors=(),
 )
 EDITOR_JUPYTER_NBCONVERT: MethodSpec[None] = MethodSpec(
     wire_name="editor.jupyterNbconvert",
@@ -334,6 +361,7 @@ EDITOR_JUPYTER_NBCONVERT: MethodSpec[None] = MethodSpec(
         ("data[0].timeout", "timeout"),
     ),
     slots=("options",),
+    errors=(),
 )
 EDITOR_JUPYTER_RUN_NOTEBOOK: MethodSpec[str] = MethodSpec(
     wire_name="editor.jupyterRunNotebook",
@@ -350,6 +378,7 @@ EDITOR_JUPYTER_RUN_NOTEBOOK: MethodSpec[str] = MethodSpec(
         ("data[0].path", "path"),
     ),
     slots=("options",),
+    errors=(),
 )
 EDITOR_JUPYTER_KERNEL_LOGO: MethodSpec[KernelLogo] = MethodSpec(
     wire_name="editor.jupyterKernelLogo",
@@ -367,6 +396,7 @@ EDITOR_JUPYTER_KERNEL_LOGO: MethodSpec[KernelLogo] = MethodSpec(
         "value",
         "options",
     ),
+    errors=(),
 )
 EDITOR_JUPYTER_KERNELS: MethodSpec[list[KernelSpec]] = MethodSpec(
     wire_name="editor.jupyterKernels",
@@ -378,6 +408,7 @@ EDITOR_JUPYTER_KERNELS: MethodSpec[list[KernelSpec]] = MethodSpec(
     timeout=None,
     python_paths=(("data[0].noCache", "no_cache"),),
     slots=("options",),
+    errors=(),
 )
 EDITOR_FORMATTER_STRING: MethodSpec[str] = MethodSpec(
     wire_name="editor.formatterString",
@@ -393,6 +424,7 @@ EDITOR_FORMATTER_STRING: MethodSpec[str] = MethodSpec(
         ("data[0].str", "text"),
     ),
     slots=("options",),
+    errors=(),
 )
 SYNC_CLOSE: MethodSpec[None] = MethodSpec(
     wire_name="sync.close",
@@ -404,6 +436,7 @@ SYNC_CLOSE: MethodSpec[None] = MethodSpec(
     timeout=None,
     python_paths=(("data[0]", "path"),),
     slots=("value",),
+    errors=(),
 )
 
 METHODS: tuple[MethodSpec[Any], ...] = (

@@ -766,7 +766,9 @@ class NbconvertOptions(TypedDict):
 
     args: list[str]
     """
-    Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"].
+    Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
+    reads a `--flag` without `=` as taking the next argument as its value, so put the
+    notebook first.
 
     """
     directory: NotRequired[str]
@@ -935,9 +937,11 @@ class FormatterOptions(TypedDict):
 
     parser: str
     """
-    The formatter or syntax: "python" (yapf), "black", "r", "latex", "clang-format",
-    "gofmt", "rust", or a prettier parser ("babel", "typescript", "json", "yaml",
-    "markdown", "css", "html", ...).
+    The formatter: "python" or "yapf" (yapf), "latex" or "latexindent", "r" or
+    "formatR", "clang-format", "gofmt", "rustfmt", "xml-tidy", "bib-biber", "zig";
+    any other value is a prettier parser ("babel", "typescript", "json", "yaml",
+    "markdown", "css", "html", ...), so "black" is not a formatter here
+    (src/packages/project/formatters/index.ts).
 
     """
     tabWidth: NotRequired[int]

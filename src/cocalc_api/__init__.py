@@ -15,6 +15,7 @@ from cocalc_api._exceptions import (
     APITimeoutError,
     AsyncJobNotFoundError,
     AuthenticationError,
+    ClientClosedError,
     CocalcError,
     ExecError,
     ExecTimeoutError,
@@ -25,12 +26,12 @@ from cocalc_api._exceptions import (
     ResponseValidationError,
     ServerTimeoutError,
     UnknownFunctionError,
+    UnknownKernelError,
 )
+from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
     from cocalc_api._aiohttp import DefaultAioHttpClient
-
-__version__ = "1.0.0.dev0"
 
 __all__ = [
     "APIConnectionError",
@@ -39,6 +40,7 @@ __all__ = [
     "AsyncJobNotFoundError",
     "AsyncProject",
     "AuthenticationError",
+    "ClientClosedError",
     "CocalcError",
     "DefaultAioHttpClient",
     "ExecError",
@@ -51,6 +53,8 @@ __all__ = [
     "ResponseValidationError",
     "ServerTimeoutError",
     "UnknownFunctionError",
+    "UnknownKernelError",
+    "__version__",
 ]
 
 

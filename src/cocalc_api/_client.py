@@ -37,7 +37,7 @@ def _generated_client(url: str) -> GeneratedClient:
 class _ProjectBase(Generic[_Http]):
     """Everything Project and AsyncProject share: settings, copies, pickling, repr."""
 
-    _http_class: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
+    _http_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]
     _settings: Settings
     _http: _Http
     _owns_http: bool

@@ -2,10 +2,13 @@
 
 Errors the service reports (`{"error": ...}`) subclass RuntimeError as well, because the
 reference client raises RuntimeError for them and existing `except RuntimeError` must keep
-working.
+working. Every exception pickles with its fields (for multiprocessing and task queues), and
+shows its public name, e.g. `cocalc_api.ExecError`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "APIConnectionError",
@@ -13,6 +16,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncJobNotFoundError",
     "AuthenticationError",
+    "ClientClosedError",
     "CocalcError",
     "ExecError",
     "ExecTimeoutError",
@@ -23,11 +27,23 @@ __all__ = [
     "ResponseValidationError",
     "ServerTimeoutError",
     "UnknownFunctionError",
+    "UnknownKernelError",
 ]
 
 
 class CocalcError(Exception):
     """Base class of every error raised by cocalc_api."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields rather than through __init__, whose arguments are keywords.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[CocalcError], args: tuple[Any, ...], state: dict[str, Any]) -> CocalcError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidArgumentError(CocalcError, TypeError, ValueError):
@@ -35,10 +51,16 @@ class InvalidArgumentError(CocalcError, TypeError, ValueError):
 
 
 class APIError(CocalcError, RuntimeError):
-    """The service answered with `{"error": message}`."""
+    """The service answered with `{"error": message}`.
 
-    def __init__(self, message: str, *, method: str | None = None) -> None:
-        super().__init__(message)
+    `.message` is the server's exact text; `str(error)` is the same, or, where that text alone
+    would leave you guessing, an explanation of it that says what to do.
+    """
+
+    def __init__(
+        self, message: str, *, method: str | None = None, explanation: str | None = None
+    ) -> None:
+        super().__init__(explanation or message)
         self.message = message
         self.method = method  # the wire name, e.g. "system.exec"
 
@@ -60,27 +82,66 @@ class ProjectUnavailableError(APIError):
 
 
 class ExecError(APIError):
-    """`exec` ran a command that exited with a non-zero code (and `err_on_exit` was on)."""
+    """`exec` ran a command that exited with a non-zero code (and `err_on_exit` was on), or
+    could not start it (then `str(error)` says "program not found: ...")."""
 
     def __init__(
-        self, message: str, *, method: str | None, command: str, exit_code: int, stderr: str
+        self,
+        message: str,
+        *,
+        method: str | None,
+        command: str,
+        exit_code: int,
+        stderr: str,
+        explanation: str | None = None,
     ) -> None:
-        super().__init__(message, method=method)
-        self.command = command
+        super().__init__(message, method=method, explanation=explanation)
+        self.command = command  # as you gave it, with its args
         self.exit_code = exit_code
-        self.stderr = stderr
+        self.stderr = stderr  # the start of it (the server cuts it at 1024 characters)
 
 
 class ExecTimeoutError(APIError):
     """`exec` killed the command at its own `timeout` (`killed command '...'`)."""
 
-    def __init__(self, message: str, *, method: str | None, command: str) -> None:
-        super().__init__(message, method=method)
-        self.command = command
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None,
+        command: str,
+        timeout: float,
+        explanation: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, explanation=explanation)
+        self.command = command  # as you gave it, with its args
+        self.timeout = timeout  # the limit that ran out, in seconds
+
+
+class UnknownKernelError(APIError):
+    """`jupyter_execute` asked for a kernel the project does not have; `.available` lists
+    the ones it has."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None,
+        kernel: str,
+        available: list[str],
+        explanation: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, explanation=explanation)
+        self.kernel = kernel
+        self.available = available
 
 
 class AsyncJobNotFoundError(APIError):
     """`exec_status` asked for a job the project does not have (or no longer has)."""
+
+
+class ClientClosedError(CocalcError, RuntimeError):
+    """A call on a project whose connections were closed (after `close()` or `aclose()`)."""
 
 
 class HTTPStatusError(CocalcError):
@@ -109,3 +170,7 @@ class ResponseValidationError(CocalcError, ValueError):
 
 class InsecureHostWarning(UserWarning):
     """The host is plain http:// and not loopback: the API key would cross in clear text."""
+
+
+for _name in __all__:
+    globals()[_name].__module__ = "cocalc_api"

@@ -12,9 +12,9 @@ import json
 import logging
 import math
 import platform
-import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import anyio
@@ -26,24 +26,19 @@ from cocalc_api._constants import (
     MAX_RETRY_AFTER_S,
     RETRY_STATUSES,
 )
+from cocalc_api._errors import Failure, api_error
 from cocalc_api._exceptions import (
     APIConnectionError,
-    APIError,
     APITimeoutError,
-    AsyncJobNotFoundError,
-    AuthenticationError,
+    ClientClosedError,
     CocalcError,
-    ExecError,
-    ExecTimeoutError,
     HTTPStatusError,
     InvalidArgumentError,
     ProjectUnavailableError,
     ResponseValidationError,
-    ServerTimeoutError,
-    UnknownFunctionError,
 )
 from cocalc_api._settings import Settings
-from cocalc_api._timeouts import call_limits
+from cocalc_api._timeouts import CallLimits, call_limits
 from cocalc_api._version import __version__
 from cocalc_api_generated._runtime import API_PATH, MethodSpec, SchemaError
 
@@ -51,21 +46,15 @@ R = TypeVar("R")
 
 logger = logging.getLogger("cocalc_api")
 
-AUTH_MESSAGES = frozenset(
-    {
-        "You must provide authentication via an API key.",
-        "must sign in as project or account",
-        "must specify project_id or use project-specific api key",
-        "project specific api key must match requested project",
-        "user must be a collaborator on the project",
-    }
-)
-EXEC_EXIT = re.compile(
-    r"^command '(?P<command>.*)' exited with nonzero code (?P<code>-?\d+)"
-    r" -- stderr='(?P<stderr>.*)'$",
-    re.DOTALL,
-)
-EXEC_KILLED = re.compile(r"^killed command '(?P<command>.*)'$", re.DOTALL)
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One call, ready to send: the request and what its answer is read against."""
+
+    method: MethodSpec[Any]
+    args: list[Any]
+    limits: CallLimits
+    request: httpx.Request
 
 
 USER_AGENT = f"cocalc-sdk/{__version__} python/{platform.python_version()}"
@@ -98,8 +87,8 @@ class CallPolicy:
         method: MethodSpec[Any],
         args: list[Any],
         timeout: float | None,
-    ) -> tuple[httpx.Request, float]:
-        """The request to send and the call's whole limit in seconds (its deadline)."""
+    ) -> Prepared:
+        """The request to send, and what its answer is read against."""
         try:
             method.validate_args(args)
         except SchemaError as error:
@@ -129,7 +118,7 @@ class CallPolicy:
             )
         except (TypeError, ValueError) as error:  # e.g. a value JSON cannot encode
             raise InvalidArgumentError(f"{method.python_name}(): {error}") from None
-        return request, limits.deadline_s
+        return Prepared(method, args, limits, request)
 
     def _http_timeout(self, read_s: float) -> httpx.Timeout:
         timeout = self._timeouts.get(read_s)
@@ -140,7 +129,8 @@ class CallPolicy:
 
     # -- response --------------------------------------------------------------------------
 
-    def read_response(self, method: MethodSpec[R], response: httpx.Response, content: bytes) -> R:
+    def read_response(self, call: Prepared, response: httpx.Response, content: bytes) -> Any:
+        method = call.method
         if response.status_code != 200:
             raise self._status_error(response, content)
         try:
@@ -151,7 +141,7 @@ class CallPolicy:
                 f"{method.wire_name}: the response is not JSON ({error}): {excerpt!r}"
             ) from None
         if type(data) is dict and "error" in data:
-            raise self._api_error(method, data["error"])
+            raise self._api_error(call, data["error"])
         try:
             method.validate_result(data)
         except SchemaError as error:
@@ -159,8 +149,7 @@ class CallPolicy:
                 f"{method.wire_name}: the result does not match {method.result_schema}: "
                 f"{self.redact(_describe_result(error))}"
             ) from None
-        result: R = data
-        return result
+        return data
 
     def _status_error(self, response: httpx.Response, content: bytes) -> HTTPStatusError:
         return HTTPStatusError(
@@ -186,36 +175,12 @@ class CallPolicy:
             return error.status_code in RETRY_STATUSES and not too_long
         return isinstance(error, APIConnectionError | ProjectUnavailableError)
 
-    def _api_error(self, method: MethodSpec[Any], raw: object) -> CocalcError:
+    def _api_error(self, call: Prepared, raw: object) -> CocalcError:
         if not isinstance(raw, str):
             return ResponseValidationError(
-                f"{method.wire_name}: 'error' must be a string, got {type(raw).__name__}"
+                f"{call.method.wire_name}: 'error' must be a string, got {type(raw).__name__}"
             )
-        message = self.redact(raw)
-        wire = method.wire_name
-        if message in AUTH_MESSAGES or message.startswith("Unknown authorization type"):
-            return AuthenticationError(message, method=wire)
-        if message.startswith("Error: unknown function"):
-            return UnknownFunctionError(message, method=wire)
-        if message.startswith("timeout") and "code='408'" in message:
-            return ServerTimeoutError(message, method=wire)
-        if "code='503'" in message:
-            return ProjectUnavailableError(message, method=wire)
-        if message.startswith("Error: Async operation '") and message.endswith("does not exist."):
-            return AsyncJobNotFoundError(message, method=wire)
-        exited = EXEC_EXIT.match(message)
-        if exited:
-            return ExecError(
-                message,
-                method=wire,
-                command=exited["command"],
-                exit_code=int(exited["code"]),
-                stderr=exited["stderr"],
-            )
-        killed = EXEC_KILLED.match(message)
-        if killed:
-            return ExecTimeoutError(message, method=wire, command=killed["command"])
-        return APIError(message, method=wire)
+        return api_error(Failure(call.method, call.args, call.limits, self.redact(raw)))
 
     def connection_error(self, method: MethodSpec[Any], error: httpx.HTTPError) -> CocalcError:
         detail = self.redact(str(error) or type(error).__name__)
@@ -269,27 +234,30 @@ class SyncTransport:
 
     def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
-        request, limit_s = policy.build_request(self.http, method, args, timeout)
-        deadline = time.monotonic() + limit_s
+        call = policy.build_request(self.http, method, args, timeout)
+        deadline = time.monotonic() + call.limits.deadline_s
         try:
-            return self._send(method, request, deadline)
+            result: R = self._send(call, deadline)
         except CocalcError as error:
             retries = policy.settings.max_retries
             if retries <= 0 or not policy.retryable(method, error):
                 raise
             from cocalc_api._retry import retry_sync
 
-            return retry_sync(
-                lambda: self._send(method, request, deadline),
+            result = retry_sync(
+                lambda: self._send(call, deadline),
                 error,
                 retries,
                 lambda failure: policy.retryable(method, failure),
                 deadline,
             )
+        return result
 
-    def _send(self, method: MethodSpec[R], request: httpx.Request, deadline: float) -> R:
-        policy = self.policy
+    def _send(self, call: Prepared, deadline: float) -> Any:
+        policy, method, request = self.policy, call.method, call.request
         started = time.perf_counter()
+        if self.http.is_closed:
+            raise ClientClosedError(f"{method.python_name}(): the project's client was closed")
         try:
             _limit_to(request, deadline)
             response = self.http.send(request, stream=True)
@@ -301,7 +269,7 @@ class SyncTransport:
             policy.log(method, started, type(error).__name__)
             _raise(policy.connection_error(method, error))
         policy.log(method, started, str(response.status_code))
-        return policy.read_response(method, response, content)
+        return policy.read_response(call, response, content)
 
 
 class AsyncTransport:
@@ -315,27 +283,30 @@ class AsyncTransport:
 
     async def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
-        request, limit_s = policy.build_request(self.http, method, args, timeout)
-        deadline = time.monotonic() + limit_s
+        call = policy.build_request(self.http, method, args, timeout)
+        deadline = time.monotonic() + call.limits.deadline_s
         try:
-            return await self._send(method, request, deadline)
+            result: R = await self._send(call, deadline)
         except CocalcError as error:
             retries = policy.settings.max_retries
             if retries <= 0 or not policy.retryable(method, error):
                 raise
             from cocalc_api._retry import retry_async
 
-            return await retry_async(
-                lambda: self._send(method, request, deadline),
+            result = await retry_async(
+                lambda: self._send(call, deadline),
                 error,
                 retries,
                 lambda failure: policy.retryable(method, failure),
                 deadline,
             )
+        return result
 
-    async def _send(self, method: MethodSpec[R], request: httpx.Request, deadline: float) -> R:
-        policy = self.policy
+    async def _send(self, call: Prepared, deadline: float) -> Any:
+        policy, method, request = self.policy, call.method, call.request
         started = time.perf_counter()
+        if self.http.is_closed:
+            raise ClientClosedError(f"{method.python_name}(): the project's client was closed")
         try:
             try:
                 # A cancel scope bounds the whole exchange, headers included (anyio: httpx's
@@ -352,7 +323,7 @@ class AsyncTransport:
             policy.log(method, started, type(error).__name__)
             _raise(policy.connection_error(method, error))
         policy.log(method, started, str(response.status_code))
-        return policy.read_response(method, response, content)
+        return policy.read_response(call, response, content)
 
 
 def _limit_to(request: httpx.Request, deadline: float) -> float:

@@ -76,7 +76,9 @@ class EditorMethods:
         Calls `editor.jupyterNbconvert`.
 
         Args:
-            args: Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"].
+            args: Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
+                reads a `--flag` without `=` as taking the next argument as its value, so put the
+                notebook first.
             directory: Folder to run in, relative to HOME.
             timeout: Limit in SECONDS (default 60).
 
@@ -255,7 +257,9 @@ class AsyncEditorMethods:
         Calls `editor.jupyterNbconvert`.
 
         Args:
-            args: Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"].
+            args: Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
+                reads a `--flag` without `=` as taking the next argument as its value, so put the
+                notebook first.
             directory: Folder to run in, relative to HOME.
             timeout: Limit in SECONDS (default 60).
 

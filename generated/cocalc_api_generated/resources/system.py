@@ -483,8 +483,8 @@ class SystemMethods:
     def canonical_paths(self, paths: list[str]) -> list[str]:
         """Canonical forms of several paths.
 
-        Each path resolved and made relative to HOME; a path outside HOME becomes
-        `.smc/root/<absolute path>` under HOME. A missing path raises APIError.
+        Each path resolved and made relative to HOME; a path outside HOME becomes the absolute
+        `<HOME>/.smc/root<path>` (CoCalc's link to `/`). A missing path raises APIError.
 
         Calls `system.canonicalPaths` (read-only, retried on transient failures).
 
@@ -1035,8 +1035,8 @@ class AsyncSystemMethods:
     async def canonical_paths(self, paths: list[str]) -> list[str]:
         """Canonical forms of several paths.
 
-        Each path resolved and made relative to HOME; a path outside HOME becomes
-        `.smc/root/<absolute path>` under HOME. A missing path raises APIError.
+        Each path resolved and made relative to HOME; a path outside HOME becomes the absolute
+        `<HOME>/.smc/root<path>` (CoCalc's link to `/`). A missing path raises APIError.
 
         Calls `system.canonicalPaths` (read-only, retried on transient failures).
 

@@ -18,9 +18,11 @@ class FormatterOptions:
     """How to format (src/packages/util/code-formatter.ts)."""
 
     parser: str
-    """ The formatter or syntax: "python" (yapf), "black", "r", "latex", "clang-format",
-    "gofmt", "rust", or a prettier parser ("babel", "typescript", "json", "yaml",
-    "markdown", "css", "html", ...).
+    """ The formatter: "python" or "yapf" (yapf), "latex" or "latexindent", "r" or
+    "formatR", "clang-format", "gofmt", "rustfmt", "xml-tidy", "bib-biber", "zig";
+    any other value is a prettier parser ("babel", "typescript", "json", "yaml",
+    "markdown", "css", "html", ...), so "black" is not a formatter here
+    (src/packages/project/formatters/index.ts).
      """
     tab_width: int | Unset = UNSET
     use_tabs: bool | Unset = UNSET

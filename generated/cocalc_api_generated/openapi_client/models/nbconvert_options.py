@@ -18,7 +18,9 @@ class NbconvertOptions:
     """`args[0]` of `editor.jupyterNbconvert` (src/packages/util/jupyter/types.ts)."""
 
     args: list[str]
-    """ Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"].
+    """ Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
+    reads a `--flag` without `=` as taking the next argument as its value, so put the
+    notebook first.
      """
     directory: str | Unset = UNSET
     """ Folder to run in, relative to HOME. """

@@ -1,0 +1,251 @@
+"""The service's error texts as typed exceptions: a table of rules, tried in order.
+
+Every `{"error": ...}` answer goes through here. A method's own rules come first (the method
+table names them, e.g. exec's `exec_exit`), then the rules every method shares. An exception's
+`.message` is always the server's exact text; where a bare text would leave the user guessing,
+`str(error)` explains it and says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cocalc_api._exceptions import (
+    APIError,
+    AsyncJobNotFoundError,
+    AuthenticationError,
+    CocalcError,
+    ExecError,
+    ExecTimeoutError,
+    ProjectUnavailableError,
+    ServerTimeoutError,
+    UnknownFunctionError,
+    UnknownKernelError,
+)
+from cocalc_api._timeouts import CallLimits
+from cocalc_api_generated._runtime import MethodSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What a rule reads: the call as sent and the server's (redacted) text."""
+
+    method: MethodSpec[Any]
+    args: list[Any]
+    limits: CallLimits
+    message: str
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        first = self.args[0] if self.args else None
+        return first if isinstance(first, dict) else {}
+
+
+Rule = Callable[[Failure], CocalcError | None]
+
+# CONTRACT.md §2
+AUTH_MESSAGES = frozenset(
+    {
+        "You must provide authentication via an API key.",
+        "must sign in as project or account",
+        "must specify project_id or use project-specific api key",
+        "project specific api key must match requested project",
+        "user must be a collaborator on the project",
+    }
+)
+# CONTRACT.md §3, src/packages/backend/execute-code.ts
+EXEC_EXIT = re.compile(
+    r"^command '(?P<command>.*)' exited with nonzero code (?P<code>-?\d+)"
+    r" -- stderr='(?P<stderr>.*)'$",
+    re.DOTALL,
+)
+EXEC_NOT_RUN = re.compile(
+    r"^command '(?P<command>.*)' was not able to run -- stderr='(?P<stderr>.*)'$", re.DOTALL
+)
+EXEC_KILLED = re.compile(r"^killed command '(?P<command>.*)'$", re.DOTALL)
+ASYNC_UNKNOWN = re.compile(r"^Error: Async operation '.*' does not exist\.$", re.DOTALL)
+# src/packages/jupyter/kernel/launch-kernel.ts, via stateless-api
+UNKNOWN_KERNEL = re.compile(
+    r'No spec available for kernel "(?P<kernel>[^"]*)"\.\s+Available specs: (?P<specs>\[.*?\])',
+    re.DOTALL,
+)
+
+
+def _users_command(failure: Failure) -> str:
+    """The command as the user gave it (the server names a bash script by its temp file)."""
+    options = failure.options
+    command = str(options.get("command", ""))
+    args = options.get("args") or []
+    return " ".join([command, *map(str, args)]) if args else command
+
+
+def _missing_program(stderr: str) -> str | None:
+    # A program that cannot start leaves node's spawn error, as JSON, in stderr.
+    try:
+        error = json.loads(stderr)
+    except ValueError:
+        return None
+    if isinstance(error, dict) and error.get("code") == "ENOENT":
+        return str(error.get("path") or str(error.get("syscall", "")).removeprefix("spawn "))
+    return None
+
+
+def exec_exit(failure: Failure) -> CocalcError | None:
+    found = EXEC_EXIT.match(failure.message)
+    if found is None:
+        return None
+    missing = _missing_program(found["stderr"])
+    return ExecError(
+        failure.message,
+        method=failure.method.wire_name,
+        command=_users_command(failure),
+        exit_code=int(found["code"]),
+        stderr=found["stderr"],
+        explanation=f"program not found: {missing}" if missing else None,
+    )
+
+
+def exec_not_run(failure: Failure) -> CocalcError | None:
+    found = EXEC_NOT_RUN.match(failure.message)
+    if found is None:
+        return None
+    missing = _missing_program(found["stderr"])
+    return ExecError(
+        failure.message,
+        method=failure.method.wire_name,
+        command=_users_command(failure),
+        exit_code=1,
+        stderr=found["stderr"],
+        explanation=f"program not found: {missing}" if missing else None,
+    )
+
+
+def exec_killed(failure: Failure) -> CocalcError | None:
+    if EXEC_KILLED.match(failure.message) is None:
+        return None
+    command = _users_command(failure)
+    policy = failure.method.timeout
+    sent = failure.options.get(policy.wire_name) if policy else None
+    limit = float(sent if isinstance(sent, int | float) else policy.server_default if policy else 0)
+    return ExecTimeoutError(
+        failure.message,
+        method=failure.method.wire_name,
+        command=command,
+        timeout=limit,
+        explanation=(
+            f"the command {command!r} was killed at its time limit of {limit:g} s; pass a "
+            "larger timeout=..., or async_call=True for long work"
+        ),
+    )
+
+
+def async_job_unknown(failure: Failure) -> CocalcError | None:
+    if ASYNC_UNKNOWN.match(failure.message) is None:
+        return None
+    return AsyncJobNotFoundError(
+        failure.message,
+        method=failure.method.wire_name,
+        explanation=(
+            f"{failure.message} The project keeps at most 100 jobs, each for an hour after its "
+            "last use, and forgets them when it restarts."
+        ),
+    )
+
+
+def async_wait_timeout(failure: Failure) -> CocalcError | None:
+    if not _is_408(failure.message) or failure.options.get("async_await") is not True:
+        return None
+    limit = failure.limits.envelope_s or 15.0
+    return ServerTimeoutError(
+        failure.message,
+        method=failure.method.wire_name,
+        explanation=(
+            f"the job did not end within the call's limit of {limit:g} s and is still running; "
+            "wait longer with project.with_options(timeout=...).system.exec_status(job_id, "
+            "wait=True), or poll it again"
+        ),
+    )
+
+
+def unknown_kernel(failure: Failure) -> CocalcError | None:
+    found = UNKNOWN_KERNEL.search(failure.message)
+    if found is None:
+        return None
+    try:
+        available = [str(name) for name in json.loads(found["specs"])]
+    except ValueError:
+        available = []
+    return UnknownKernelError(
+        failure.message,
+        method=failure.method.wire_name,
+        kernel=found["kernel"],
+        available=available,
+        explanation=(
+            f"no Jupyter kernel named {found['kernel']!r}; the project has: "
+            f"{', '.join(available) or 'none'}"
+        ),
+    )
+
+
+# Rules every method shares, in order (CONTRACT.md §2).
+def authentication(failure: Failure) -> CocalcError | None:
+    text = failure.message
+    if text in AUTH_MESSAGES or text.startswith("Unknown authorization type"):
+        return AuthenticationError(text, method=failure.method.wire_name)
+    return None
+
+
+def unknown_function(failure: Failure) -> CocalcError | None:
+    if failure.message.startswith("Error: unknown function"):
+        return UnknownFunctionError(failure.message, method=failure.method.wire_name)
+    return None
+
+
+def _is_408(text: str) -> bool:
+    return text.startswith("timeout") and "code='408'" in text
+
+
+def server_timeout(failure: Failure) -> CocalcError | None:
+    if _is_408(failure.message):
+        return ServerTimeoutError(failure.message, method=failure.method.wire_name)
+    return None
+
+
+def project_unavailable(failure: Failure) -> CocalcError | None:
+    if "code='503'" in failure.message:
+        return ProjectUnavailableError(failure.message, method=failure.method.wire_name)
+    return None
+
+
+SHARED_RULES: tuple[Rule, ...] = (
+    authentication,
+    unknown_function,
+    server_timeout,
+    project_unavailable,
+)
+# The rules a method table entry may name under `errors`.
+METHOD_RULES: dict[str, Rule] = {
+    rule.__name__: rule
+    for rule in (
+        exec_exit,
+        exec_not_run,
+        exec_killed,
+        async_job_unknown,
+        async_wait_timeout,
+        unknown_kernel,
+    )
+}
+
+
+def api_error(failure: Failure) -> CocalcError:
+    """The exception for an `{"error": ...}` answer."""
+    rules = [METHOD_RULES[name] for name in failure.method.errors]
+    for rule in (*rules, *SHARED_RULES):
+        error = rule(failure)
+        if error is not None:
+            return error
+    return APIError(failure.message, method=failure.method.wire_name)
