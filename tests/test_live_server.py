@@ -6,7 +6,9 @@ the reference client, cocalc-api 0.5.1, driven against the same server unchanged
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import time
 from collections.abc import Iterator
 from types import ModuleType
@@ -171,3 +173,40 @@ def test_basic_and_bearer_are_both_accepted(server: ServerProcess) -> None:
     for header in (f"Basic {basic}", f"Bearer {server.api_key}"):
         answer = httpx.post(server.endpoint, json=body, headers={"Authorization": header})
         assert answer.status_code == 200 and "now" in answer.json()
+
+
+@pytest.mark.parametrize("pool", ["httpx", "aiohttp"])
+async def test_cancelled_calls_leave_the_connections_usable(
+    server: ServerProcess, pool: str
+) -> None:
+    # 100 calls cancelled mid-flight (asyncio.wait_for and Task.cancel), then 100 good ones.
+    async with contextlib.AsyncExitStack() as stack:
+        http = None
+        if pool == "aiohttp":
+            http = await stack.enter_async_context(cocalc_api.DefaultAioHttpClient())
+        project = await stack.enter_async_context(
+            cocalc_api.AsyncProject(
+                api_key=server.api_key,
+                host=server.url,
+                project_id=server.project_id,
+                http_client=http,
+            )
+        )
+        job = await project.system.exec(command="sleep 5", async_call=True)
+        waiting = project.with_options(timeout=30).system
+
+        async def wait_for_job() -> Any:
+            return await waiting.exec_status(job["job_id"], wait=True)
+
+        timed_out = [asyncio.wait_for(wait_for_job(), 0.2) for _ in range(50)]
+        outcomes = await asyncio.gather(*timed_out, return_exceptions=True)
+        assert all(isinstance(o, TimeoutError) for o in outcomes), outcomes
+        tasks = [asyncio.ensure_future(wait_for_job()) for _ in range(50)]
+        await asyncio.sleep(0.2)
+        for task in tasks:
+            task.cancel()
+        cancelled = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(isinstance(o, asyncio.CancelledError) for o in cancelled), cancelled
+
+        good = await asyncio.gather(*(project.ping() for _ in range(100)))
+        assert all(set(answer) == {"now"} for answer in good)

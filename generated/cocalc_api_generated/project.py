@@ -2,13 +2,12 @@
 # Do not edit by hand: change the spec or generator/, then run `make generate`.
 """The namespaces of the CoCalc Project API on a project, and the shortcuts on the project itself.
 
-A namespace's module is imported the first time it is used, so `import cocalc_api` does not
-pay for every method of the API.
+A namespace's module is imported the first time it is used (and the namespace object kept on
+the project), so `import cocalc_api` does not pay for every method of the API.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ._runtime import AsyncCaller, SyncCaller
@@ -27,32 +26,41 @@ class ProjectMethods:
     def __init__(self, caller: SyncCaller) -> None:
         self._caller = caller
 
-    @cached_property
+    @property
     def system(self) -> SystemMethods:
         """The `system.*` methods: ping, test, exec, exec_status, jupyter_execute,
         list_jupyter_kernels, stop_jupyter_kernel, version, listing, delete_files, move_files,
         rename_file, realpath, canonical_paths, write_text_file_to_project,
         read_text_file_from_project, configuration, signal.
         """
-        from .resources.system import SystemMethods
+        found: SystemMethods | None = self.__dict__.get("_system")
+        if found is None:
+            from .resources.system import SystemMethods
 
-        return SystemMethods(self._caller)
+            found = self.__dict__["_system"] = SystemMethods(self._caller)
+        return found
 
-    @cached_property
+    @property
     def editor(self) -> EditorMethods:
         """The `editor.*` methods: new_file, jupyter_strip_notebook, jupyter_nbconvert,
         jupyter_run_notebook, jupyter_kernel_logo, jupyter_kernels, formatter_string.
         """
-        from .resources.editor import EditorMethods
+        found: EditorMethods | None = self.__dict__.get("_editor")
+        if found is None:
+            from .resources.editor import EditorMethods
 
-        return EditorMethods(self._caller)
+            found = self.__dict__["_editor"] = EditorMethods(self._caller)
+        return found
 
-    @cached_property
+    @property
     def sync(self) -> SyncMethods:
         """The `sync.*` methods: close."""
-        from .resources.sync import SyncMethods
+        found: SyncMethods | None = self.__dict__.get("_sync")
+        if found is None:
+            from .resources.sync import SyncMethods
 
-        return SyncMethods(self._caller)
+            found = self.__dict__["_sync"] = SyncMethods(self._caller)
+        return found
 
     def ping(self) -> PingResult:
         """Ping the project.
@@ -75,32 +83,41 @@ class AsyncProjectMethods:
     def __init__(self, caller: AsyncCaller) -> None:
         self._caller = caller
 
-    @cached_property
+    @property
     def system(self) -> AsyncSystemMethods:
         """The `system.*` methods: ping, test, exec, exec_status, jupyter_execute,
         list_jupyter_kernels, stop_jupyter_kernel, version, listing, delete_files, move_files,
         rename_file, realpath, canonical_paths, write_text_file_to_project,
         read_text_file_from_project, configuration, signal.
         """
-        from .resources.system import AsyncSystemMethods
+        found: AsyncSystemMethods | None = self.__dict__.get("_system")
+        if found is None:
+            from .resources.system import AsyncSystemMethods
 
-        return AsyncSystemMethods(self._caller)
+            found = self.__dict__["_system"] = AsyncSystemMethods(self._caller)
+        return found
 
-    @cached_property
+    @property
     def editor(self) -> AsyncEditorMethods:
         """The `editor.*` methods: new_file, jupyter_strip_notebook, jupyter_nbconvert,
         jupyter_run_notebook, jupyter_kernel_logo, jupyter_kernels, formatter_string.
         """
-        from .resources.editor import AsyncEditorMethods
+        found: AsyncEditorMethods | None = self.__dict__.get("_editor")
+        if found is None:
+            from .resources.editor import AsyncEditorMethods
 
-        return AsyncEditorMethods(self._caller)
+            found = self.__dict__["_editor"] = AsyncEditorMethods(self._caller)
+        return found
 
-    @cached_property
+    @property
     def sync(self) -> AsyncSyncMethods:
         """The `sync.*` methods: close."""
-        from .resources.sync import AsyncSyncMethods
+        found: AsyncSyncMethods | None = self.__dict__.get("_sync")
+        if found is None:
+            from .resources.sync import AsyncSyncMethods
 
-        return AsyncSyncMethods(self._caller)
+            found = self.__dict__["_sync"] = AsyncSyncMethods(self._caller)
+        return found
 
     async def ping(self) -> PingResult:
         """Ping the project.

@@ -1,6 +1,7 @@
-"""`COCALC_LOG=debug` (or `info`) turns on the `cocalc_api` logger, like OPENAI_LOG does.
+"""`COCALC_LOG=info` (or `debug`) turns on the `cocalc_api` logger, like OPENAI_LOG does.
 
-Log records name the method, the outcome and the time taken; never a header or the key.
+At INFO: one line per attempt (method, outcome, time) and one per retry ("retrying in 0.62 s
+(attempt 2 of 3) after APIConnectionError"). Records never hold a header or the key.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ Which failures are retryable is decided by `CallPolicy.retryable`; this module o
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
@@ -28,6 +29,8 @@ from cocalc_api._exceptions import CocalcError
 
 R = TypeVar("R")
 
+logger = logging.getLogger("cocalc_api")
+
 # 0.5, 1, 2, 4, 8 s, each plus up to 0.5 s of jitter. Built from the two waits that tenacity 8
 # and 9 both keep stable (9.2 deprecated wait_exponential_jitter's `initial`).
 _backoff = wait_exponential(multiplier=INITIAL_BACKOFF_S, max=MAX_BACKOFF_S) + wait_random(
@@ -45,11 +48,26 @@ def _wait(state: RetryCallState) -> float:
     return delay
 
 
+def _announce(retries: int) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        logger.info(
+            "retrying in %.2f s (attempt %d of %d) after %s",
+            state.upcoming_sleep,
+            state.attempt_number + 1,
+            retries + 1,
+            type(error).__name__,
+        )
+
+    return before_sleep
+
+
 def _options(
     retries: int, retryable: Callable[[BaseException], bool], deadline: float
 ) -> dict[str, object]:
     # tenacity's clock starts now; the next attempt must start before the deadline.
     return {
+        "before_sleep": _announce(retries),
         "stop": stop_after_attempt(retries + 1) | stop_before_delay(deadline - time.monotonic()),
         "wait": _wait,
         "retry": retry_if_exception(retryable),

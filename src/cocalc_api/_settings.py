@@ -122,7 +122,9 @@ def check_host(url: object) -> str:
     if "@" in parts.netloc:
         # httpx would send user:pass as Basic auth in place of the key, and it would show in
         # reprs and logs.
-        raise InvalidArgumentError("host must not contain credentials (user:pass@); use api_key")
+        raise InvalidArgumentError(
+            "host must not contain a user name or password; pass the key as api_key"
+        )
     if parts.query or parts.fragment or url.endswith(("?", "#")):
         raise InvalidArgumentError(f"host must not have a query or fragment, got {url!r}")
     try:

@@ -195,9 +195,21 @@ class CallPolicy:
         return text
 
     def log(self, method: MethodSpec[Any], started: float, outcome: str) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
+        """One line per attempt at INFO: method, outcome (ok, or the exception's name), time."""
+        if logger.isEnabledFor(logging.INFO):
             elapsed_ms = (time.perf_counter() - started) * 1000
-            logger.debug("%s %s -> %s in %.1f ms", self.url, method.wire_name, outcome, elapsed_ms)
+            logger.info("%s %s -> %s in %.1f ms", self.url, method.wire_name, outcome, elapsed_ms)
+
+    def read_logged(
+        self, call: Prepared, started: float, response: httpx.Response, content: bytes
+    ) -> Any:
+        try:
+            result = self.read_response(call, response, content)
+        except CocalcError as error:
+            self.log(call.method, started, type(error).__name__)
+            raise
+        self.log(call.method, started, "ok")
+        return result
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -266,10 +278,10 @@ class SyncTransport:
             finally:
                 response.close()
         except httpx.HTTPError as error:
-            policy.log(method, started, type(error).__name__)
-            _raise(policy.connection_error(method, error))
-        policy.log(method, started, str(response.status_code))
-        return policy.read_response(call, response, content)
+            failure = policy.connection_error(method, error)
+            policy.log(method, started, type(failure).__name__)
+            _raise(failure)
+        return policy.read_logged(call, started, response, content)
 
 
 class AsyncTransport:
@@ -320,10 +332,10 @@ class AsyncTransport:
             except TimeoutError:
                 _past(request)
         except httpx.HTTPError as error:
-            policy.log(method, started, type(error).__name__)
-            _raise(policy.connection_error(method, error))
-        policy.log(method, started, str(response.status_code))
-        return policy.read_response(call, response, content)
+            failure = policy.connection_error(method, error)
+            policy.log(method, started, type(failure).__name__)
+            _raise(failure)
+        return policy.read_logged(call, started, response, content)
 
 
 def _limit_to(request: httpx.Request, deadline: float) -> float:
