@@ -6,6 +6,8 @@
 4. Our templates: the method table as data (`specs.py`), one module of typed methods per
    namespace (`resources/`), the namespaces on a project (`project.py`), the public shapes
    (`types.py`) and what they need at run time (`_runtime.py`).
+5. The catalog: every method's parameters and result as inline JSON Schemas (`catalog.json`),
+   from which the command line and the MCP server are built.
 
 Everything is written to a temporary folder first, so a failed step leaves generated/ as it was.
 """
@@ -21,6 +23,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from generator.catalog import render_catalog
 from generator.method_table import load_spec, namespaces, validated_schemas
 from generator.render import TEMPLATES, render_package, render_types
 from generator.validators import compile_validator
@@ -175,6 +178,9 @@ def generate_into(spec_path: Path, out_dir: Path) -> Path:
     _generate_validators(spec, package, source)
     render_package(spec, package, _header(source, "generator/templates"))
     render_types(package, _header(source, "generator/templates"))
+    components = spec.get("components", {}).get("schemas", {})
+    catalog = render_catalog(namespaces(spec), components)
+    (package / "catalog.json").write_text(catalog, encoding="utf-8")
     _format(package)
     return package
 

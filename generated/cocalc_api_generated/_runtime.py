@@ -8,9 +8,12 @@ transport policy lives there, so the generated methods only pack their arguments
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib import import_module
+from importlib.resources import files
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 R = TypeVar("R")
@@ -105,6 +108,15 @@ class MethodSpec(Generic[R]):
             if message.startswith(path) and message[len(path) : len(path) + 1] in (" ", ".", "["):
                 return name + message[len(path) :]
         return message.removeprefix("data")
+
+
+@cache
+def catalog() -> dict[str, Any]:
+    """catalog.json: every method's parameters (by Python name) and result as JSON Schemas
+    with no `$ref`, for tools built from the method table at run time (CLI, MCP server)."""
+    text = files(__package__).joinpath("catalog.json").read_text(encoding="utf-8")
+    found: dict[str, Any] = json.loads(text)
+    return found
 
 
 class SyncCaller(Protocol):
