@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
-from importlib.resources import files
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 R = TypeVar("R")
@@ -114,6 +113,8 @@ class MethodSpec(Generic[R]):
 def catalog() -> dict[str, Any]:
     """catalog.json: every method's parameters (by Python name) and result as JSON Schemas
     with no `$ref`, for tools built from the method table at run time (CLI, MCP server)."""
+    from importlib.resources import files  # only the tools that read the catalog pay for it
+
     text = files(__package__).joinpath("catalog.json").read_text(encoding="utf-8")
     found: dict[str, Any] = json.loads(text)
     return found
