@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import httpx_aiohttp
 
 INSTALL_HINT = (
-    "DefaultAioHttpClient needs aiohttp and httpx-aiohttp: pip install 'cocalc-api[aiohttp]'"
+    "DefaultAioHttpClient needs aiohttp and httpx-aiohttp: pip install 'cocalc-sdk[aiohttp]'"
 )
 # httpx's own defaults (httpx.AsyncClient's `limits` and `timeout`; the transport sets each
 # call's timeouts anyway, so this timeout is only a backstop for requests made directly).
