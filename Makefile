@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The demo needs the SDK and the local server only, not the development tools.
+DEMO_VENV := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
 
 .PHONY: demo test generate check-generated lint typecheck record bench server clean
 
@@ -14,8 +17,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade --no-deps --target $(VENV)/reference-client cocalc-api==0.5.1
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python -m demo
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install -q --upgrade pip
+	$(DEMO_VENV)/bin/pip install -q -e '.[server]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/python -m demo
 
 test: $(STAMP) lint typecheck check-generated
 	$(BIN)/pytest -q
@@ -43,4 +52,4 @@ server: $(STAMP)
 	$(BIN)/cocalc-project-server
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(DEMO_VENV)

@@ -1,4 +1,5 @@
-"""`make demo`: run every example of the reference page through cocalc_api.Project.
+"""`make demo`: every example of the reference page through cocalc_api.Project, then a few
+calls of the rest of the API (files, a folder listing, a notebook run).
 
 Against the bundled local project server, started on a free loopback port with a fresh key,
 or against a real host when COCALC_API_KEY (and optionally COCALC_HOST, COCALC_PROJECT_ID)
@@ -8,6 +9,7 @@ is set. Prints each call and its result; exits non-zero if any example fails.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pprint
 import sys
@@ -102,11 +104,75 @@ def run(project: cocalc_api.Project) -> list[str]:
     return failures
 
 
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": ["2 ** 100"]},
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "source": ["print('from a notebook')"],
+        },
+    ],
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def run_beyond_the_page(project: cocalc_api.Project) -> list[str]:
+    """The rest of the API: write and read a file, list a folder, run a notebook."""
+    failures: list[str] = []
+
+    def expect(ok: bool, what: str) -> None:
+        if not ok:
+            failures.append(what)
+
+    folder = f"cocalc-sdk-demo-{int(time.time())}"
+    show(
+        f'project.system.write_text_file_to_project(path="{folder}/hello.txt", content="hi\\n")',
+        lambda: project.system.write_text_file_to_project(
+            path=f"{folder}/hello.txt", content="hi\n"
+        ),
+    )
+    text = show(
+        f'project.system.read_text_file_from_project(path="{folder}/hello.txt")',
+        lambda: project.system.read_text_file_from_project(path=f"{folder}/hello.txt"),
+    )
+    expect(text == "hi\n", "read a file")
+    listing = show(
+        f'project.system.listing(path="{folder}")',
+        lambda: project.system.listing(path=folder),
+    )
+    expect(isinstance(listing, list) and [e["name"] for e in listing] == ["hello.txt"], "listing")
+    ran = show(
+        f'project.editor.jupyter_run_notebook(path="{folder}", ipynb=...)',
+        lambda: project.editor.jupyter_run_notebook(path=folder, ipynb=json.dumps(NOTEBOOK)),
+    )
+    outputs = json.loads(ran)["cells"] if isinstance(ran, str) else []
+    expect(
+        bool(outputs)
+        and {"data": {"text/plain": str(2**100)}} in outputs[0]["outputs"]
+        and {"name": "stdout", "text": "from a notebook\n"} in outputs[1]["outputs"],
+        "run a notebook",
+    )
+    show(
+        f'project.system.delete_files(paths=["{folder}"])',
+        lambda: project.system.delete_files(paths=[folder]),
+    )
+    return failures
+
+
 def main() -> int:
     with target() as (host, key, project_id, where):
         print(f"Running the reference page's examples against {where}\n")
         with cocalc_api.Project(api_key=key, host=host, project_id=project_id) as project:
             failures = run(project)
+            if not failures:
+                print("Beyond the reference page: files, a listing, a notebook run\n")
+                failures = run_beyond_the_page(project)
     if failures:
         print(f"FAILED: {', '.join(failures)}")
         return 1

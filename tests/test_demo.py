@@ -43,6 +43,10 @@ def test_demo_runs_every_example_on_its_own_local_server() -> None:
     assert "[{'data': {'text/plain': '4950'}}]" in demo.stdout
     assert "[{'data': {'text/plain': '5050'}}]" in demo.stdout
     assert "ExecError: command 'echo oops >&2; exit 42' exited with nonzero code 42" in demo.stdout
+    # Beyond the page: a real file written, read and listed, and a real notebook run.
+    after = demo.stdout.split("Beyond the reference page", 1)[1]
+    assert "'hi\\n'" in after and "'name': 'hello.txt'" in after and "'size': 3" in after
+    assert str(2**100) in after and "from a notebook" in after
     assert demo.stdout.rstrip().endswith("All examples ran.")
     # The server it started is gone.
     with pytest.raises(httpx.ConnectError):
