@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import httpx
+import httpx2
 
 import cocalc_api
 
@@ -56,26 +56,26 @@ def reference_client() -> ModuleType:
     return module
 
 
-def answer(request: httpx.Request) -> httpx.Response:
+def answer(request: httpx2.Request) -> httpx2.Response:
     name = json.loads(request.content)["name"]
     if name == "system.ping":
-        return httpx.Response(200, json={"now": 1756489740133})
-    return httpx.Response(200, json={"stdout": "hello\n", "stderr": "", "exit_code": 0})
+        return httpx2.Response(200, json={"now": 1756489740133})
+    return httpx2.Response(200, json={"stdout": "hello\n", "stderr": "", "exit_code": 0})
 
 
-def _post_json(client: httpx.Client, body: dict[str, Any]) -> Any:
+def _post_json(client: httpx2.Client, body: dict[str, Any]) -> Any:
     return client.post(URL, json=body).json()
 
 
 def per_call_overhead() -> list[tuple[str, float, float]]:
     calls = 500  # per timed batch; short, so a batch rarely straddles a change of speed
-    transport = httpx.MockTransport(answer)
-    raw = httpx.Client(transport=transport, auth=(KEY, ""))
+    transport = httpx2.MockTransport(answer)
+    raw = httpx2.Client(transport=transport, auth=(KEY, ""))
     ours = cocalc_api.Project(
-        api_key=KEY, project_id=PROJECT, http_client=httpx.Client(transport=transport)
+        api_key=KEY, project_id=PROJECT, http_client=httpx2.Client(transport=transport)
     )
     ref = reference_client().Project(api_key=KEY, project_id=PROJECT)
-    ref.client = httpx.Client(
+    ref.client = httpx2.Client(
         transport=transport, auth=(KEY, ""), headers={"Content-Type": "application/json"}
     )
     ping_body = {"name": "system.ping", "args": [{}], "project_id": PROJECT}
@@ -132,24 +132,24 @@ def import_times() -> list[tuple[str, float, float]]:
     import_ms("import cocalc_api")
     samples: dict[str, list[float]] = {"httpx": [], "ours": [], "ref": []}
     for _ in range(15):  # interleaved; the ratio is the median of the rounds' ratios
-        samples["httpx"].append(import_ms("import httpx"))
+        samples["httpx"].append(import_ms("import httpx2"))
         samples["ours"].append(import_ms("import cocalc_api"))
         samples["ref"].append(import_ms("import cocalc_api", str(REFERENCE_DIR)))
-    rows = [("import httpx", statistics.median(samples["httpx"]), 1.0)]
+    rows = [("import httpx2", statistics.median(samples["httpx"]), 1.0)]
     for key, name in (("ours", "import cocalc_api"), ("ref", "import cocalc_api (0.5.1)")):
         ratios = [mine / base for mine, base in zip(samples[key], samples["httpx"], strict=True)]
         rows.append((name, statistics.median(samples[key]), statistics.median(ratios)))
     return rows
 
 
-class DelayedTransport(httpx.AsyncBaseTransport):
+class DelayedTransport(httpx2.AsyncBaseTransport):
     """Adds a fixed latency to every request, like a distant server."""
 
-    def __init__(self, delay: float, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, delay: float, inner: httpx2.AsyncBaseTransport) -> None:
         self.inner = inner
         self.delay = delay
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await asyncio.sleep(self.delay)
         return await self.inner.handle_async_request(request)
 
@@ -157,12 +157,12 @@ class DelayedTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()  # the aiohttp transport's session, the httpx pool's sockets
 
 
-class DelayedSyncTransport(httpx.BaseTransport):
+class DelayedSyncTransport(httpx2.BaseTransport):
     def __init__(self, delay: float) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx2.HTTPTransport()
         self.delay = delay
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         time.sleep(self.delay)
         return self.inner.handle_request(request)
 
@@ -173,7 +173,7 @@ class DelayedSyncTransport(httpx.BaseTransport):
 def throughput(server: Any) -> list[tuple[str, float, float]]:
     calls, delay, concurrency = 200, 0.05, 50
 
-    async def ours(client: httpx.AsyncClient) -> float:
+    async def ours(client: httpx2.AsyncClient) -> float:
         async with (
             client,
             cocalc_api.AsyncProject(
@@ -193,8 +193,8 @@ def throughput(server: Any) -> list[tuple[str, float, float]]:
     async def over_httpx() -> float:
         # Each pool as a user gets it, with its default limits. (More keep-alive connections
         # only slow httpx's pool down: it scans all of them for every request.)
-        inner = httpx.AsyncHTTPTransport()
-        return await ours(httpx.AsyncClient(transport=DelayedTransport(delay, inner)))
+        inner = httpx2.AsyncHTTPTransport()
+        return await ours(httpx2.AsyncClient(transport=DelayedTransport(delay, inner)))
 
     async def over_aiohttp() -> float:
         from cocalc_api._aiohttp import AiohttpTransport
@@ -204,7 +204,7 @@ def throughput(server: Any) -> list[tuple[str, float, float]]:
 
     def sequential_reference() -> float:
         ref = reference_client().Project(api_key=server.api_key, host=server.url)
-        ref.client = httpx.Client(
+        ref.client = httpx2.Client(
             transport=DelayedSyncTransport(delay),
             auth=(server.api_key, ""),
             headers={"Content-Type": "application/json"},

@@ -1,6 +1,7 @@
 """Builds generated/ from the spec in four steps, then formats it with the pinned ruff.
 
-1. openapi-python-client: attrs models and the httpx client (`openapi_client/`).
+1. openapi-python-client: attrs models of the schemas (`openapi_client/models/`); the httpx
+   client it also writes is dropped (the SDK's transport is on httpx2).
 2. datamodel-code-generator: TypedDicts of the same schemas (`typeddicts.py`).
 3. fastjsonschema: a compiled validator per schema a method sends or receives (`_validators/`).
 4. Our templates: the method table as data (`specs.py`), one module of typed methods per
@@ -95,6 +96,15 @@ def _generate_openapi_client(spec_path: Path, package: Path, source: str) -> Non
             str(target),
             "--fail-on-warning",
         ],
+    )
+    # Its httpx client and endpoint functions are replaced by the SDK's own transport (on
+    # httpx2, with the envelope, deadlines and retries); what stays is the attrs models.
+    shutil.rmtree(target / "api")
+    for unused in ("client.py", "errors.py"):
+        (target / unused).unlink()
+    (target / "__init__.py").write_text(
+        '"""The spec\'s schemas as attrs models (`models`), from openapi-python-client."""\n',
+        encoding="utf-8",
     )
     header = _header(source, f"openapi-python-client {PINNED['openapi-python-client']}")
     for path in sorted(target.rglob("*.py")):

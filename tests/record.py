@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 
 import cocalc_api
 from tests.cassette_config import annotate, make_vcr
@@ -87,12 +87,12 @@ def record_documented() -> None:
     for scenario in DOCUMENTED:
         response = scenario.response
 
-        def answer(request: httpx.Request, response: Any = response) -> httpx.Response:
+        def answer(request: httpx2.Request, response: Any = response) -> httpx2.Response:
             # json=None would send no body at all; a void method's answer is `null`.
             body = json.dumps(response).encode()
-            return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+            return httpx2.Response(200, content=body, headers={"content-type": "application/json"})
 
-        client = httpx.Client(transport=httpx.MockTransport(answer))
+        client = httpx2.Client(transport=httpx2.MockTransport(answer))
         with cocalc_api.Project(
             api_key=scenario.api_key,
             project_id=scenario.project_id,

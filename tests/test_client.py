@@ -1,7 +1,7 @@
 """The client objects themselves: settings checked when given, copies, pickling, closing,
 help and repr, logging, and the errors that explain the server's texts.
 
-Answers come from httpx.MockTransport, with texts from CONTRACT.md and the CoCalc source.
+Answers come from httpx2.MockTransport, with texts from CONTRACT.md and the CoCalc source.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 import cocalc_api
@@ -31,17 +31,17 @@ class Recorder:
 
     def __init__(self, answer: Answer) -> None:
         self.bodies: list[dict[str, Any]] = []
-        self.headers: list[httpx.Headers] = []
+        self.headers: list[httpx2.Headers] = []
         self.answer = answer
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         self.bodies.append(body)
         self.headers.append(request.headers)
-        return httpx.Response(200, content=json.dumps(self.answer(body)).encode())
+        return httpx2.Response(200, content=json.dumps(self.answer(body)).encode())
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
+    def client(self) -> httpx2.Client:
+        return httpx2.Client(transport=httpx2.MockTransport(self))
 
 
 def project(answer: Answer, **settings: Any) -> tuple[cocalc_api.Project, Recorder]:
@@ -70,8 +70,8 @@ def pong(body: dict[str, Any]) -> Any:
         ({"timeout": float("nan")}, "timeout must be a positive number"),
         ({"max_retries": -1}, "max_retries must be an int >= 0"),
         ({"max_retries": 1.5}, "max_retries must be an int >= 0"),
-        ({"http_client": "x"}, "http_client must be an httpx.Client, got str"),
-        ({"http_client": httpx.AsyncClient()}, "http_client must be an httpx.Client"),
+        ({"http_client": "x"}, "http_client must be an httpx2.Client, got str"),
+        ({"http_client": httpx2.AsyncClient()}, "http_client must be an httpx2.Client"),
         ({"extra_headers": "x"}, "extra_headers must be a mapping of str to str"),
         ({"extra_headers": {"X-A": 1}}, "extra_headers must map str to str"),
         ({"extra_headers": {"Authorization": "Bearer x"}}, "cannot set 'Authorization'"),
@@ -96,8 +96,8 @@ def test_a_bad_setting_is_refused_at_once(settings: dict[str, Any], message: str
 
 
 def test_async_project_wants_an_async_client() -> None:
-    with pytest.raises(cocalc_api.InvalidArgumentError, match="httpx.AsyncClient, got Client"):
-        cocalc_api.AsyncProject("sk-test", http_client=httpx.Client())
+    with pytest.raises(cocalc_api.InvalidArgumentError, match="httpx2.AsyncClient, got Client"):
+        cocalc_api.AsyncProject("sk-test", http_client=httpx2.Client())
 
 
 def test_with_options_checks_its_settings_too() -> None:
@@ -145,7 +145,7 @@ def test_a_copy_shares_the_connections_but_does_not_close_them() -> None:
 
 
 def test_a_client_passed_in_is_never_closed() -> None:
-    http = httpx.Client(transport=httpx.MockTransport(Recorder(pong)))
+    http = httpx2.Client(transport=httpx2.MockTransport(Recorder(pong)))
     with cocalc_api.Project("sk-test", http_client=http) as made:
         made.ping()
     assert not http.is_closed
@@ -273,15 +273,15 @@ def test_requests_carry_a_user_agent_named_after_the_distribution() -> None:
 
 def test_info_logging_reports_each_call_and_each_retry() -> None:
     script = """
-import httpx, cocalc_api
-answers = iter([httpx.ConnectError("refused"), httpx.Response(200, json={"now": 1})])
+import httpx2, cocalc_api
+answers = iter([httpx2.ConnectError("refused"), httpx2.Response(200, json={"now": 1})])
 def handler(request):
     answer = next(answers)
     if isinstance(answer, Exception):
         raise answer
     return answer
 p = cocalc_api.Project("sk-secret-key", host="https://cocalc.com",
-                       http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+                       http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
 p.ping()
 """
     env = {**os.environ, "COCALC_LOG": "info"}

@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from cocalc_project_server.testing import running_server
@@ -49,8 +49,8 @@ def test_demo_runs_every_example_on_its_own_local_server() -> None:
     assert str(2**100) in after and "from a notebook" in after
     assert demo.stdout.rstrip().endswith("All examples ran.")
     # The server it started is gone.
-    with pytest.raises(httpx.ConnectError):
-        httpx.post(url[1] + "/api/conat/project", json={}, timeout=5)
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.post(url[1] + "/api/conat/project", json={}, timeout=5)
 
 
 def test_demo_runs_against_the_host_in_the_environment() -> None:

@@ -315,7 +315,7 @@ RUNTIME_CHECK = textwrap.dedent(
     """
     import asyncio, inspect, json, sys
 
-    import httpx
+    import httpx2
 
     import cocalc_api
     import cocalc_api_generated
@@ -329,11 +329,11 @@ RUNTIME_CHECK = textwrap.dedent(
     def handler(request):
         body = json.loads(request.content)
         bodies.append(body)
-        return httpx.Response(200, json=answers[body["name"]])
+        return httpx2.Response(200, json=answers[body["name"]])
 
-    def project(client=httpx.Client, cls=cocalc_api.Project):
+    def project(client=httpx2.Client, cls=cocalc_api.Project):
         return cls("sk-test", host="http://localhost:5000", project_id=PROJECT_ID,
-                   http_client=client(transport=httpx.MockTransport(handler)))
+                   http_client=client(transport=httpx2.MockTransport(handler)))
 
     def error(call):
         sent = len(bodies)
@@ -369,7 +369,7 @@ RUNTIME_CHECK = textwrap.dedent(
 
     async def main():
         answers["system.fileHash"] = "async"
-        async with project(httpx.AsyncClient, cocalc_api.AsyncProject) as ap:
+        async with project(httpx2.AsyncClient, cocalc_api.AsyncProject) as ap:
             report["async_result"] = await ap.system.file_hash("c.txt")
             report["async_tasks_class"] = type(ap.tasks).__name__
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 import cocalc_api
@@ -83,16 +83,16 @@ def test_server_side_timeout_is_408(project: cocalc_api.Project) -> None:
     assert "code='408'" in timed_out.value.message
 
 
-def _authorization(value: str | None) -> httpx.Client:
+def _authorization(value: str | None) -> httpx2.Client:
     """A client that sends `value` as the Authorization header (none for None): the SDK always
     authenticates with its key, and does not let extra_headers replace it."""
 
-    def rewrite(request: httpx.Request) -> None:
+    def rewrite(request: httpx2.Request) -> None:
         del request.headers["Authorization"]
         if value is not None:
             request.headers["Authorization"] = value
 
-    return httpx.Client(event_hooks={"request": [rewrite]})
+    return httpx2.Client(event_hooks={"request": [rewrite]})
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_basic_and_bearer_are_both_accepted(server: ServerProcess) -> None:
     body = {"name": "system.ping", "args": [{}]}
     basic = base64.b64encode(f"{server.api_key}:".encode()).decode()
     for header in (f"Basic {basic}", f"Bearer {server.api_key}"):
-        answer = httpx.post(server.endpoint, json=body, headers={"Authorization": header})
+        answer = httpx2.post(server.endpoint, json=body, headers={"Authorization": header})
         assert answer.status_code == 200 and "now" in answer.json()
 
 

@@ -11,7 +11,7 @@ import json
 from types import ModuleType
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 import cocalc_api
@@ -46,15 +46,15 @@ def _reference_supports(reference: ModuleType, scenario: Scenario) -> bool:
 
 
 def _call_reference(reference: ModuleType, scenario: Scenario) -> tuple[dict[str, Any], Any]:
-    sent: list[httpx.Request] = []
+    sent: list[httpx2.Request] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx2.Request) -> httpx2.Response:
         sent.append(request)
-        return httpx.Response(200, json=scenario.response)
+        return httpx2.Response(200, json=scenario.response)
 
     client = reference.Project(api_key=scenario.api_key, host=HOST, project_id=scenario.project_id)
-    client.client = httpx.Client(
-        transport=httpx.MockTransport(answer),
+    client.client = httpx2.Client(
+        transport=httpx2.MockTransport(answer),
         auth=(scenario.api_key, ""),
         headers={"Content-Type": "application/json"},
     )
@@ -69,18 +69,18 @@ def _call_reference(reference: ModuleType, scenario: Scenario) -> tuple[dict[str
 
 
 def _call_ours(scenario: Scenario) -> tuple[dict[str, Any], Any]:
-    sent: list[httpx.Request] = []
+    sent: list[httpx2.Request] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx2.Request) -> httpx2.Response:
         sent.append(request)
-        return httpx.Response(200, json=scenario.response)
+        return httpx2.Response(200, json=scenario.response)
 
     project = cocalc_api.Project(
         api_key=scenario.api_key,
         host=HOST,
         project_id=scenario.project_id,
         max_retries=0,  # the reference client never retries (a deliberate difference)
-        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
     )
     target: Any = project
     for part in scenario.call.split("."):

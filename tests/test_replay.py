@@ -10,7 +10,7 @@ import base64
 import json
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import vcr
 
@@ -30,7 +30,7 @@ def _target(project: Any, scenario: Scenario) -> Any:
     return project
 
 
-def _check_request(sent: list[httpx.Request], scenario: Scenario) -> None:
+def _check_request(sent: list[httpx2.Request], scenario: Scenario) -> None:
     (request,) = sent
     assert request.method == "POST"
     assert request.url.path == "/api/conat/project"
@@ -63,8 +63,8 @@ def test_sync(scenario: Scenario, player: vcr.VCR) -> None:
 
 def replay_sync(scenario: Scenario, player: vcr.VCR) -> None:
     """Play the scenario's cassette to a sync Project; check the request and the outcome."""
-    sent: list[httpx.Request] = []
-    client = httpx.Client(event_hooks={"request": [sent.append]})
+    sent: list[httpx2.Request] = []
+    client = httpx2.Client(event_hooks={"request": [sent.append]})
     project = cocalc_api.Project(
         api_key=scenario.api_key,
         host=HOST,
@@ -85,12 +85,12 @@ def replay_sync(scenario: Scenario, player: vcr.VCR) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 async def test_async(scenario: Scenario, player: vcr.VCR) -> None:
-    sent: list[httpx.Request] = []
+    sent: list[httpx2.Request] = []
 
-    async def capture(request: httpx.Request) -> None:
+    async def capture(request: httpx2.Request) -> None:
         sent.append(request)
 
-    client = httpx.AsyncClient(event_hooks={"request": [capture]})
+    client = httpx2.AsyncClient(event_hooks={"request": [capture]})
     project = cocalc_api.AsyncProject(
         api_key=scenario.api_key,
         host=HOST,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, Literal, assert_type
 
-import httpx
+import httpx2
 
 import cocalc_api
 from cocalc_api import AsyncProject, Project
@@ -279,13 +279,13 @@ def context_managers() -> None:
     with MyProject(api_key="sk-...") as mine:
         assert_type(mine, MyProject)
         assert_type(mine.with_options(timeout=5), MyProject)
-    with Project(http_client=httpx.Client()) as shared:
+    with Project(http_client=httpx2.Client()) as shared:
         assert_type(shared.with_options(extra_headers={"X-A": "1"}), Project)
     assert_type(cocalc_api.Project("sk-...").close(), None)
 
 
 async def async_context_managers() -> None:
-    async with AsyncProject(api_key="sk-...", http_client=httpx.AsyncClient()) as project:
+    async with AsyncProject(api_key="sk-...", http_client=httpx2.AsyncClient()) as project:
         assert_type(project, AsyncProject)
         assert_type(await project.system.ping(), PingResult)
         assert_type(project.with_options(timeout=None), AsyncProject)

@@ -6,5 +6,5 @@
 - `resources`: one module per namespace with its typed methods, sync and async.
 - `project`: the namespaces on a project object, imported on first use.
 - `types`: the result and argument shapes users import (TypedDicts from `typeddicts`).
-- `openapi_client`: the spec's schemas as attrs models, and the httpx client.
+- `openapi_client.models`: the spec's schemas as attrs models.
 """

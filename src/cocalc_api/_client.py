@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
-import httpx
+import httpx2
 
 from cocalc_api._constants import DEFAULT_MAX_RETRIES
 from cocalc_api._exceptions import InvalidArgumentError
@@ -20,24 +20,16 @@ from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
 from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
 from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 
-if TYPE_CHECKING:
-    from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
-
-_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
-
-
-def _generated_client(url: str) -> GeneratedClient:
-    # Imported here: attrs and the generated client cost more to import than the rest of us.
-    from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
-
-    # Timeouts are set per request by the transport; this one is only a backstop.
-    return GeneratedClient(base_url=url, timeout=httpx.Timeout(30.0), follow_redirects=False)
+_Http = TypeVar("_Http", httpx2.Client, httpx2.AsyncClient)
+# Timeouts are set per request by the transport; this one is only a backstop for a request
+# made on the client directly.
+BACKSTOP_TIMEOUT = httpx2.Timeout(30.0)
 
 
 class _ProjectBase(Generic[_Http]):
     """Everything Project and AsyncProject share: settings, copies, pickling, repr."""
 
-    _http_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]
+    _http_class: ClassVar[type[httpx2.Client | httpx2.AsyncClient]]
     _settings: Settings
     _http: _Http
     _owns_http: bool
@@ -129,7 +121,7 @@ def _unpickle(cls: type[_ProjectBase[Any]], settings: Settings) -> _ProjectBase[
     return project
 
 
-class Project(_ProjectBase[httpx.Client], ProjectMethods):
+class Project(_ProjectBase[httpx2.Client], ProjectMethods):
     """A CoCalc project, reached through the project API.
 
     >>> import cocalc_api
@@ -140,11 +132,11 @@ class Project(_ProjectBase[httpx.Client], ProjectMethods):
     COCALC_PROJECT_ID. `timeout` (seconds) bounds each call whose method has no timeout of its
     own, retries included, and becomes exec's command limit when exec is given none.
     `max_retries` applies to retry-safe methods only (ping, listing, ...). Pass `http_client`
-    to use your own httpx.Client (it is not closed for you). Every setting is checked here:
+    to use your own httpx2.Client (it is not closed for you). Every setting is checked here:
     a bad one raises InvalidArgumentError at once.
     """
 
-    _http_class = httpx.Client
+    _http_class = httpx2.Client
 
     def __init__(
         self,
@@ -154,19 +146,19 @@ class Project(_ProjectBase[httpx.Client], ProjectMethods):
         *,
         timeout: float | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
+        http_client: httpx2.Client | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
-    def _new_http(self, settings: Settings) -> httpx.Client:
-        return _generated_client(settings.host).get_httpx_client()
+    def _new_http(self, settings: Settings) -> httpx2.Client:
+        return httpx2.Client(timeout=BACKSTOP_TIMEOUT, follow_redirects=False)
 
-    def _make_transport(self, policy: CallPolicy, http: httpx.Client) -> SyncTransport:
+    def _make_transport(self, policy: CallPolicy, http: httpx2.Client) -> SyncTransport:
         return SyncTransport(policy, http)
 
     def close(self) -> None:
-        """Close the HTTP connections (unless the httpx.Client was passed in)."""
+        """Close the HTTP connections (unless the httpx2.Client was passed in)."""
         if self._owns_http:
             self._http.close()
 
@@ -182,14 +174,14 @@ class Project(_ProjectBase[httpx.Client], ProjectMethods):
         self.close()
 
 
-class AsyncProject(_ProjectBase[httpx.AsyncClient], AsyncProjectMethods):
+class AsyncProject(_ProjectBase[httpx2.AsyncClient], AsyncProjectMethods):
     """`Project` for asyncio: the same methods, awaited. See `Project`.
 
     For many calls at once, pass `http_client=cocalc_api.DefaultAioHttpClient()` (the
     `aiohttp` extra), and close it yourself, as any client passed in.
     """
 
-    _http_class = httpx.AsyncClient
+    _http_class = httpx2.AsyncClient
 
     def __init__(
         self,
@@ -199,19 +191,19 @@ class AsyncProject(_ProjectBase[httpx.AsyncClient], AsyncProjectMethods):
         *,
         timeout: float | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
-    def _new_http(self, settings: Settings) -> httpx.AsyncClient:
-        return _generated_client(settings.host).get_async_httpx_client()
+    def _new_http(self, settings: Settings) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(timeout=BACKSTOP_TIMEOUT, follow_redirects=False)
 
-    def _make_transport(self, policy: CallPolicy, http: httpx.AsyncClient) -> AsyncTransport:
+    def _make_transport(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncTransport:
         return AsyncTransport(policy, http)
 
     async def aclose(self) -> None:
-        """Close the HTTP connections (unless the httpx.AsyncClient was passed in)."""
+        """Close the HTTP connections (unless the httpx2.AsyncClient was passed in)."""
         if self._owns_http:
             await self._http.aclose()
 

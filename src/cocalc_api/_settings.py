@@ -120,7 +120,7 @@ def check_host(url: object) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidArgumentError(f"host must be {example}, got {url!r}")
     if "@" in parts.netloc:
-        # httpx would send user:pass as Basic auth in place of the key, and it would show in
+        # httpx2 would send user:pass as Basic auth in place of the key, and it would show in
         # reprs and logs.
         raise InvalidArgumentError(
             "host must not contain a user name or password; pass the key as api_key"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import anyio
-import httpx
+import httpx2
 
 from cocalc_api._constants import (
     BODY_EXCERPT_CHARS,
@@ -54,7 +54,7 @@ class Prepared:
     method: MethodSpec[Any]
     args: list[Any]
     limits: CallLimits
-    request: httpx.Request
+    request: httpx2.Request
 
 
 USER_AGENT = f"cocalc-sdk/{__version__} python/{platform.python_version()}"
@@ -68,13 +68,15 @@ class CallPolicy:
     def __init__(self, settings: Settings) -> None:
         token = base64.b64encode(f"{settings.api_key}:".encode()).decode("ascii")
         # Basic with the key as username, as the reference client sends it.
-        self._headers = httpx.Headers({"Authorization": f"Basic {token}", "User-Agent": USER_AGENT})
+        self._headers = httpx2.Headers(
+            {"Authorization": f"Basic {token}", "User-Agent": USER_AGENT}
+        )
         self._headers.update(dict(settings.extra_headers))
         self._secrets = (settings.api_key, token)
         self.settings = settings
         self.url = settings.host.rstrip("/") + API_PATH
-        self._url = httpx.URL(self.url)  # parsed once: parsing costs more than the rest of a call
-        self._timeouts: dict[float, httpx.Timeout] = {}
+        self._url = httpx2.URL(self.url)  # parsed once: parsing costs more than the rest of a call
+        self._timeouts: dict[float, httpx2.Timeout] = {}
 
     def __repr__(self) -> str:
         return f"CallPolicy(url={self.url!r}, settings={self.settings!r})"
@@ -83,7 +85,7 @@ class CallPolicy:
 
     def build_request(
         self,
-        http: httpx.Client | httpx.AsyncClient,
+        http: httpx2.Client | httpx2.AsyncClient,
         method: MethodSpec[Any],
         args: list[Any],
         timeout: float | None,
@@ -120,16 +122,16 @@ class CallPolicy:
             raise InvalidArgumentError(f"{method.python_name}(): {error}") from None
         return Prepared(method, args, limits, request)
 
-    def _http_timeout(self, read_s: float) -> httpx.Timeout:
+    def _http_timeout(self, read_s: float) -> httpx2.Timeout:
         timeout = self._timeouts.get(read_s)
         if timeout is None:
-            timeout = httpx.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
+            timeout = httpx2.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
             self._timeouts[read_s] = timeout
         return timeout
 
     # -- response --------------------------------------------------------------------------
 
-    def read_response(self, call: Prepared, response: httpx.Response, content: bytes) -> Any:
+    def read_response(self, call: Prepared, response: httpx2.Response, content: bytes) -> Any:
         method = call.method
         if response.status_code != 200:
             raise self._status_error(response, content)
@@ -151,7 +153,7 @@ class CallPolicy:
             ) from None
         return data
 
-    def _status_error(self, response: httpx.Response, content: bytes) -> HTTPStatusError:
+    def _status_error(self, response: httpx2.Response, content: bytes) -> HTTPStatusError:
         return HTTPStatusError(
             f"HTTP {response.status_code} {response.reason_phrase} from {self.url}",
             status_code=response.status_code,
@@ -159,7 +161,7 @@ class CallPolicy:
             retry_after=_retry_after(response.headers.get("retry-after")),
         )
 
-    def _excerpt(self, response: httpx.Response, content: bytes) -> str:
+    def _excerpt(self, response: httpx2.Response, content: bytes) -> str:
         # Redact before cutting: a key that straddles the cut would not be recognised after it.
         longest = max(len(secret) for secret in self._secrets)
         head = content[: (BODY_EXCERPT_CHARS + longest) * 4]  # enough bytes for any encoding
@@ -182,9 +184,9 @@ class CallPolicy:
             )
         return api_error(Failure(call.method, call.args, call.limits, self.redact(raw)))
 
-    def connection_error(self, method: MethodSpec[Any], error: httpx.HTTPError) -> CocalcError:
+    def connection_error(self, method: MethodSpec[Any], error: httpx2.HTTPError) -> CocalcError:
         detail = self.redact(str(error) or type(error).__name__)
-        if isinstance(error, httpx.TimeoutException):
+        if isinstance(error, httpx2.TimeoutException):
             return APITimeoutError(f"{method.wire_name}: timed out talking to {self.url}: {detail}")
         return APIConnectionError(f"{method.wire_name}: connection to {self.url} failed: {detail}")
 
@@ -201,7 +203,7 @@ class CallPolicy:
             logger.info("%s %s -> %s in %.1f ms", self.url, method.wire_name, outcome, elapsed_ms)
 
     def read_logged(
-        self, call: Prepared, started: float, response: httpx.Response, content: bytes
+        self, call: Prepared, started: float, response: httpx2.Response, content: bytes
     ) -> Any:
         try:
             result = self.read_response(call, response, content)
@@ -236,11 +238,11 @@ def _describe_result(error: SchemaError) -> str:
 
 
 class SyncTransport:
-    """Sends calls over an httpx.Client."""
+    """Sends calls over an httpx2.Client."""
 
     __slots__ = ("http", "policy")
 
-    def __init__(self, policy: CallPolicy, http: httpx.Client) -> None:
+    def __init__(self, policy: CallPolicy, http: httpx2.Client) -> None:
         self.policy = policy
         self.http = http
 
@@ -277,7 +279,7 @@ class SyncTransport:
                 content = _read_by(response.iter_bytes(), deadline, request)
             finally:
                 response.close()
-        except httpx.HTTPError as error:
+        except httpx2.HTTPError as error:
             failure = policy.connection_error(method, error)
             policy.log(method, started, type(failure).__name__)
             _raise(failure)
@@ -285,11 +287,11 @@ class SyncTransport:
 
 
 class AsyncTransport:
-    """Sends calls over an httpx.AsyncClient."""
+    """Sends calls over an httpx2.AsyncClient."""
 
     __slots__ = ("http", "policy")
 
-    def __init__(self, policy: CallPolicy, http: httpx.AsyncClient) -> None:
+    def __init__(self, policy: CallPolicy, http: httpx2.AsyncClient) -> None:
         self.policy = policy
         self.http = http
 
@@ -321,7 +323,7 @@ class AsyncTransport:
             raise ClientClosedError(f"{method.python_name}(): the project's client was closed")
         try:
             try:
-                # A cancel scope bounds the whole exchange, headers included (anyio: httpx's
+                # A cancel scope bounds the whole exchange, headers included (anyio: httpx2's
                 # own dependency, so this works under asyncio and trio alike).
                 with anyio.fail_after(_limit_to(request, deadline)):
                     response = await self.http.send(request, stream=True)
@@ -331,14 +333,14 @@ class AsyncTransport:
                         await response.aclose()
             except TimeoutError:
                 _past(request)
-        except httpx.HTTPError as error:
+        except httpx2.HTTPError as error:
             failure = policy.connection_error(method, error)
             policy.log(method, started, type(failure).__name__)
             _raise(failure)
         return policy.read_logged(call, started, response, content)
 
 
-def _limit_to(request: httpx.Request, deadline: float) -> float:
+def _limit_to(request: httpx2.Request, deadline: float) -> float:
     """Cut the attempt's HTTP timeouts to what is left of the call; returns that many seconds."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -354,11 +356,11 @@ def _limit_to(request: httpx.Request, deadline: float) -> float:
     return remaining
 
 
-def _past(request: httpx.Request) -> NoReturn:
-    raise httpx.ReadTimeout("the answer did not arrive within the call's limit", request=request)
+def _past(request: httpx2.Request) -> NoReturn:
+    raise httpx2.ReadTimeout("the answer did not arrive within the call's limit", request=request)
 
 
-def _read_by(chunks: Iterator[bytes], deadline: float, request: httpx.Request) -> bytes:
+def _read_by(chunks: Iterator[bytes], deadline: float, request: httpx2.Request) -> bytes:
     parts = []
     for chunk in chunks:
         parts.append(chunk)
@@ -368,5 +370,5 @@ def _read_by(chunks: Iterator[bytes], deadline: float, request: httpx.Request) -
 
 
 def _raise(error: CocalcError) -> NoReturn:
-    # `from None`: httpx's exception holds the request, whose headers carry the key.
+    # `from None`: httpx2's exception holds the request, whose headers carry the key.
     raise error from None

@@ -1,6 +1,6 @@
 """Calling the SDK against the hostile server, and checking what came back.
 
-Three kinds of client: Project ("sync"), AsyncProject over httpx's own pool ("async"), and
+Three kinds of client: Project ("sync"), AsyncProject over httpx2's own pool ("async"), and
 AsyncProject over `cocalc_api.DefaultAioHttpClient` ("aiohttp"), which must end every fault in
 the same typed exception as "async" does.
 """
@@ -236,7 +236,7 @@ def assert_closed(http: cocalc_api.DefaultAioHttpClient) -> None:
     assert http.is_closed
     transport = http._transport
     assert isinstance(transport, AiohttpTransport)
-    session = transport.inner.client
+    session = transport.session
     if session is not None:
         assert isinstance(session, aiohttp.ClientSession)
         assert session.closed

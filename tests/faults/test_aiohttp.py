@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 
 import aiohttp
-import httpx
+import httpx2
 import pytest
 
 import cocalc_api
@@ -23,7 +23,7 @@ from tests.faults.hostile import HostileServer, reset_mid_body, respond_json
 
 pytestmark = pytest.mark.timeout(30)
 
-HEAVY = ("aiohttp", "httpx_aiohttp", "multidict", "yarl", "cocalc_api._aiohttp")
+HEAVY = ("aiohttp", "multidict", "yarl", "cocalc_api._aiohttp")
 
 
 def test_import_cocalc_api_does_not_import_aiohttp() -> None:
@@ -36,60 +36,48 @@ def test_import_cocalc_api_does_not_import_aiohttp() -> None:
 
 
 def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)  # `import httpx_aiohttp` fails
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # `import aiohttp` fails
 
-    with pytest.raises(ImportError, match=r"pip install 'cocalc-api\[aiohttp\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'cocalc-sdk\[aiohttp\]'"):
         cocalc_api.DefaultAioHttpClient()
 
 
-def _wrapped(error: BaseException) -> httpx.HTTPError:
-    # What httpx-aiohttp 0.2.0 raises for a ClientConnectionError: `ConnectTimeout(...) from`.
-    mapped = httpx.ConnectTimeout(str(error))
-    mapped.__cause__ = error
-    return mapped
-
-
-MAPPED: list[tuple[str, Callable[[], BaseException], type[httpx.TransportError]]] = [
-    ("disconnected", aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
-    (
-        "disconnected-wrapped",
-        lambda: _wrapped(aiohttp.ServerDisconnectedError()),
-        httpx.RemoteProtocolError,
-    ),
-    ("reset", lambda: aiohttp.ClientOSError(104, "reset"), httpx.NetworkError),
-    ("reset-wrapped", lambda: _wrapped(aiohttp.ClientConnectionResetError()), httpx.NetworkError),
-    ("payload", lambda: aiohttp.ClientPayloadError("cut"), httpx.ReadError),
-    ("sock-read", lambda: aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout),
-    ("sock-connect", lambda: aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout),
-    ("server-timeout", lambda: aiohttp.ServerTimeoutError("old aiohttp"), httpx.TimeoutException),
-    ("bare-timeout", TimeoutError, httpx.TimeoutException),
-    ("other-client-error", lambda: aiohttp.ClientError("?"), httpx.TransportError),
+MAPPED: list[tuple[str, Callable[[], BaseException], type[httpx2.TransportError]]] = [
+    ("disconnected", aiohttp.ServerDisconnectedError, httpx2.RemoteProtocolError),
+    ("reset", lambda: aiohttp.ClientOSError(104, "reset"), httpx2.NetworkError),
+    ("reset-connection", aiohttp.ClientConnectionResetError, httpx2.NetworkError),
+    ("payload", lambda: aiohttp.ClientPayloadError("cut"), httpx2.ReadError),
+    ("sock-read", lambda: aiohttp.SocketTimeoutError("read"), httpx2.ReadTimeout),
+    ("sock-connect", lambda: aiohttp.ConnectionTimeoutError("connect"), httpx2.ConnectTimeout),
+    ("server-timeout", lambda: aiohttp.ServerTimeoutError("old aiohttp"), httpx2.TimeoutException),
+    ("bare-timeout", TimeoutError, httpx2.TimeoutException),
+    ("other-client-error", lambda: aiohttp.ClientError("?"), httpx2.TransportError),
 ]
 
 
 @pytest.mark.parametrize(("make", "expected"), [m[1:] for m in MAPPED], ids=[m[0] for m in MAPPED])
 def test_exception_map(
-    make: Callable[[], BaseException], expected: type[httpx.TransportError]
+    make: Callable[[], BaseException], expected: type[httpx2.TransportError]
 ) -> None:
-    request = httpx.Request("POST", "http://127.0.0.1:9/api")
+    request = httpx2.Request("POST", "http://127.0.0.1:9/api")
     error = make()
     assert isinstance(error, Exception)
 
-    with pytest.raises(httpx.TransportError) as caught:
+    with pytest.raises(httpx2.TransportError) as caught:
         _aiohttp._reraise(error, request)
 
     assert type(caught.value) is expected
     assert caught.value.request is request
     # Timeouts, and only timeouts, become APITimeoutError in the SDK.
-    timeout = issubclass(expected, httpx.TimeoutException)
+    timeout = issubclass(expected, httpx2.TimeoutException)
     assert isinstance(caught.value.__cause__, TimeoutError) == timeout
 
 
 def test_other_exceptions_pass_through() -> None:
-    request = httpx.Request("POST", "http://127.0.0.1:9/api")
-    error = httpx.UnsupportedProtocol("h2 only")
+    request = httpx2.Request("POST", "http://127.0.0.1:9/api")
+    error = httpx2.UnsupportedProtocol("h2 only")
 
-    with pytest.raises(httpx.UnsupportedProtocol) as caught:
+    with pytest.raises(httpx2.UnsupportedProtocol) as caught:
         _aiohttp._reraise(error, request)
 
     assert caught.value is error

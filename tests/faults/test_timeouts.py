@@ -178,7 +178,7 @@ def test_trickling_headers_end_at_the_call_limit(
     request: pytest.FixtureRequest,
 ) -> None:
     if kind == "sync":
-        # A known limit, in the README: httpx's sync transport bounds each read of the headers,
+        # A known limit, in the README: httpx2's sync transport bounds each read of the headers,
         # not all of them; the body is bounded as a whole. Strict, so a fix is noticed.
         request.applymarker(
             pytest.mark.xfail(strict=True, reason="sync: headers are bounded per read only")
