@@ -1,0 +1,155 @@
+"""`cocalc-mcp`: the MCP server for one CoCalc project, over stdio (default) or streamable HTTP.
+
+COCALC_API_KEY=sk-... cocalc-mcp                     # stdio, for Claude Desktop and the like
+COCALC_API_KEY=sk-... cocalc-mcp --http --port 8765  # http://127.0.0.1:8765/mcp
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import math
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+import anyio
+
+from cocalc_api import AsyncProject, CocalcError, __version__
+
+# Printed on stderr once the HTTP server accepts connections (tests and scripts wait for it).
+READY_PREFIX = "cocalc-mcp listening on"
+
+
+def positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cocalc-mcp",
+        description=(
+            "MCP server for a CoCalc project: every method of the project API as a typed tool, "
+            "and the project's folders and text files as resources. The API key is read from "
+            "COCALC_API_KEY only (never a flag, so that it does not show in process lists)."
+        ),
+    )
+    p.add_argument(
+        "--host",
+        default=None,
+        help="CoCalc server URL (default: $COCALC_HOST, else https://cocalc.com)",
+    )
+    p.add_argument(
+        "--project-id",
+        default=None,
+        help="the project (default: $COCALC_PROJECT_ID; optional with a project-scoped key)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=positive,
+        default=None,
+        help=(
+            "seconds a call may take when its method has no timeout argument of its own "
+            "(default: the server's 15 s); also exec's command limit when not given"
+        ),
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="offer only the read-only tools (those the spec marks safe to retry)",
+    )
+    p.add_argument(
+        "--http",
+        action="store_true",
+        help="serve streamable HTTP instead of stdio",
+    )
+    p.add_argument("--bind", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000; 0: any)")
+    p.add_argument("--path", default="/mcp", help="HTTP endpoint path (default /mcp)")
+    p.add_argument(
+        "--progress-interval",
+        type=positive,
+        default=1.0,
+        help="seconds between progress notifications of a running call (default 1)",
+    )
+    p.add_argument("--version", action="version", version=f"cocalc-mcp {__version__}")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s: %(message)s")
+    api_key = os.environ.get("COCALC_API_KEY", "")
+    if not api_key.strip():
+        print("cocalc-mcp: set COCALC_API_KEY to a CoCalc API key", file=sys.stderr)
+        return 2
+    try:
+        project = AsyncProject(host=args.host, project_id=args.project_id, timeout=args.timeout)
+    except CocalcError as error:
+        print(f"cocalc-mcp: {error}", file=sys.stderr)
+        return 2
+    from cocalc_mcp._server import build_server  # the mcp SDK: a second to import
+
+    server = build_server(
+        project,
+        read_only=args.read_only,
+        progress_interval=args.progress_interval,
+        secrets=[api_key],
+    )
+
+    async def stdio() -> None:
+        from mcp.server.stdio import stdio_server
+
+        async with project, stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    async def http() -> None:
+        import uvicorn
+
+        app = server.streamable_http_app(streamable_http_path=args.path, host=args.bind)
+        family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.bind, args.port))
+        sock.listen(128)
+        sock.setblocking(False)
+        port = sock.getsockname()[1]
+        host = f"[{args.bind}]" if family == socket.AF_INET6 else args.bind
+        if not _is_loopback(args.bind):
+            print(
+                f"cocalc-mcp: warning: {args.bind} is not a loopback address; whoever reaches it "
+                "can run commands in the project with your API key",
+                file=sys.stderr,
+            )
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        async with project:
+            uv = uvicorn.Server(config)
+            print(f"{READY_PREFIX} http://{host}:{port}{args.path}", file=sys.stderr, flush=True)
+            await uv.serve(sockets=[sock])
+
+    try:
+        anyio.run(http if args.http else stdio)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
