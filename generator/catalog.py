@@ -68,6 +68,7 @@ def _method_entry(method: Method, components: dict[str, Any]) -> dict[str, Any]:
         "description": method.description,
         "returns": method.returns,
         "retry": method.retry,
+        "effect": method.effect,
         "timeout_param": method.timeout.python_name if method.timeout else None,
         "params": params,
         "input_schema": input_schema,

@@ -20,6 +20,7 @@ import yaml
 REF_PREFIX = "#/components/schemas/"
 PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 RETRY_KINDS = ("safe", "idempotent", "unsafe")
+EFFECTS = ("read", "additive", "destructive")
 TIMEOUT_UNITS = {"seconds": 1.0, "milliseconds": 0.001}
 # A parameter must not hide a builtin (the generated annotations name `str`, `list`, ...) or a
 # name of the generated module. `input` is the reference page's own parameter of
@@ -112,6 +113,7 @@ class Method:
     returns: str
     timeout: TimeoutPolicy | None
     retry: str
+    effect: str  # read, additive or destructive
     project_shortcut: bool
     errors: tuple[str, ...]  # the method's own error rules (cocalc_api/_errors.py), by name
     type_names: tuple[str, ...]  # component schemas its annotations name
@@ -472,7 +474,7 @@ def _overloads(
 
 
 def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
-    for key in ("wire", "args", "result", "summary", "retry"):
+    for key in ("wire", "args", "result", "summary", "retry", "effect"):
         if key not in entry:
             raise SpecError(f"missing {key!r}")
     wire = entry["wire"]
@@ -487,6 +489,10 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
             raise SpecError(f"{name!r} is not a usable public {kind} name")
     if entry["retry"] not in RETRY_KINDS:
         raise SpecError(f"retry must be one of {list(RETRY_KINDS)}, got {entry['retry']!r}")
+    if entry["effect"] not in EFFECTS:
+        raise SpecError(f"effect must be one of {list(EFFECTS)}, got {entry['effect']!r}")
+    if entry["effect"] == "read" and entry["retry"] != "safe":
+        raise SpecError("a method whose effect is read is safe to retry: retry must be safe")
     factory = _ParamFactory(entry, components)
     slots = _slots(entry, factory)
     factory.check_all_used()
@@ -510,6 +516,7 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
         returns=" ".join(_text(entry, "returns").split()),
         timeout=_timeout(entry, every),
         retry=entry["retry"],
+        effect=entry["effect"],
         project_shortcut=_flag(entry, "project_shortcut", False),
         errors=_error_rules(entry),
         type_names=tuple(sorted(names)),

@@ -254,6 +254,7 @@ def extend(spec: dict[str, Any]) -> dict[str, Any]:
             "result": {"type": "string"},
             "returns": "The hex digest.",
             "retry": "safe",
+            "effect": "read",
         },
         {
             "wire": "tasks.startTask",
@@ -276,6 +277,7 @@ def extend(spec: dict[str, Any]) -> dict[str, Any]:
                 "enforced_by_server": True,
             },
             "retry": "unsafe",
+            "effect": "additive",
         },
     ]
     return spec
@@ -642,6 +644,14 @@ def _bad_retry(spec: dict[str, Any]) -> None:
     method(spec, "ping")["retry"] = "sometimes"
 
 
+def _bad_effect(spec: dict[str, Any]) -> None:
+    method(spec, "listing")["effect"] = "harmless"
+
+
+def _read_effect_not_safe(spec: dict[str, Any]) -> None:
+    method(spec, "delete_files")["effect"] = "read"  # retry: idempotent
+
+
 def _inline_options(spec: dict[str, Any]) -> None:
     method(spec, "stop_jupyter_kernel")["args"] = [{"options": {"type": "object"}}]
 
@@ -712,6 +722,8 @@ def _empty_table(spec: dict[str, Any]) -> None:
         ),
         (_missing_key, "x-cocalc-methods[system.stopJupyterKernel]: missing 'retry'"),
         (_bad_retry, "x-cocalc-methods[system.ping]: retry must be one of"),
+        (_bad_effect, "x-cocalc-methods[system.listing]: effect must be one of"),
+        (_read_effect_not_safe, "a method whose effect is read is safe to retry"),
         (_inline_options, "args[0]: options must be a $ref to an object schema"),
         (_args_not_a_list, "x-cocalc-methods[system.listing]: args must be a list of slots"),
         (_slot_without_schema, "x-cocalc-methods[system.realpath]: args[0]: a positional slot"),

@@ -187,7 +187,7 @@ async def test_annotations_come_from_the_method_table(
         name = tool_name(entry)
         hints = tools[name].annotations
         assert hints is not None
-        assert hints.read_only_hint is (entry["retry"] == "safe"), name
+        assert hints.read_only_hint is (entry["effect"] == "read"), name
         assert hints.idempotent_hint is (entry["retry"] in ("safe", "idempotent")), name
         assert hints.destructive_hint is (name in DESTRUCTIVE), name
     assert tools["system_exec"].annotations == tools["system_signal"].annotations
@@ -350,7 +350,7 @@ async def test_read_only_mode(server: ServerProcess, spec: dict[str, Any]) -> No
     async with connect(server, read_only=True) as client:
         tools: list[Tool] = (await client.list_tools()).tools
         assert {tool.name for tool in tools} == {
-            tool_name(entry) for entry in spec["x-cocalc-methods"] if entry["retry"] == "safe"
+            tool_name(entry) for entry in spec["x-cocalc-methods"] if entry["effect"] == "read"
         }
         assert all(tool.annotations and tool.annotations.read_only_hint for tool in tools)
         assert (await client.call_tool("system_ping", {})).structured_content["now"] > 0
@@ -428,7 +428,7 @@ async def test_console_script_over_streamable_http_read_only(
     async with Client(http_server) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         pong = await client.call_tool("system_ping", {})
-    assert names == {tool_name(e) for e in spec["x-cocalc-methods"] if e["retry"] == "safe"}
+    assert names == {tool_name(e) for e in spec["x-cocalc-methods"] if e["effect"] == "read"}
     assert pong.structured_content["now"] > 0, text(pong)
 
 
@@ -455,6 +455,7 @@ def with_new_methods(spec: dict[str, Any]) -> dict[str, Any]:
             "result": {"type": "integer"},
             "returns": "The number of lines.",
             "retry": "safe",
+            "effect": "read",
         },
         {
             "wire": "queues.purgeQueue",
@@ -467,6 +468,7 @@ def with_new_methods(spec: dict[str, Any]) -> dict[str, Any]:
             },
             "returns": "How many jobs were removed.",
             "retry": "unsafe",
+            "effect": "destructive",
         },
     ]
     return spec

@@ -82,6 +82,7 @@ class MethodSpec(Generic[R]):
     args_schema: str  # the validator module of the whole wire `args` array
     result_schema: str  # the validator module of the result
     retry: Literal["safe", "idempotent", "unsafe"]
+    effect: Literal["read", "additive", "destructive"]
     timeout: TimeoutPolicy | None
     # A validator's path to an argument (`data[0].async_get`) and its Python name (`job_id`).
     python_paths: tuple[tuple[str, str], ...] = ()

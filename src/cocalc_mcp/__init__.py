@@ -11,12 +11,12 @@ annotations from the table, at run time); folders and text files are resources. 
 
 from typing import TYPE_CHECKING, Any
 
-from cocalc_mcp._tools import ADDITIVE, RESULT_KEY, Annotations, ToolSpec, tool_specs
+from cocalc_mcp._tools import RESULT_KEY, Annotations, ToolSpec, tool_specs
 
 if TYPE_CHECKING:
     from cocalc_mcp._server import build_server
 
-__all__ = ["ADDITIVE", "RESULT_KEY", "Annotations", "ToolSpec", "build_server", "tool_specs"]
+__all__ = ["RESULT_KEY", "Annotations", "ToolSpec", "build_server", "tool_specs"]
 
 
 def __getattr__(name: str) -> Any:

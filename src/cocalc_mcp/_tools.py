@@ -23,20 +23,12 @@ TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # be a JSON object): `{"result": <the method's result>}`.
 RESULT_KEY = "result"
 
-# The one thing the method table does not say: which methods that change the project only add
-# to it (create, never replace, remove or stop anything). Every other method that is not
-# read-only is marked destructive, which is also MCP's own default, so a method added to the
-# spec errs on the side of caution. Keyed by "namespace.python_name". Belongs in the table as
-# `effect: read | additive | destructive` (see docs/mcp.md).
-ADDITIVE = frozenset({"editor.new_file"})
-
-
 @dataclass(frozen=True, slots=True)
 class Annotations:
     """MCP tool annotations (hints for clients), derived from the method table."""
 
-    read_only: bool  # readOnlyHint: the method's retry class is "safe"
-    destructive: bool  # destructiveHint: not read-only and not in ADDITIVE
+    read_only: bool  # readOnlyHint: the method's effect is "read"
+    destructive: bool  # destructiveHint: its effect is "destructive"
     idempotent: bool  # idempotentHint: retry class "safe" or "idempotent"
 
 
@@ -99,11 +91,11 @@ def describe(entry: Mapping[str, Any], wrapped: bool) -> str:
     return "\n\n".join(parts)
 
 
-def annotate(qualified: str, retry: str) -> Annotations:
-    read_only = retry == "safe"
+def annotate(effect: str, retry: str) -> Annotations:
+    """The hints, from the method table's `effect` and `retry`."""
     return Annotations(
-        read_only=read_only,
-        destructive=not read_only and qualified not in ADDITIVE,
+        read_only=effect == "read",
+        destructive=effect == "destructive",
         idempotent=retry in ("safe", "idempotent"),
     )
 
@@ -122,7 +114,6 @@ def tool_specs() -> tuple[ToolSpec, ...]:
             raise ValueError(f"{entry['wire']}: {name!r} is not a usable, unique tool name")
         names.add(name)
         schema, wrapped = output_schema(entry["result_schema"])
-        qualified = f"{namespace}.{python_name}"
         specs.append(
             ToolSpec(
                 name=name,
@@ -131,7 +122,7 @@ def tool_specs() -> tuple[ToolSpec, ...]:
                 input_schema=dict(entry["input_schema"]),
                 output_schema=schema,
                 wrapped=wrapped,
-                annotations=annotate(qualified, method.retry),
+                annotations=annotate(method.effect, method.retry),
                 method=method,
                 namespace=namespace,
                 python_name=python_name,
