@@ -23,6 +23,7 @@ TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # be a JSON object): `{"result": <the method's result>}`.
 RESULT_KEY = "result"
 
+
 @dataclass(frozen=True, slots=True)
 class Annotations:
     """MCP tool annotations (hints for clients), derived from the method table."""
