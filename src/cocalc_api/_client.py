@@ -21,6 +21,7 @@ from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
 from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 
 if TYPE_CHECKING:
+    from cocalc_api._jobs import AsyncJobs, Jobs
     from cocalc_api_generated.openapi_client.client import Client as GeneratedClient
 
 _Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
@@ -165,6 +166,14 @@ class Project(_ProjectBase[httpx.Client], ProjectMethods):
     def _make_transport(self, policy: CallPolicy, http: httpx.Client) -> SyncTransport:
         return SyncTransport(policy, http)
 
+    @property
+    def jobs(self) -> Jobs:
+        """Async exec jobs as handles: `job = project.jobs.start("make")`, then
+        `job.wait()`, `job.follow()`, `job.kill()` (docs/jobs.md)."""
+        from cocalc_api._jobs import Jobs
+
+        return Jobs(self)
+
     def close(self) -> None:
         """Close the HTTP connections (unless the httpx.Client was passed in)."""
         if self._owns_http:
@@ -209,6 +218,14 @@ class AsyncProject(_ProjectBase[httpx.AsyncClient], AsyncProjectMethods):
 
     def _make_transport(self, policy: CallPolicy, http: httpx.AsyncClient) -> AsyncTransport:
         return AsyncTransport(policy, http)
+
+    @property
+    def jobs(self) -> AsyncJobs:
+        """Async exec jobs as handles: `job = await project.jobs.start("make")`, then
+        `await job.wait()`, `async for update in job.follow()` (docs/jobs.md)."""
+        from cocalc_api._jobs import AsyncJobs
+
+        return AsyncJobs(self)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (unless the httpx.AsyncClient was passed in)."""
