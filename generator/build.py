@@ -1,6 +1,7 @@
 """Builds generated/ from the spec in four steps, then formats it with the pinned ruff.
 
-1. openapi-python-client: attrs models and the httpx client (`openapi_client/`).
+1. openapi-python-client: attrs models (public as `cocalc_api.models`) and the httpx client
+   (`openapi_client/`); its endpoint functions are removed, since the transport is ours.
 2. datamodel-code-generator: TypedDicts of the same schemas (`typeddicts.py`).
 3. fastjsonschema: a compiled validator per schema a method sends or receives (`_validators/`).
 4. Our templates: the method table as data (`specs.py`), one module of typed methods per
@@ -96,6 +97,11 @@ def _generate_openapi_client(spec_path: Path, package: Path, source: str) -> Non
             "--fail-on-warning",
         ],
     )
+    # The endpoint functions (`api/`) and the error type only they raise (`errors.py`) would be
+    # dead code: every call goes through cocalc_api's transport. What stays is used: the models
+    # (cocalc_api.models, the testing helpers) and the client (Project's connections).
+    shutil.rmtree(target / "api")
+    (target / "errors.py").unlink()
     header = _header(source, f"openapi-python-client {PINNED['openapi-python-client']}")
     for path in sorted(target.rglob("*.py")):
         path.write_text(header + path.read_text(encoding="utf-8"), encoding="utf-8")
