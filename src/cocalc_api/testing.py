@@ -27,8 +27,8 @@ from cocalc_api_generated._runtime import MethodSpec, SchemaError
 from cocalc_api_generated.specs import BY_WIRE, METHODS
 
 if TYPE_CHECKING:
-    import vcr
-    from vcr.request import Request
+    import vcr  # type: ignore[import-untyped]
+    from vcr.request import Request  # type: ignore[import-untyped]
 
 __all__ = [
     "MATCH_ON",

@@ -113,7 +113,13 @@ def _json_option() -> click.Option:
 # -- parameters from JSON Schema -----------------------------------------------------------
 
 
-class JsonValue(click.ParamType):
+if TYPE_CHECKING:
+    ParamType = click.ParamType[Any]
+else:
+    ParamType = click.ParamType
+
+
+class JsonValue(ParamType):
     """A value given as JSON text (objects, arrays, and values of several types)."""
 
     name = "json"
@@ -133,7 +139,7 @@ class JsonValue(click.ParamType):
             self.fail(f"{value!r} is not valid JSON ({error})", param, ctx)
 
 
-def _click_type(schema: Mapping[str, Any]) -> click.ParamType:
+def _click_type(schema: Mapping[str, Any]) -> ParamType:
     kind = schema.get("type")
     enum = schema.get("enum")
     if enum and all(isinstance(item, str) for item in enum):
