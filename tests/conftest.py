@@ -105,6 +105,7 @@ def long_wait() -> Iterator[LongWait]:
             cli.wait()
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A test that waits on the 40 s job runs last, and the job starts with the first test, so
     # the rest of the run overlaps those 40 s instead of adding them.

@@ -242,6 +242,11 @@ def test_jobs_start_status_follow_wait(
     code, out, _ = run(capsys, "jobs", "status", job_id, "--json")
     assert code == 0 and json.loads(out)["status"] == "completed"
     assert run(capsys, "jobs", "run", "echo streamed")[:2] == (0, "streamed\n")
+    # Every exec option reaches the job.
+    code, out, _ = run(
+        capsys, "jobs", "start", "--env", '{"X": "from env"}', "--verbose", "echo $X"
+    )
+    assert run(capsys, "jobs", "wait", out.strip(), "--no-progress")[:2] == (0, "from env\n")
 
 
 def test_jobs_wait_timeout_and_gone_jobs(

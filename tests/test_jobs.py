@@ -9,7 +9,9 @@ meanwhile.
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 
 import cocalc_api
+from cocalc_api._progress import RichDisplay, TextDisplay, default_display
 from cocalc_api.testing import FakeProject
 from cocalc_project_server.testing import ServerProcess, running_server
 from tests.conftest import LONG_JOB_S, LongWait
@@ -173,6 +176,49 @@ def test_wait_progress_true_writes_lines_to_stderr(
     lines = capsys.readouterr().err.splitlines()
     assert lines and all(line.startswith(f"job {job.id[:8]}") for line in lines)
     assert "completed" in lines[-1] and "exit code 0" in lines[-1]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_default_display_is_rich_on_a_terminal_and_plain_elsewhere() -> None:
+    snapshot: Any = {
+        "type": "async",
+        "job_id": "0b9d4a3e-7d2c",
+        "status": "running",
+        "start": 0,
+        "stdout": "step 1\nstep 2\n",
+        "stderr": "",
+        "exit_code": 0,
+        "stats": [{"timestamp": 1, "mem_rss": 35.25, "cpu_pct": 97.0, "cpu_secs": 1.0}],
+    }
+    terminal = Terminal()
+    display = default_display("make all", terminal)
+    assert isinstance(display, RichDisplay)
+    display.update(snapshot)
+    display.close()
+    assert "job 0b9d4a3e" in terminal.getvalue() and "make all" in terminal.getvalue()
+    plain = io.StringIO()
+    display = default_display("make all", plain)
+    assert isinstance(display, TextDisplay)
+    display.update(snapshot)
+    line = plain.getvalue()
+    assert line.startswith("job 0b9d4a3e · make all · running")
+    assert "cpu 97%, 35.2 MiB" in line and line.rstrip().endswith("step 2")
+
+
+def test_job_timeout_error_pickles_with_its_fields() -> None:
+    error = cocalc_api.JobTimeoutError("still running", job_id="j1", timeout=5.0)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.job_id, copy.timeout) == (
+        cocalc_api.JobTimeoutError,
+        "still running",
+        "j1",
+        5.0,
+    )
+    assert repr(type(copy)) == "<class 'cocalc_api.JobTimeoutError'>"
 
 
 # -- kill ----------------------------------------------------------------------------------

@@ -455,6 +455,9 @@ class Jobs:
         home: str | None = None,
         uid: int | None = None,
         gid: int | None = None,
+        aggregate: str | float | None = None,
+        verbose: bool | None = None,
+        filesystem: bool | None = None,
     ) -> Job:
         """Start `command` as an async job (`system.exec` with `async_call=True`).
 
@@ -478,6 +481,9 @@ class Jobs:
             home=home,
             uid=uid,
             gid=gid,
+            aggregate=aggregate,
+            verbose=verbose,
+            filesystem=filesystem,
         )
         return Job(self._project, answer["job_id"], command=_shown(command, args), snapshot=answer)
 
@@ -511,6 +517,9 @@ class AsyncJobs:
         home: str | None = None,
         uid: int | None = None,
         gid: int | None = None,
+        aggregate: str | float | None = None,
+        verbose: bool | None = None,
+        filesystem: bool | None = None,
     ) -> AsyncJob:
         """Start `command` as an async job; see `Jobs.start`."""
         answer = await self._project.system.exec(
@@ -529,6 +538,9 @@ class AsyncJobs:
             home=home,
             uid=uid,
             gid=gid,
+            aggregate=aggregate,
+            verbose=verbose,
+            filesystem=filesystem,
         )
         return AsyncJob(
             self._project, answer["job_id"], command=_shown(command, args), snapshot=answer

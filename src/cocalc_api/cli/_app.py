@@ -52,6 +52,7 @@ from cocalc_api.cli._render import jupyter_outputs, to_json, to_text, write
 
 if TYPE_CHECKING:
     from cocalc_api._client import Project
+    from cocalc_api._jobs import Job
 
 Method = dict[str, Any]  # one entry of catalog()["methods"]
 Param = dict[str, Any]  # one entry of a method's "params"
@@ -475,7 +476,7 @@ def _follow(job: Any, poll: float) -> int:
 
 
 def jobs_group(methods: list[Method]) -> click.Group:
-    from cocalc_api._jobs import DEFAULT_FOLLOW_POLL_S, DEFAULT_POLL_S
+    from cocalc_api._jobs import DEFAULT_FOLLOW_POLL_S, DEFAULT_POLL_S, Job
 
     exec_method = _find(methods, "system", "exec")
     # The job's command gets exec's options; err_on_exit is off unless asked, so that a job
@@ -484,10 +485,15 @@ def jobs_group(methods: list[Method]) -> click.Group:
         exec_method, skip=("args", "async_call"), overrides={"err_on_exit": False}
     )
 
-    def start_job(extra_args: tuple[str, ...], given: Mapping[str, Any]) -> Any:
+    def start_job(extra_args: tuple[str, ...], given: Mapping[str, Any]) -> Job:
+        # Through exec itself, so that every option the spec gives exec reaches the job.
         kwargs = start_spec.values(given)
-        command = kwargs.pop("command")
-        return _config().project().jobs.start(command, list(extra_args) or None, **kwargs)
+        if extra_args:
+            kwargs["args"] = list(extra_args)
+        project = _config().project()
+        answer = call_method(exec_method, {**kwargs, "async_call": True})
+        shown = " ".join([kwargs["command"], *kwargs.get("args", [])])
+        return Job(project, answer["job_id"], command=shown, snapshot=answer)
 
     group = AliasGroup(
         "jobs",
