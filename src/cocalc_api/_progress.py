@@ -110,16 +110,20 @@ class RichDisplay:
             TimeElapsedColumn(),
             TextColumn("{task.description}"),
             console=Console(file=stream),
-            transient=False,
+            transient=True,  # replaced by the last line, without the spinner, when done
         )
         self._task = self._progress.add_task("waiting for the job", total=None)
+        self._last: str | None = None
         self._progress.start()
 
     def update(self, snapshot: ExecuteCodeOutputAsync) -> None:
-        self._progress.update(self._task, description=describe(snapshot, self._command))
+        self._last = describe(snapshot, self._command)
+        self._progress.update(self._task, description=self._last)
 
     def close(self) -> None:
         self._progress.stop()
+        if self._last is not None:
+            self._progress.console.print(self._last, highlight=False, markup=False)
 
 
 def open_display(progress: bool | ProgressCallback, command: str | None) -> Display:
