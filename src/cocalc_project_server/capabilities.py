@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from .nodeerrors import fs_error
+
 ASPECTS = ("main", "x11")
 # configuration.ts: SHORT_CAPABILITIES_CACHE_MS
 SHORT_CACHE_S = 15.0
@@ -226,7 +228,12 @@ class ProjectConfiguration:
 
     def _home_directory(self) -> str | None:
         home = self._env.get("HOME")
-        return None if home is None else os.path.realpath(home, strict=True)
+        if home is None:
+            return None
+        try:
+            return os.path.realpath(home, strict=True)
+        except OSError as exc:
+            raise fs_error(exc, "realpath", home) from None
 
     def _sage_version(self) -> list[int | None] | None:
         """``sage --version`` parsed into numbers; None when it fails (the real one ignores

@@ -40,15 +40,16 @@ def _enoent() -> FileNotFoundError:
     return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
 
 
-def _no_nul(path: str) -> str:
-    """Refuse a NUL byte as node's fs functions do."""
+def _fs_path(path: str) -> str:
+    """``path`` as node hands it to the filesystem: a lone surrogate (JSON allows ``"\\udcff"``)
+    becomes U+FFFD, and a NUL byte is refused with node's error."""
     if "\x00" in path:
         shown = path.replace("\\", "\\\\").replace("'", "\\'").replace("\x00", "\\x00")
         raise WireError(
             "TypeError [ERR_INVALID_ARG_VALUE]: The argument 'path' must be a string, "
             f"Uint8Array, or URL without null bytes. Received '{shown}'"
         )
-    return path
+    return _SURROGATE.sub("\ufffd", path)
 
 
 def _int(value: Any) -> int:
@@ -117,13 +118,13 @@ class ProjectFiles:
 
     async def listing(self, options: dict[str, Any], *args: Any) -> list[dict[str, Any]]:
         # get-listing.ts: joined onto HOME even when absolute.
-        folder = nodepath.join(self._root, _no_nul(options["path"]))
+        folder = nodepath.join(self._root, _fs_path(options["path"]))
         confine(self._root, folder)
         return await asyncio.to_thread(list_folder, folder, bool(options.get("hidden")))
 
     async def delete_files(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/delete-files.ts; rimraf resolves each path first.
-        targets = [nodepath.resolve("/", self._joined(_no_nul(p))) for p in options["paths"]]
+        targets = [nodepath.resolve("/", self._joined(_fs_path(p))) for p in options["paths"]]
         for target in targets:
             confine_entry(self._root, target)
         doomed = [nodepath.resolve("/", v) for t in targets for v in fileops.deleted_variations(t)]
@@ -131,19 +132,19 @@ class ProjectFiles:
 
     async def move_files(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/move-files.ts: `dest` is a folder ("" is HOME).
-        dest = _no_nul(options["dest"])
+        dest = _fs_path(options["dest"])
         folder = self._root if dest == "" else self._joined(dest)
         if not folder.endswith("/"):
             folder += "/"
         moves = [
             (src, folder + nodepath.path_split(src)[1])
-            for src in (self._joined(_no_nul(p)) for p in options["paths"])
+            for src in (self._joined(_fs_path(p)) for p in options["paths"])
         ]
         await asyncio.to_thread(self._move_all, moves)
 
     async def rename_file(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/rename-file.ts
-        src, dest = _no_nul(options["src"]), _no_nul(options["dest"])
+        src, dest = _fs_path(options["src"]), _fs_path(options["dest"])
         if src == dest:
             return
         await asyncio.to_thread(self._move_all, [(self._joined(src), self._joined(dest))])
@@ -162,7 +163,7 @@ class ProjectFiles:
 
     async def realpath(self, path: str, *args: Any) -> str:
         # browser-websocket/realpath.ts: HOME + "/" + path, not normalized.
-        full = f"{self._root}/{_no_nul(path)}"
+        full = f"{self._root}/{_fs_path(path)}"
         confine_lexical(self._root, full)
         resolved = await asyncio.to_thread(self._resolve, full)
         if resolved == full or not resolved.startswith(self._root + "/"):
@@ -185,7 +186,7 @@ class ProjectFiles:
         answers: list[str] = []
         for path in paths:
             real = await asyncio.to_thread(
-                self._resolve, nodepath.resolve(self._root, _no_nul(path))
+                self._resolve, nodepath.resolve(self._root, _fs_path(path))
             )
             # A plain prefix test, as the real one (a sibling "/home/user2" counts as inside).
             if real.startswith(home):
@@ -195,7 +196,7 @@ class ProjectFiles:
         return answers
 
     async def write_text_file(self, options: dict[str, Any], *args: Any) -> None:
-        path, content = _no_nul(options["path"]), options["content"]
+        path, content = _fs_path(options["path"]), options["content"]
         if path == "":
             raise fs_error(_enoent(), "open", path)
         target = self._from_home(path)
@@ -219,7 +220,7 @@ class ProjectFiles:
             raise fs_error(exc, "open", shown) from None
 
     async def read_text_file(self, options: dict[str, Any], *args: Any) -> str:
-        path = _no_nul(options["path"])
+        path = _fs_path(options["path"])
         if path == "":
             raise fs_error(_enoent(), "open", path)
         data = await asyncio.to_thread(_read_bytes, self._from_home(path), path)
@@ -254,7 +255,7 @@ class ProjectFiles:
         # backend/misc/new-file.ts
         if not path:
             return
-        target = self._joined(_no_nul(path))
+        target = self._joined(_fs_path(path))
         confine(self._root, target)
         await asyncio.to_thread(self._create, target)
 
@@ -285,7 +286,7 @@ class ProjectFiles:
     async def jupyter_strip_notebook(self, path: str, *args: Any) -> str:
         if path == "":
             raise fs_error(_enoent(), "open", path)
-        target = self._from_home(_no_nul(path))
+        target = self._from_home(_fs_path(path))
         return await asyncio.to_thread(self._strip, target, path)
 
     @staticmethod

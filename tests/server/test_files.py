@@ -438,6 +438,21 @@ def test_read_errors_are_node_texts(api: Api, work: Path, home: Path) -> None:
     }
 
 
+def test_paths_are_encoded_as_node_encodes_them(api: Api, work: Path, home: Path) -> None:
+    # A lone surrogate (valid in JSON) is written as U+FFFD; a NUL byte is node's TypeError.
+    body = {
+        "name": "system.writeTextFileToProject",
+        "args": [{"path": rel(work, home) + "/s\udcff.txt", "content": "x"}],
+    }
+    response = api.post(json.dumps(body).encode())
+    assert response.json() is None
+    assert os.listdir(os.fsencode(work)) == ["s\ufffd.txt".encode()]
+    assert api.call("system.readTextFileFromProject", {"path": "a\x00b"}) == {
+        "error": "TypeError [ERR_INVALID_ARG_VALUE]: The argument 'path' must be a string, "
+        "Uint8Array, or URL without null bytes. Received 'a\\x00b'"
+    }
+
+
 def test_read_and_write_outside_the_project_are_refused(api: Api) -> None:
     assert_outside_refused(api.call("system.readTextFileFromProject", {"path": "/etc/hostname"}))
     result = api.call("system.writeTextFileToProject", {"path": "../x.txt", "content": "x"})
