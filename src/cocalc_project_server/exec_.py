@@ -412,10 +412,17 @@ class ProcessRegistry:
 
     def __init__(self) -> None:
         self._live: set[ExecProcess] = set()
+        # Each command leads its own session, which whatever it leaves running stays in.
+        self._sessions: set[int] = set()
 
     def add(self, proc: ExecProcess) -> None:
         self._live.add(proc)
+        self._sessions.add(proc.pid)
         proc.when_collected(lambda: self._live.discard(proc))
+
+    def started_sessions(self) -> frozenset[int]:
+        """The session ids of every command started so far (for ``system.signal``)."""
+        return frozenset(self._sessions)
 
     async def close(self) -> None:
         """Kill every process group and wait (briefly) until the children are reaped."""
