@@ -294,17 +294,19 @@ def test_run_notebook_outputs(api: Api) -> None:
 
 
 def test_run_notebook_returns_javascript_json(api: Api) -> None:
-    notebook = {
-        "cells": [],
-        "metadata": {"kernelspec": {"name": "python3"}, "10": "b", "2": "a", "x": 1.0, "y": 1e21},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    result = api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": json.dumps(notebook)})
-    # JSON.stringify: compact, integer-like keys first, 1.0 as 1, 1e21 as 1e+21 (ECMA-262).
+    numbers = '"x":1.0,"y":1e21,"z":1e-7,"w":0.000001,"v":123456789012345678901,"u":-0.0'
+    text = (
+        '{"cells":[],"metadata":{"kernelspec":{"name":"python3"},"10":"b","2":"a",'
+        + numbers
+        + r',"s":"\ud800\u00e9\ud83d\ude00"},"nbformat":4,"nbformat_minor":5}'
+    )
+    result = api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": text})
+    # JSON.stringify (ECMA-262): compact, integer-like keys first, numbers as doubles printed
+    # by Number::toString, a lone surrogate escaped, other characters written as they are.
     assert result == (
         '{"cells":[],"metadata":{"2":"a","10":"b","kernelspec":{"name":"python3"},'
-        '"x":1,"y":1e+21},"nbformat":4,"nbformat_minor":5}'
+        '"x":1,"y":1e+21,"z":1e-7,"w":0.000001,"v":123456789012345680000,"u":0,'
+        '"s":"\\ud800\u00e9\U0001f600"},"nbformat":4,"nbformat_minor":5}'
     )
 
 
