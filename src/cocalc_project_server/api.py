@@ -71,7 +71,7 @@ class ProjectApi:
             max_size=MAX_KERNEL_POOL_SIZE,
         )
         self._files = ProjectFiles(self._root, self._env, self._processes)
-        self._notebooks = Notebooks(self._root, self._env, self._kernels)
+        self._notebooks = Notebooks(self._root, self._env, self._kernels, self._processes)
         files, notebooks = self._files, self._notebooks
         self.methods: dict[str, Handler] = {
             "system.ping": Handler(self.ping),

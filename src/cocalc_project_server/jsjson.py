@@ -1,5 +1,7 @@
 """JavaScript's ``JSON.parse`` and ``JSON.stringify`` (no indentation), for methods whose result is
-JSON text the real project made with them (``editor.jupyterStripNotebook``).
+JSON text the real project made with them in Node (``editor.jupyterStripNotebook``,
+``editor.jupyterRunNotebook``), plus the JavaScript string facts those methods need (``length`` in
+UTF-16 code units, ``String(value)``).
 
 Python's ``json`` writes differently: ``1.0`` (JS: ``1``), ``1e-05`` (JS: ``0.00001``), lone
 surrogates unescaped, ``", "`` separators, and it keeps keys in file order where JavaScript puts
@@ -158,7 +160,7 @@ def _write(value: Any, out: list[str]) -> None:
         out.append(number(value))
     elif isinstance(value, str):
         out.append(string(value))
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         out.append("[")
         for i, item in enumerate(value):
             if i:
@@ -176,3 +178,25 @@ def _write(value: Any, out: list[str]) -> None:
         out.append("}")
     else:
         raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def utf16_length(text: str) -> int:
+    """JavaScript's ``text.length``: astral characters count twice."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def to_js_string(value: Any) -> str:
+    """``String(value)`` as ``Array.prototype.join`` applies it to one element."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return number(value)
+    if isinstance(value, list):
+        return ",".join(to_js_string(v) for v in value)
+    return "[object Object]"

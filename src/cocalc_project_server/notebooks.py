@@ -1,7 +1,8 @@
 """``editor.*`` Jupyter and formatter methods: nbconvert, notebook runs, kernelspecs, logos and
 code formatting, done for real on this machine.
 
-Each method receives the wire ``args`` spread, already checked against the spec.
+Each method receives the wire ``args`` spread, already checked against the spec; the work is
+in :mod:`.convert`, :mod:`.run_notebook`, :mod:`.kernelspecs` and :mod:`.formatters`.
 """
 
 from __future__ import annotations
@@ -9,29 +10,57 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ProjectError
-from .kernels import KernelPool
+from . import convert, formatters, run_notebook
+from .exec_ import ProcessRegistry
+from .kernels import KernelPool, ProjectKernelSpecs
+from .kernelspecs import KernelSpecCatalog
+
+
+def _options(args: tuple[Any, ...], index: int = 0) -> Mapping[str, Any]:
+    value = args[index] if len(args) > index else None
+    return value if isinstance(value, dict) else {}
 
 
 class Notebooks:
     """Jupyter tooling of the project: kernelspecs, nbconvert, notebook runs, formatters."""
 
-    def __init__(self, root: str, env: Mapping[str, str], kernels: KernelPool) -> None:
+    def __init__(
+        self,
+        root: str,
+        env: Mapping[str, str],
+        kernels: KernelPool,
+        processes: ProcessRegistry,
+    ) -> None:
         self._root = root
         self._env = env
         self._kernels = kernels
+        self._processes = processes
+        # The same kernelspecs as the kernels the server starts: python3 is its own ipykernel.
+        self._catalog = KernelSpecCatalog(ProjectKernelSpecs())
+        self._tools = formatters.ToolRunner(root, env, processes)
 
     async def nbconvert(self, *args: Any) -> None:
-        raise ProjectError("editor.jupyterNbconvert is not implemented yet")
+        await convert.nbconvert(
+            _options(args), root=self._root, env=self._env, processes=self._processes
+        )
 
     async def run_notebook(self, *args: Any) -> str:
-        raise ProjectError("editor.jupyterRunNotebook is not implemented yet")
+        return await run_notebook.run_notebook(
+            _options(args),
+            root=self._root,
+            pool=self._kernels,
+            known_kernels=await self._catalog.names(),
+        )
 
     async def kernel_logo(self, *args: Any) -> dict[str, str]:
-        raise ProjectError("editor.jupyterKernelLogo is not implemented yet")
+        no_cache = bool(_options(args, 1).get("noCache"))
+        return await self._catalog.logo(str(args[0]), no_cache=no_cache)
 
     async def kernel_specs(self, *args: Any) -> list[dict[str, Any]]:
-        raise ProjectError("editor.jupyterKernels is not implemented yet")
+        return await self._catalog.kernels(no_cache=bool(_options(args).get("noCache")))
 
     async def format_string(self, *args: Any) -> str:
-        raise ProjectError("editor.formatterString is not implemented yet")
+        options = _options(args)
+        return await formatters.format_string(
+            options["str"], options["options"], options.get("path"), self._tools
+        )
