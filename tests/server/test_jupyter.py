@@ -6,6 +6,7 @@ source named next to each test.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -61,7 +62,7 @@ def truncation_notice(which: str, limit: int) -> dict[str, Any]:
 def value_of(result: Any) -> Any:
     """The Python value of a call whose only output is one ``repr`` result."""
     [item] = result
-    return eval(item["data"]["text/plain"])  # noqa: S307 -- our own kernel's repr of plain data
+    return ast.literal_eval(item["data"]["text/plain"])
 
 
 # -- outputs -------------------------------------------------------------------------------------
