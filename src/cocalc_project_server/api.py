@@ -16,7 +16,7 @@ from typing import Any
 
 from .config import MAX_KERNEL_POOL_SIZE, ServerConfig
 from .environment import project_environment
-from .errors import ProjectError
+from .errors import ProjectError, WireError
 from .exec_ import ProcessRegistry, parse_exec_options, run_blocking
 from .files import ProjectFiles
 from .jobs import JobStore
@@ -64,7 +64,6 @@ class ProjectApi:
         # Kernel connection files and sockets stay out of the user's folder.
         self._runtime_dir = tempfile.mkdtemp(prefix="cocalc-kernels-")
         self._kernels = KernelPool(
-            cwd=self._root,
             env=self._env,
             runtime_dir=self._runtime_dir,
             size=config.kernel_pool_size,
@@ -142,16 +141,24 @@ class ProjectApi:
         return await jupyter_execute(self._kernels, self._root, _options(args))
 
     async def list_jupyter_kernels(self, *args: Any) -> list[dict[str, Any]]:
-        return [
-            {"pid": k.pid, "connectionFile": k.connection_file, "kernel_name": k.name}
-            for k in self._kernels.kernels()
-            if k.pid > 0
-        ]
+        # src/packages/jupyter/kernel/launch-kernel.ts (listRunningKernels)
+        return [record.as_json() for record in self._kernels.launched()]
 
     async def stop_jupyter_kernel(self, *args: Any) -> dict[str, bool]:
-        pid = _options(args).get("pid")
+        """Lenient: ``args`` arrive unchecked, answered as the real ``stopJupyterKernel({pid})``.
+
+        src/project/conat/api/system.ts destructures ``{pid}`` from ``args[0]`` (a TypeError
+        for null or no argument) and launch-kernel.ts (stopKernel) compares it with ``===``:
+        anything but a number equal to a launched kernel's pid is ``{"success": false}``.
+        """
+        if not args or args[0] is None:
+            shown = "undefined" if not args else "null"
+            raise WireError(
+                f"TypeError: Cannot destructure property 'pid' of '{shown}' as it is {shown}."
+            )
+        pid = args[0].get("pid") if isinstance(args[0], dict) else None
         if isinstance(pid, float) and pid.is_integer():
-            pid = int(pid)  # JSON has one number type: 42.0 is the integer 42 (as in JavaScript)
+            pid = int(pid)  # JSON has one number type: 42.0 is the number 42, as in JavaScript
         if isinstance(pid, bool) or not isinstance(pid, int):
-            raise ProjectError("'pid' must be an integer process id")
+            return {"success": False}
         return {"success": await self._kernels.stop(pid)}
