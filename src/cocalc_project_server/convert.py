@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import nodepath
 from .errors import ProjectError
 from .exec_ import ExecOptions, ProcessRegistry, run_blocking
 
@@ -80,7 +81,8 @@ def plan(args: Sequence[str], directory: str | None) -> ConvertPlan:
     full[-1] = sanitize_nbconvert_path(full[-1])
     html = None
     if to_pdf:
-        stem, _ = os.path.splitext(os.path.normpath(os.path.join(directory or "", source)))
+        # convert/index.ts: htmlPath(join(directory ?? "", source)), node's join.
+        stem, _ = os.path.splitext(nodepath.join(directory or "", source))
         html = stem + ".html"
     return ConvertPlan(JUPYTER[0], tuple(full), html)
 

@@ -33,7 +33,6 @@ from .signals import send_signals
 SERVER_VERSION = 1783081032
 
 _EXTENSION = re.compile(r"(?:\.([^.]+))?$")  # CoCalc's filename_extension (util/misc.ts)
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _enoent() -> FileNotFoundError:
@@ -49,7 +48,7 @@ def _fs_path(path: str) -> str:
             "TypeError [ERR_INVALID_ARG_VALUE]: The argument 'path' must be a string, "
             f"Uint8Array, or URL without null bytes. Received '{shown}'"
         )
-    return _SURROGATE.sub("\ufffd", path)
+    return jsjson.well_formed(path)
 
 
 def _int(value: Any) -> int:
@@ -205,8 +204,7 @@ class ProjectFiles:
         parent = nodepath.path_split(absolute)[0]
         if parent:
             confine(self._root, parent)
-        # node writes a lone surrogate as U+FFFD.
-        data = _SURROGATE.sub("\ufffd", content).encode("utf-8")
+        data = jsjson.well_formed(content).encode("utf-8")
         await asyncio.to_thread(self._write, parent, target, path, data)
 
     @staticmethod

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import jsjson
 from .errors import ProjectError, WireError
 from .exec_ import ExecProcess, Outcome, PreparedCommand, ProcessRegistry, SpawnFailed
 
@@ -51,7 +52,6 @@ PRETTIER_PARSERS = frozenset(
     }
 )
 YAPF = (sys.executable, "-m", "yapf")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def not_installed(tool: str) -> ProjectError:
@@ -85,8 +85,7 @@ class TempFile:
         fd, self.path = tempfile.mkstemp(prefix="tmp-", suffix=postfix)
         with os.fdopen(fd, "wb") as fh:
             if content is not None:
-                # Node writes a lone surrogate as U+FFFD.
-                fh.write(_LONE_SURROGATE.sub("\ufffd", content).encode("utf-8"))
+                fh.write(jsjson.well_formed(content).encode("utf-8"))
 
     def read(self) -> str:
         with open(self.path, "rb") as fh:

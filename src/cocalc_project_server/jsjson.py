@@ -24,6 +24,7 @@ _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 # What JSON.stringify escapes: control characters, quote, backslash and lone surrogates (every
 # surrogate Python's json leaves in a str is lone: it joins escaped pairs when it reads).
 _ESCAPED = re.compile(r'[\x00-\x1f"\\\ud800-\udfff]')
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SHORT_ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -200,3 +201,9 @@ def to_js_string(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(to_js_string(v) for v in value)
     return "[object Object]"
+
+
+def well_formed(text: str) -> str:
+    """JavaScript's ``text.toWellFormed()``: each lone surrogate becomes U+FFFD, as node does
+    whenever it encodes a string as UTF-8 (file contents, paths, command arguments)."""
+    return _SURROGATE.sub("\ufffd", text)
