@@ -8,16 +8,17 @@ items as src/packages/jupyter/nbgrader/jupyter-run.ts (run_cell) makes them.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import nodepath
+from .cell_outputs import OutputLimits, add_outputs, total_time_exceeded
 from .chdir_commands import chdir_command
 from .errors import ProjectError
-from .jupyter_cell import KernelMessage, execute_code
+from .jupyter_cell import execute_code
 from .kernel_process import KernelHandle
 from .kernels import KernelPool
 
@@ -37,8 +38,6 @@ LIMITS_WITHOUT_REQUEST: dict[str, float] = {
     "max_output_per_cell": 1_000_000,
     "total_output": 0,
 }
-# Keys run_cell deletes from every message content.
-_DROPPED_KEYS = ("execution_state", "execution_count", "payload", "code", "status", "source")
 
 
 @dataclass(frozen=True)
@@ -99,79 +98,6 @@ class ExecuteRequest:
         )
 
 
-def _js_number(value: float) -> str:
-    """A number as JavaScript writes it in a template string (integral values without .0)."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e21 else repr(value)
-
-
-def _js_values(value: Any) -> Any:
-    """``value`` with integral floats as ints, so its JSON is as long as JSON.stringify's."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _js_values(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_js_values(v) for v in value]
-    return value
-
-
-def json_length(item: Mapping[str, Any]) -> int:
-    """``JSON.stringify(item).length``: compact JSON, counted in UTF-16 code units."""
-    text = json.dumps(_js_values(item), ensure_ascii=False, separators=(",", ":"))
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _truncation_notice(which: str, limit: float) -> dict[str, Any]:
-    # jupyter-run.ts (run_cell): a stdout stream whose text is a LIST.
-    return {
-        "name": "stdout",
-        "output_type": "stream",
-        "text": [
-            (
-                f"Output truncated since it exceeded the {which} output limit of "
-                f"{_js_number(limit)} characters"
-            )
-        ],
-    }
-
-
-def shape_outputs(messages: list[KernelMessage], limits: CellLimits) -> list[dict[str, Any]]:
-    """A cell's output items from its messages, with the output limits applied."""
-    outputs: list[dict[str, Any]] = []
-    total = limits.total_output
-    cell_chars = 0
-    for message in messages:
-        if message.msg_type == "clear_output":
-            outputs = []  # the clear_output message itself still becomes an item below
-        content = message.content
-        if content.get("comm_id") is not None:
-            continue
-        item = {
-            k: v
-            for k, v in content.items()
-            if k not in _DROPPED_KEYS and not (isinstance(v, dict) and not v)
-        }
-        if not item:
-            continue
-        size = json_length(item)
-        total += size
-        if limits.max_output_per_cell:
-            cell_chars += size
-        if item.get("traceback") is not None:
-            outputs.append(item)  # errors are always kept
-        elif limits.max_output_per_cell and cell_chars > limits.max_output_per_cell:
-            outputs.append(_truncation_notice("cell", limits.max_output_per_cell))
-        elif limits.max_output and total > limits.max_output:
-            outputs.append(_truncation_notice("global", limits.max_output))
-        else:
-            outputs.append(item)
-    return outputs
-
-
-def _js_round(value: float) -> int:
-    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
-
-
 async def run_cell(
     handle: KernelHandle, code: str, requested: Mapping[str, Any] | None
 ) -> list[dict[str, Any]]:
@@ -183,11 +109,11 @@ async def run_cell(
         and limits.start_time is not None
         and now_ms - limits.start_time >= limits.timeout_ms
     ):
-        raise ProjectError(
-            f"Total time limit (={_js_round(limits.timeout_ms / 1000)} seconds) exceeded"
-        )
+        raise ProjectError(total_time_exceeded(limits.timeout_ms))
     messages = await execute_code(handle, code, limits.timeout_ms_per_cell)
-    return shape_outputs(messages, limits)
+    output_limits = OutputLimits(limits.max_output_per_cell, limits.max_output, limits.total_output)
+    outputs: list[dict[str, Any]] = add_outputs([], messages, output_limits)
+    return outputs
 
 
 async def change_directory(handle: KernelHandle, root: str, path: str) -> str | None:
@@ -197,7 +123,8 @@ async def change_directory(handle: KernelHandle, root: str, path: str) -> str | 
     are dropped, so a folder that cannot be entered is silently ignored. Deliberately, a
     folder outside the project is ignored the same way (the kernel stays in its own folder).
     """
-    target = path if path.startswith("/") else os.path.normpath(os.path.join(root, path))
+    # src/packages/jupyter/util/fs.ts (getAbsolutePathFromHome)
+    target = path if path.startswith("/") else nodepath.resolve(root, path)
     real = os.path.realpath(target)
     if os.path.commonpath([root, real]) != root:
         return None

@@ -67,8 +67,16 @@ async def execute_code(handle: KernelHandle, code: str, timeout_ms: float) -> li
     """Run ``code`` and return its messages; ``timeout_ms`` 0 means no time limit."""
     if not await handle.is_alive():
         raise ProjectError(handle.death_message())
+    # stop_on_error false, where the real service sends the default (true): requests go one
+    # at a time, so all it could do is abort the NEXT cell when that one reaches the kernel
+    # before the kernel has finished aborting after an error (a race, seen after interrupts).
     msg_id = handle.client.execute(
-        code, silent=False, store_history=True, user_expressions={}, allow_stdin=False
+        code,
+        silent=False,
+        store_history=True,
+        user_expressions={},
+        allow_stdin=False,
+        stop_on_error=False,
     )
     run = _Run(handle, msg_id)
     loop = asyncio.get_running_loop()

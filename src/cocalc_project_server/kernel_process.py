@@ -82,6 +82,8 @@ class KernelHandle:
     # A folder made for this kernel (its working folder), removed with it.
     own_folder: str | None
     stderr_path: str
+    # Started under KERNEL_RLIMITS, which the real service applies through bash.
+    limited: bool = False
     closed: bool = False
     # We SIGKILLed it (time limit, stop request, shutdown): how the real service words it.
     killed: bool = False
@@ -107,13 +109,16 @@ class KernelHandle:
     def death_message(self) -> str:
         """Why the kernel is gone, in the real service's words.
 
-        src/packages/jupyter/kernel/kernel.ts (the kernel's "exit" handler). The real kernel
+        src/packages/jupyter/kernel/kernel.ts (the kernel's "exit" handler). A limited kernel
         runs under bash (for its ulimit): when the whole group is killed bash reports the
-        signal, otherwise bash exits with the kernel's code, or 128 + signal.
+        signal, otherwise bash exits with the kernel's code, or 128 + signal. Any other
+        kernel is spawned directly, so the signal that ended it is reported.
         """
         code = self.returncode()
         if self.killed or code == -signal.SIGKILL:
             text = "Kernel last terminated by signal SIGKILL."
+        elif code is not None and code < 0 and not self.limited:
+            text = f"Kernel last terminated by signal {_signal_name(-code)}."
         else:
             status = 128 - code if code is not None and code < 0 else code
             text = f"Kernel last exited with code {status}."
@@ -127,6 +132,13 @@ class KernelHandle:
         except OSError:
             return ""
         return data[-_STDERR_TAIL:] if len(data) > _STDERR_KEPT else data
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # a real-time signal without a name of its own
+        return f"SIG{number}"
 
 
 async def start_kernel(
@@ -170,6 +182,7 @@ async def start_kernel(
         connection_file=manager.connection_file,
         own_folder=own_folder,
         stderr_path=stderr_path,
+        limited=limited,
     )
     if on_spawn is not None:
         on_spawn(handle)

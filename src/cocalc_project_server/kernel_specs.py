@@ -1,49 +1,60 @@
-"""The kernel specs installed for the project, looked up as the real project looks them up.
+"""The kernel specs installed for the project, found as the real project finds them; every part
+of the server that names, lists or launches a kernel looks here.
 
-The real project finds specs with the ``kernelspecs`` npm package: one per folder under
+The real project finds specs with the ``kernelspecs`` npm package (``findAll``, used by
+src/packages/jupyter/kernel/kernel-data.ts and launch-kernel.ts): one per folder under
 ``<data dir>/kernels`` that holds a readable ``kernel.json``, named exactly as the folder
-(case-sensitive, unlike jupyter_client, which lower-cases). Launching goes through
-jupyter_client; this module only decides which names exist and what the failures say.
+(case-sensitive, unlike jupyter_client, which lower-cases). ``python3`` is always this server's
+own ipykernel: a ``python3`` spec found elsewhere on the machine could point at another Python
+without ipykernel. Launching goes through jupyter_client with :class:`ProjectKernelSpecs`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
+from dataclasses import dataclass
 from typing import Any
 
-from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager
+from jupyter_client.kernelspec import (
+    NATIVE_KERNEL_NAME,
+    KernelSpec,
+    KernelSpecManager,
+    NoSuchKernel,
+)
 from jupyter_core.paths import jupyter_path
 
+from . import jsjson
 from .errors import ProjectError
 
 # No ``name`` key in kernel.json: the usual case (see ``kernel_json_name``).
 ABSENT: Any = object()
 
 
-class ProjectKernelSpecs(KernelSpecManager):
-    """Installed kernel specs, except that ``python3`` is always this interpreter's ipykernel.
+@dataclass(frozen=True)
+class InstalledSpec:
+    """One kernelspec: its folder and its kernel.json as read (a non-object reads as ``{}``)."""
 
-    A ``python3`` spec found elsewhere on the machine could point at another Python without
-    ipykernel; pinning it keeps the kernel in the server's own environment.
-    """
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        if kernel_name == NATIVE_KERNEL_NAME:
-            from ipykernel.kernelspec import RESOURCES
-
-            return KernelSpec(
-                resource_dir=RESOURCES,
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                display_name="Python 3 (ipykernel)",
-                language="python",
-            )
-        spec: KernelSpec = super().get_kernel_spec(kernel_name)
-        return spec
+    resource_dir: str
+    kernel_json: dict[str, Any]
 
 
-def _kernel_json(folder: str) -> Any:
+class KernelSpawnError(ProjectError):
+    """A kernel could not be started, worded as kernel.ts's ``setFailed`` words it."""
+
+
+def spawn_failure(name: str, cause: str) -> KernelSpawnError:
+    """src/packages/jupyter/kernel/kernel.ts (spawn): the text a failed spawn leaves, with
+    ``cause`` being ``${err}`` of what the launch threw."""
+    return KernelSpawnError(
+        f"**Unable to Spawn Jupyter Kernel:**\n\n{cause} \n\n"
+        "Try this in a terminal to help debug this (or contact support): "
+        f"`jupyter console --kernel={name}`\n\n"
+        "Once you fix the problem, explicitly restart this kernel to test here."
+    )
+
+
+def _read_kernel_json(folder: str) -> Any:
     """The parsed kernel.json in ``folder``, or ABSENT if it is missing or not JSON."""
     try:
         with open(os.path.join(folder, "kernel.json"), encoding="utf-8") as file:
@@ -52,27 +63,52 @@ def _kernel_json(folder: str) -> Any:
         return ABSENT
 
 
-def _spec_folders() -> dict[str, str]:
-    """Kernel name -> folder, in the order names first appear; the first folder wins."""
-    found: dict[str, str] = {}
+def _own_python3() -> InstalledSpec:
+    """``python3`` as the server runs it, with the kernel.json ipykernel installs for it."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+    return InstalledSpec(RESOURCES, dict(get_kernel_dict()))
+
+
+def _found_kernel_json(folder: str) -> dict[str, Any] | None:
+    raw = _read_kernel_json(folder)
+    if raw is ABSENT:
+        return None
+    return raw if isinstance(raw, dict) else {}
+
+
+def installed_specs() -> dict[str, InstalledSpec]:
+    """Kernel name -> spec, in the order names first appear; the first folder wins."""
+    found: dict[str, InstalledSpec] = {}
     for kernels_dir in jupyter_path("kernels"):
         try:
             entries = sorted(os.listdir(kernels_dir))  # Node's readdir returns sorted names
         except OSError:
             continue
         for entry in entries:
+            if entry in found:
+                continue
             folder = os.path.join(kernels_dir, entry)
-            if entry not in found and _kernel_json(folder) is not ABSENT:
-                found[entry] = folder
+            raw = _found_kernel_json(folder)
+            if raw is not None:
+                found[entry] = InstalledSpec(folder, raw)
+    found[NATIVE_KERNEL_NAME] = _own_python3()  # replaces one found, in its place
     return found
+
+
+class ProjectKernelSpecs(KernelSpecManager):
+    """jupyter_client's spec lookup, answered from :func:`installed_specs` (exact names)."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = installed_specs().get(kernel_name)
+        if spec is None:
+            raise NoSuchKernel(kernel_name)
+        return KernelSpec(resource_dir=spec.resource_dir, **spec.kernel_json)
 
 
 def kernel_names() -> list[str]:
     """Names of the kernels that can be launched (``python3`` always can, see above)."""
-    names = list(_spec_folders())
-    if NATIVE_KERNEL_NAME not in names:
-        names.append(NATIVE_KERNEL_NAME)
-    return names
+    return list(installed_specs())
 
 
 def check_kernel_name(name: str) -> None:
@@ -85,14 +121,10 @@ def check_kernel_name(name: str) -> None:
         return
     # src/packages/jupyter/kernel/launch-kernel.ts (launchJupyterKernel), wrapped by
     # setFailed in src/packages/jupyter/kernel/kernel.ts (spawn) and thrown by
-    # execute_code_now; JSON.stringify writes the list without spaces.
-    available = json.dumps(names, separators=(",", ":"), ensure_ascii=False)
-    cause = f'Error: No spec available for kernel "{name}".  Available specs: {available}'
-    raise ProjectError(
-        f"**Unable to Spawn Jupyter Kernel:**\n\n{cause} \n\n"
-        "Try this in a terminal to help debug this (or contact support): "
-        f"`jupyter console --kernel={name}`\n\n"
-        "Once you fix the problem, explicitly restart this kernel to test here."
+    # execute_code_now.
+    available = jsjson.stringify(names)
+    raise spawn_failure(
+        name, f'Error: No spec available for kernel "{name}".  Available specs: {available}'
     )
 
 
@@ -103,10 +135,7 @@ def kernel_json_name(name: str) -> Any:
     ``kernel_spec`` holds the kernel.json contents (src/packages/jupyter/kernel/
     launch-kernel.ts, listRunningKernels): only a kernel.json with a ``name`` key gives one.
     """
-    folder = _spec_folders().get(name)
-    if folder is None:
+    spec = installed_specs().get(name)
+    if spec is None:
         return ABSENT
-    spec = _kernel_json(folder)
-    if isinstance(spec, dict) and "name" in spec:
-        return spec["name"]
-    return ABSENT
+    return spec.kernel_json.get("name", ABSENT)

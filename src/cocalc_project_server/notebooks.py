@@ -2,7 +2,7 @@
 code formatting, done for real on this machine.
 
 Each method receives the wire ``args`` spread, already checked against the spec; the work is
-in :mod:`.convert`, :mod:`.run_notebook`, :mod:`.kernelspecs` and :mod:`.formatters`.
+in :mod:`.convert`, :mod:`.run_notebook`, :mod:`.kernel_catalog` and :mod:`.formatters`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from . import convert, formatters, run_notebook
 from .exec_ import ProcessRegistry
-from .kernels import KernelPool, ProjectKernelSpecs
-from .kernelspecs import KernelSpecCatalog
+from .kernel_catalog import KernelSpecCatalog
+from .kernels import KernelPool
 
 
 def _options(args: tuple[Any, ...], index: int = 0) -> Mapping[str, Any]:
@@ -35,8 +35,7 @@ class Notebooks:
         self._env = env
         self._kernels = kernels
         self._processes = processes
-        # The same kernelspecs as the kernels the server starts: python3 is its own ipykernel.
-        self._catalog = KernelSpecCatalog(ProjectKernelSpecs())
+        self._catalog = KernelSpecCatalog()
         self._tools = formatters.ToolRunner(root, env, processes)
 
     async def nbconvert(self, *args: Any) -> None:
@@ -49,7 +48,6 @@ class Notebooks:
             _options(args),
             root=self._root,
             pool=self._kernels,
-            known_kernels=await self._catalog.names(),
         )
 
     async def kernel_logo(self, *args: Any) -> dict[str, str]:

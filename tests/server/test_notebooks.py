@@ -7,10 +7,12 @@ nbconvert and yapf libraries run directly, and the CoCalc source texts cited per
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -61,8 +63,8 @@ def jupyter_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def server(jupyter_path: Path) -> Iterator[ServerProcess]:
-    # One warm kernel: every notebook run (and restart) takes a kernel.
-    with running_server(kernel_pool_size=1) as srv:
+    # No warm stateless pool: notebook runs launch their own kernels.
+    with running_server(kernel_pool_size=0) as srv:
         yield srv
 
 
@@ -386,6 +388,17 @@ def test_run_notebook_kernel_death(api: Api) -> None:
     # With one (not used up), the kernel is restarted for the next cell.
     restarted = outputs_of(run_notebook(api, cells, limits={"max_total_time_ms": 600_000}))
     assert restarted[1] == [{"data": {"text/plain": "4"}}]
+
+
+def test_run_notebook_kernel_is_listed_and_has_no_ulimit(api: Api) -> None:
+    # CONTRACT.md §4a: listJupyterKernels lists every kernel the project launched. kernel.ts
+    # (spawn) starts a notebook's kernel without the stateless API's ulimit, so the kernel
+    # has the limits of the server, which it inherits from this process.
+    source = ["import os, resource\n", "(os.getpid(), resource.getrlimit(resource.RLIMIT_CPU))"]
+    [[item]] = outputs_of(run_notebook(api, [code(source)]))
+    pid, cpu_limit = ast.literal_eval(item["data"]["text/plain"])
+    assert pid in {kernel["pid"] for kernel in api.call("system.listJupyterKernels", {})}
+    assert cpu_limit == resource.getrlimit(resource.RLIMIT_CPU)
 
 
 def test_run_notebook_bad_input(api: Api) -> None:
