@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import re
 import shutil
 import sys
 from collections.abc import Mapping
@@ -31,8 +30,6 @@ from .signals import send_signals
 # system.version: the smc-version of the CoCalc source this server follows
 # (src/packages/util/smc-version.js). The real one is the build's timestamp in seconds.
 SERVER_VERSION = 1783081032
-
-_EXTENSION = re.compile(r"(?:\.([^.]+))?$")  # CoCalc's filename_extension (util/misc.ts)
 
 
 def _enoent() -> FileNotFoundError:
@@ -263,8 +260,7 @@ class ProjectFiles:
         parent = nodepath.path_split(target)[0]
         if parent:
             fileops.ensure_folder(parent)
-        match = _EXTENSION.search(nodepath.path_split(target)[1])
-        extension = (match.group(1) if match else None) or ""
+        extension = nodepath.filename_extension(target)
         # The real project also looks in CoCalc's own templates, which are not shipped here.
         platform = sys.platform.lower()
         template = nodepath.join(self._root, "templates", platform, f"default.{extension}")

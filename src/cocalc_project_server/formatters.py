@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import jsjson
+from . import jsjson, nodepath
 from .errors import ProjectError, WireError
 from .exec_ import ExecProcess, Outcome, PreparedCommand, ProcessRegistry, SpawnFailed
 
@@ -221,15 +221,9 @@ async def bib_format(text: str, runner: ToolRunner) -> str:
         target.remove()
 
 
-def filename_extension(path: str) -> str:
-    """CoCalc's ``filename_extension``: what follows the last dot of the file name."""
-    match = re.search(r"(?:\.([^.]+))?$", path.rsplit("/", 1)[-1])
-    return (match.group(1) if match else None) or ""
-
-
 async def clang_format(text: str, path: str, options: Mapping[str, Any], runner: ToolRunner) -> str:
     """clang-format.ts: Google style with the tab width; the file extension picks the language."""
-    tmp = TempFile(text, f".{filename_extension(path)}")
+    tmp = TempFile(text, f".{nodepath.filename_extension(path)}")
     try:
         indent = options.get("tabWidth") or 2
         style = f"-style={{BasedOnStyle: google, IndentWidth: {indent}}}"

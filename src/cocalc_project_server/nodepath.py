@@ -2,10 +2,15 @@
 
 ``posixpath`` differs in ways the wire shows: node keeps a trailing slash (``join("/h", "a/")`` is
 ``/h/a/``), turns a leading ``//`` into ``/``, and its ``dirname``/``basename`` ignore trailing
-slashes. Only the functions the file methods need, plus CoCalc's ``path_split``.
+slashes. Only the functions the file methods need, plus CoCalc's ``path_split`` and
+``filename_extension``.
 """
 
 from __future__ import annotations
+
+import re
+
+_EXTENSION = re.compile(r"(?:\.([^.]+))?$")  # filename_extension_re
 
 
 def _collapse(path: str, allow_above_root: bool) -> str:
@@ -83,3 +88,10 @@ def path_split(path: str) -> tuple[str, str]:
     """CoCalc's ``path_split`` (src/packages/util/misc.ts): ``(head, tail)`` around the last ``/``."""
     head, _, tail = path.rpartition("/")
     return head, tail
+
+
+def filename_extension(path: str) -> str:
+    """CoCalc's ``filename_extension`` (src/packages/util/misc.ts): what follows the last dot
+    of the file name, or ""."""
+    match = _EXTENSION.search(path_split(path)[1])
+    return (match.group(1) if match else None) or ""

@@ -18,7 +18,7 @@ import pytest
 
 from cocalc_project_server.testing import ServerProcess, running_server
 
-from .conftest import Api, make_api
+from .conftest import Api
 
 # MainCapabilities in src/packages/comm/project-configuration.ts (sage_version only with sage).
 MAIN_KEYS = {
@@ -58,11 +58,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     (bin_dir / NOT_EXECUTABLE).chmod(0o644)
     with running_server(root=root, kernel_pool_size=0) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def api(server: ServerProcess) -> Iterator[Api]:
-    yield from make_api(server)
 
 
 def project_path(home: str) -> str:

@@ -23,7 +23,7 @@ from cocalc_project_server.jupyter import cell_limits
 from cocalc_project_server.kernel_specs import ABSENT, check_kernel_name, kernel_json_name
 from cocalc_project_server.testing import ServerProcess, running_server
 
-from .conftest import Api, make_api
+from .conftest import Api
 
 # Generous ceiling for one call, only to stop a hang (a cold kernel start included).
 CALL_CEILING_S = 30
@@ -33,11 +33,6 @@ CALL_CEILING_S = 30
 def server() -> Iterator[ServerProcess]:
     with running_server(kernel_pool_size=2) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def api(server: ServerProcess) -> Iterator[Api]:
-    yield from make_api(server)
 
 
 def run(api: Api, code: str, **options: Any) -> Any:

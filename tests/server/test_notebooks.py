@@ -28,7 +28,7 @@ from yapf.yapflib.yapf_api import FormatCode
 
 from cocalc_project_server.testing import ServerProcess, running_server
 
-from .conftest import Api, make_api
+from .conftest import Api
 
 LOGOS_SPEC = {
     "argv": ["false", "{connection_file}"],
@@ -66,11 +66,6 @@ def server(jupyter_path: Path) -> Iterator[ServerProcess]:
     # No warm stateless pool: notebook runs launch their own kernels.
     with running_server(kernel_pool_size=0) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def api(server: ServerProcess) -> Iterator[Api]:
-    yield from make_api(server)
 
 
 # -- editor.jupyterKernels ------------------------------------------------------------------
