@@ -86,8 +86,9 @@ def test_args_are_optional_for_methods_without_arguments(api: Api) -> None:
 
 
 def test_method_exception_has_error_prefix(api: Api) -> None:
+    # Both forms of system.exec (a command, a job to poll) want an object (dispatch.py).
     assert api.call("system.exec", "not an object") == {
-        "error": "Error: the first argument must be an object of options"
+        "error": "Error: system.exec: args[0] must be object / args[0] must be object"
     }
 
 
