@@ -112,7 +112,8 @@ def record_group(groups: Path, pgid: int) -> None:
     try:
         started = psutil.Process(pgid).create_time()
     except psutil.Error:
-        # Already gone: anything still in the group started after this moment.
+        # The leader is already gone: anything left in its group started after it, so after
+        # this lower bound.
         started = time.time() - 2 * START_TIME_SLACK_S
     (groups / str(pgid)).write_text(repr(started), encoding="ascii")
 
@@ -137,6 +138,8 @@ def kill_recorded_groups(groups: Path) -> None:
     try:
         records = list(groups.iterdir())
     except FileNotFoundError:
+        return
+    if not records:
         return
     members = _members_by_group()
     for record in records:
