@@ -13,7 +13,14 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import API_KEY_ENV, DEFAULT_KERNEL_POOL_SIZE, DEFAULT_MAX_REQUEST_BYTES, ServerConfig
+from .config import (
+    API_KEY_ENV,
+    DEFAULT_ASYNC_JOBS_MAX,
+    DEFAULT_KERNEL_POOL_SIZE,
+    DEFAULT_MAX_EXEC_OUTPUT,
+    DEFAULT_MAX_REQUEST_BYTES,
+    ServerConfig,
+)
 from .network import is_loopback
 
 
@@ -28,6 +35,13 @@ def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
     return value
 
 
@@ -79,6 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest accepted request body (default {DEFAULT_MAX_REQUEST_BYTES})",
     )
     parser.add_argument(
+        "--max-exec-output",
+        type=_positive,
+        default=DEFAULT_MAX_EXEC_OUTPUT,
+        help=(
+            "characters of stdout and of stderr one exec call keeps; more is read and dropped, "
+            f"marked '(truncated at N characters)' (default {DEFAULT_MAX_EXEC_OUTPUT})"
+        ),
+    )
+    parser.add_argument(
+        "--async-jobs-max",
+        type=_positive,
+        default=DEFAULT_ASYNC_JOBS_MAX,
+        help=(
+            "finished async exec jobs kept, least recently used dropped first; running jobs "
+            f"are always kept (default {DEFAULT_ASYNC_JOBS_MAX}, as CoCalc)"
+        ),
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -114,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=ns.port,
         kernel_pool_size=ns.kernel_pool_size,
         max_request_bytes=ns.max_request_bytes,
+        max_exec_output=ns.max_exec_output,
+        async_jobs_max=ns.async_jobs_max,
+        root_is_temporary=temporary_root,
     )
     # Imported late so that option errors are reported without loading the server stack.
     from .server import run

@@ -18,7 +18,8 @@ from typing import Any
 
 from . import nodepath
 from .errors import ProjectError
-from .exec_ import ExecOptions, ProcessRegistry, run_blocking
+from .exec_ import ExecContext, run_blocking
+from .exec_command import ExecOptions
 
 DEFAULT_TIMEOUT_S = 60.0
 PDF_TIMEOUT_S = 30.0
@@ -93,9 +94,7 @@ async def _run(
     *,
     path: str | None,
     timeout_s: float,
-    root: str,
-    env: Mapping[str, str],
-    processes: ProcessRegistry,
+    ctx: ExecContext,
 ) -> None:
     opts = ExecOptions(
         command=command,
@@ -107,16 +106,14 @@ async def _run(
         ulimit_timeout=True,
     )
     # A timeout raises the exec error "killed command '...'", as in the real service.
-    result = await run_blocking(opts, root, env, processes)
+    result = await run_blocking(opts, ctx)
     if result["exit_code"] != 0:
         raise ProjectError(result["stderr"])
 
 
-async def html_to_pdf(
-    html: str, *, root: str, env: Mapping[str, str], processes: ProcessRegistry
-) -> None:
+async def html_to_pdf(html: str, ctx: ExecContext) -> None:
     """Print ``html`` (relative to HOME) to a PDF next to it with headless Chrome."""
-    browser = next((b for b in PDF_BROWSERS if shutil.which(b, path=env.get("PATH"))), None)
+    browser = next((b for b in PDF_BROWSERS if shutil.which(b, path=ctx.env.get("PATH"))), None)
     if browser is None:
         raise ProjectError(
             f"one of {' or '.join(PDF_BROWSERS)} must be installed to convert to PDF"
@@ -133,14 +130,10 @@ async def html_to_pdf(
         f"--virtual-time-budget={int(PDF_TIMEOUT_S * 1000)}",
         html,
     ]
-    await _run(
-        browser, args, path=None, timeout_s=PDF_TIMEOUT_S, root=root, env=env, processes=processes
-    )
+    await _run(browser, args, path=None, timeout_s=PDF_TIMEOUT_S, ctx=ctx)
 
 
-async def nbconvert(
-    options: Mapping[str, Any], *, root: str, env: Mapping[str, str], processes: ProcessRegistry
-) -> None:
+async def nbconvert(options: Mapping[str, Any], ctx: ExecContext) -> None:
     """The ``editor.jupyterNbconvert`` method (``options`` already checked by the spec)."""
     directory = options.get("directory")
     timeout_s = float(options.get("timeout") or DEFAULT_TIMEOUT_S)
@@ -150,9 +143,7 @@ async def nbconvert(
         steps.args,
         path=directory,
         timeout_s=timeout_s,
-        root=root,
-        env=env,
-        processes=processes,
+        ctx=ctx,
     )
     if steps.pdf_from_html is not None:
-        await html_to_pdf(steps.pdf_from_html, root=root, env=env, processes=processes)
+        await html_to_pdf(steps.pdf_from_html, ctx)

@@ -20,7 +20,8 @@ from typing import Any
 
 from . import jsjson, nodepath
 from .errors import ProjectError, WireError
-from .exec_ import ExecProcess, Outcome, PreparedCommand, ProcessRegistry, SpawnFailed
+from .exec_ import ExecContext, Outcome, SpawnFailed
+from .exec_command import ExecOptions
 
 # prettier 3's built-in parsers (the real project depends on prettier ^3).
 PRETTIER_PARSERS = frozenset(
@@ -61,20 +62,19 @@ def not_installed(tool: str) -> ProjectError:
 
 @dataclass
 class ToolRunner:
-    """Runs one formatter command in the project (own process group, killed on cancel)."""
+    """Runs one formatter command in the project as ``system.exec`` runs a command (own process
+    group, on record until collected, killed on cancel, output kept up to the server's cap)."""
 
-    root: str
-    env: Mapping[str, str]
-    processes: ProcessRegistry
+    exec: ExecContext
 
     async def run(self, argv: Sequence[str], timeout_s: float = 0) -> Outcome | None:
         """The outcome, or None when the program is not installed."""
-        cmd = PreparedCommand(argv[0], tuple(argv[1:]), self.root, self.env, "", None)
+        opts = ExecOptions(command=argv[0], args=tuple(argv[1:]), timeout_s=timeout_s)
+        cmd = self.exec.prepare(opts)  # never a bash script: every formatter passes arguments
         try:
-            proc = await ExecProcess.start(cmd, timeout_s, None)
+            proc = await self.exec.start(cmd, opts)
         except SpawnFailed:
             return None
-        self.processes.add(proc)
         return await proc.wait()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import convert, formatters, run_notebook
-from .exec_ import ProcessRegistry
+from .exec_ import ExecContext
 from .kernel_catalog import KernelSpecCatalog
 from .kernels import KernelPool
 
@@ -24,29 +24,19 @@ def _options(args: tuple[Any, ...], index: int = 0) -> Mapping[str, Any]:
 class Notebooks:
     """Jupyter tooling of the project: kernelspecs, nbconvert, notebook runs, formatters."""
 
-    def __init__(
-        self,
-        root: str,
-        env: Mapping[str, str],
-        kernels: KernelPool,
-        processes: ProcessRegistry,
-    ) -> None:
-        self._root = root
-        self._env = env
+    def __init__(self, exec_context: ExecContext, kernels: KernelPool) -> None:
+        self._exec = exec_context
         self._kernels = kernels
-        self._processes = processes
         self._catalog = KernelSpecCatalog()
-        self._tools = formatters.ToolRunner(root, env, processes)
+        self._tools = formatters.ToolRunner(exec_context)
 
     async def nbconvert(self, *args: Any) -> None:
-        await convert.nbconvert(
-            _options(args), root=self._root, env=self._env, processes=self._processes
-        )
+        await convert.nbconvert(_options(args), self._exec)
 
     async def run_notebook(self, *args: Any) -> str:
         return await run_notebook.run_notebook(
             _options(args),
-            root=self._root,
+            root=self._exec.root,
             pool=self._kernels,
         )
 
