@@ -7,6 +7,8 @@ import base64
 import http.client
 import json
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -232,35 +234,38 @@ def test_only_compute_server_zero_is_served(api: Api) -> None:
     }
 
 
-SLOW_CALLS = {
-    "exec": (
-        {"name": "system.exec", "args": [{"command": "sleep 3"}]},
-        {"type": "blocking", "stdout": "", "stderr": "", "exit_code": 0},
-    ),
-    "jupyter": (
-        {
-            "name": "system.jupyterExecute",
-            "args": [{"input": "import time; time.sleep(3); print('done')", "kernel": "python3"}],
-            "timeout": 60000,
-        },
-        [{"name": "stdout", "text": "done\n"}],
-    ),
-}
+def slow_call(kind: str, root: Path) -> tuple[dict[str, Any], Any]:
+    """A call that says it started (file ``started-<kind>``), then runs until ``go-<kind>``
+    exists; and its result."""
+    started, go = root / f"started-{kind}", root / f"go-{kind}"
+    if kind == "exec":
+        command = f"touch '{started}'; while [ ! -e '{go}' ]; do sleep 0.02; done"
+        body = {"name": "system.exec", "args": [{"command": command}], "timeout": 60_000}
+        return body, {"type": "blocking", "stdout": "", "stderr": "", "exit_code": 0}
+    code = (
+        f"import os, time\nopen({str(started)!r}, 'w').close()\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.02)\nprint('done')"
+    )
+    args = [{"input": code, "kernel": "python3"}]
+    body = {"name": "system.jupyterExecute", "args": args, "timeout": 60_000}
+    return body, [{"name": "stdout", "text": "done\n"}]
 
 
-@pytest.mark.parametrize("slow_call", SLOW_CALLS, ids=str)
-async def test_ping_is_answered_while_a_long_call_runs(
-    server: ServerProcess, slow_call: str
-) -> None:
-    body, expected = SLOW_CALLS[slow_call]
+@pytest.mark.parametrize("kind", ["exec", "jupyter"])
+async def test_ping_is_answered_while_a_long_call_runs(server: ServerProcess, kind: str) -> None:
+    root = Path(server.root)
+    body, expected = slow_call(kind, root)
     auth = (server.api_key, "")
     async with httpx.AsyncClient(timeout=60) as client:
         slow = asyncio.create_task(client.post(server.endpoint, auth=auth, json=body))
-        await asyncio.sleep(0.5)
-        assert not slow.done()
+        deadline = time.monotonic() + 60  # only against a hang (a kernel may need to start)
+        while not (root / f"started-{kind}").exists():
+            assert time.monotonic() < deadline and not slow.done(), "the slow call never started"
+            await asyncio.sleep(0.02)
         for _ in range(3):
             ping = await client.post(server.endpoint, auth=auth, json=PING)
             assert "now" in ping.json()
         # The pings came back while the slow call was still running: nothing waits on it.
         assert not slow.done()
+        (root / f"go-{kind}").touch()
         assert (await slow).json() == expected
