@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ import pytest
 
 from cocalc_project_server.config import API_KEY_ENV
 from cocalc_project_server.testing import parse_ready_line, running_server
+
+from .polling import wait_for, wait_gone
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("cocalc-project-server")
 
@@ -141,10 +142,7 @@ def test_sigterm_answers_calls_in_flight_and_exits_quietly(tmp_path: Path) -> No
                 pool.submit(httpx.post, server.endpoint, json=body, auth=auth, timeout=30)
                 for body in calls
             ]
-            deadline = time.monotonic() + 30
-            while len(list(root.glob("started.*"))) < len(calls):
-                assert time.monotonic() < deadline, "the commands never started"
-                time.sleep(0.02)
+            wait_for(lambda: len(list(root.glob("started.*"))) == len(calls), "the commands")
             os.kill(server.pid, signal.SIGTERM)
             responses = [reply.result() for reply in replies]
         assert server.process.wait(timeout=15) == 0
@@ -168,32 +166,15 @@ def test_shutdown_leaves_no_kernels_or_commands_behind() -> None:
             body = {"name": name, "args": [options]}
             return httpx.post(server.endpoint, json=body, auth=auth, timeout=30).json()
 
-        deadline = time.monotonic() + 30
-        kernels = call("system.listJupyterKernels")
-        while not kernels and time.monotonic() < deadline:
-            time.sleep(0.2)
-            kernels = call("system.listJupyterKernels")
+        kernels = wait_for(lambda: call("system.listJupyterKernels"), "the warm kernel")
         job = call("system.exec", command="sleep 100 & sleep 100", async_call=True)
         # bash starts the first `sleep` a moment after the job's pid exists: wait for it.
-        children = psutil.Process(job["pid"]).children()
-        while not children and time.monotonic() < deadline:
-            time.sleep(0.05)
-            children = psutil.Process(job["pid"]).children()
+        children = wait_for(psutil.Process(job["pid"]).children, "the first sleep")
         pids = [k["pid"] for k in kernels] + [job["pid"]] + [c.pid for c in children]
         assert len(pids) >= 3
         os.kill(server.pid, signal.SIGTERM)
         assert server.process.wait(timeout=15) == 0
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
-        time.sleep(0.1)
-    assert not [pid for pid in pids if _alive(pid)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
+    wait_gone(*pids)
 
 
 def test_port_in_use_is_a_clear_error() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from cocalc_project_server.testing import ServerProcess, running_server
 
 from .conftest import Api
+from .polling import wait_for, wait_gone
 
 # MainCapabilities in src/packages/comm/project-configuration.ts (sage_version only with sage).
 MAIN_KEYS = {
@@ -137,19 +137,6 @@ def test_configuration_with_a_non_string_aspect_is_refused(api: Api) -> None:
 # -- system.signal -------------------------------------------------------------------------------
 
 
-def wait_gone(pid: int) -> bool:
-    """Whether ``pid`` ends (or is a zombie) within 30 s."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def started_sleep(api: Api) -> tuple[str, int]:
     """An async job running ``sleep`` itself (no shell): its job id and the sleep's pid."""
     job = api.exec(command="sleep", args=["300"], async_call=True, timeout=0)
@@ -182,7 +169,7 @@ def test_signal_stops_a_command_the_project_started(api: Api) -> None:
     job_id, pid = started_sleep(api)
     assert api.call("system.signal", {"signal": 15, "pid": pid}) is None
     assert finished_job(api, job_id)["status"] != "running"
-    assert wait_gone(pid)
+    wait_gone(pid)
 
 
 def test_signal_reaches_what_a_command_left_running(api: Api) -> None:
@@ -191,7 +178,7 @@ def test_signal_reaches_what_a_command_left_running(api: Api) -> None:
     orphan = int(result["stdout"])
     assert psutil.pid_exists(orphan)
     assert api.call("system.signal", {"signal": 9, "pids": [orphan]}) is None
-    assert wait_gone(orphan)
+    wait_gone(orphan)
 
 
 def test_signal_reaches_a_descendant_in_a_session_of_its_own(api: Api) -> None:
@@ -199,17 +186,13 @@ def test_signal_reaches_a_descendant_in_a_session_of_its_own(api: Api) -> None:
     job = api.exec(
         command=f"setsid sleep 300 & echo $! > {pid_file}; wait", async_call=True, timeout=0
     )
-    deadline = time.monotonic() + 30
-    while not pid_file.exists() or not pid_file.read_text().strip():
-        assert time.monotonic() < deadline, "the command never wrote its child's pid"
-        time.sleep(0.02)
+    wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(), "the child's pid")
     child = int(pid_file.read_text())
-    while os.getsid(child) != child:  # not in the command's session: found by ancestry
-        assert time.monotonic() < deadline, "the child never started its own session"
-        time.sleep(0.02)
+    # Not in the command's session: found by ancestry.
+    wait_for(lambda: os.getsid(child) == child, "the child's own session")
     assert api.call("system.signal", {"signal": 9, "pid": child}) is None
     finished_job(api, job["job_id"])
-    assert wait_gone(child)
+    wait_gone(child)
 
 
 def test_signal_zero_only_checks(api: Api) -> None:
@@ -226,7 +209,7 @@ def test_signal_to_a_process_group_of_a_command(api: Api) -> None:
     job_id, pid = started_sleep(api)
     assert api.call("system.signal", {"signal": 9, "pid": -pid}) is None
     finished_job(api, job_id)
-    assert wait_gone(pid)
+    wait_gone(pid)
 
 
 def test_signal_to_another_process_is_eperm_and_sends_nothing(
@@ -264,7 +247,7 @@ def test_signal_sends_to_all_and_throws_the_last_failure(
     result = api.call("system.signal", {"signal": 9, "pid": gone, "pids": [ours, foreign.pid]})
     assert result == {"error": "Error: kill EPERM"}
     finished_job(api, job_id)
-    assert wait_gone(ours)  # signalled although another pid failed
+    wait_gone(ours)  # signalled although another pid failed
     result = api.call("system.signal", {"signal": 0, "pid": foreign.pid, "pids": [gone]})
     assert result == {"error": "Error: kill ESRCH"}
 

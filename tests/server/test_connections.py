@@ -9,7 +9,7 @@ import concurrent.futures
 import contextlib
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ import pytest
 
 from cocalc_project_server.config import ENDPOINT
 from cocalc_project_server.testing import ServerProcess, running_server
+
+from .polling import wait_for
 
 # Only to stop a hang: every wait below ends on an event long before this.
 CEILING_S = 30.0
@@ -67,15 +69,6 @@ def ping(server: ServerProcess, timeout: float = CEILING_S) -> Any:
     return response.json()
 
 
-def wait_until(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + CEILING_S
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def kept_alive_then_stalled(server: ServerProcess) -> socket.socket:
     """A connection that made one call, then sent only part of the next request's head."""
     sock = connect(server)
@@ -109,7 +102,7 @@ def test_unfinished_requests_are_closed_and_their_files_released(tmp_path: Path)
         )
         try:
             assert all(closed_by_server(sock) for sock in sockets)
-            assert wait_until(lambda: process.num_fds() <= files_before)
+            wait_for(lambda: process.num_fds() <= files_before, "the files to be released")
         finally:
             for sock in sockets:
                 sock.close()
@@ -170,7 +163,7 @@ def test_busy_connections_are_never_closed_for_a_newcomer() -> None:
                 for _ in range(2)
             ]
             try:
-                assert wait_until(lambda: len(list(root.glob("started.*"))) == 2)
+                wait_for(lambda: len(list(root.glob("started.*"))) == 2, "both calls")
                 newcomer = connect(server, HEAD)
                 try:
                     assert closed_by_server(newcomer)
@@ -190,7 +183,7 @@ def test_out_of_files_the_accept_error_is_logged_once(tmp_path: Path) -> None:
     with server_logging_to(log, max_open_files=64, extra_args=options) as server:
         sockets = [connect(server, HEAD) for _ in range(100)]
         try:
-            assert wait_until(lambda: "Too many open files" in text_of(log))
+            wait_for(lambda: "Too many open files" in text_of(log), "the accept error")
         finally:
             for sock in sockets:
                 sock.close()

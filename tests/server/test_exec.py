@@ -7,12 +7,10 @@ import re
 import resource
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-import psutil  # type: ignore[import-untyped, unused-ignore]
-
 from .conftest import Api
+from .polling import wait_gone
 
 
 def test_echo_blocking_result(api: Api) -> None:
@@ -124,17 +122,7 @@ def test_timeout_kills_the_whole_process_group(api: Api) -> None:
     # execute-code.ts names the spawned program: bash and the script Node's mkdtemp made.
     script = re.escape(tempfile.gettempdir()) + r"/cocalc-[A-Za-z0-9]{6}/a\.sh"
     assert re.fullmatch(f"killed command 'bash {script}'", result["error"]), result
-    child = int((root / "child.pid").read_text())
-    deadline = time.monotonic() + 30
-    while psutil.pid_exists(child) and time.monotonic() < deadline:
-        try:
-            if psutil.Process(child).status() == psutil.STATUS_ZOMBIE:
-                break
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.05)
-    alive = psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE
-    assert not alive
+    wait_gone(int((root / "child.pid").read_text()))
 
 
 def test_timeout_message_names_command_and_args(api: Api) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from cocalc_project_server.testing import running_server
 
 from .conftest import Api
+from .polling import wait_for
 
 SMALL_CAP = 1000
 # The documented default of --max-exec-output.
@@ -108,9 +108,7 @@ def test_an_endless_flood_is_killed_at_its_timeout_with_memory_bounded(api: Api)
     caller = threading.Thread(target=run)
     caller.start()
     server = psutil.Process(api.server.pid)
-    deadline = time.monotonic() + 30
-    while not any(p.name() == "yes" for p in server.children()) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: any(p.name() == "yes" for p in server.children()), "yes to start")
     # The server answers other calls while it drains the flood.
     ping = api.call("system.ping", {})
     answered_while_running = caller.is_alive()

@@ -10,10 +10,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil  # type: ignore[import-untyped, unused-ignore]
@@ -22,20 +21,11 @@ import pytest
 from cocalc_project_server.testing import running_server
 
 from .conftest import Api
+from .polling import wait_for
 
 BUSY_1_5_S = "python3 -c 'import time\nt = time.time()\nwhile time.time() - t < 1.5: pass'"
 # Runs until the file `go` appears in the working folder: a test decides when it ends.
 UNTIL_GO = "echo first; while [ ! -e {go} ]; do sleep 0.02; done; echo second"
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    """Poll until ``predicate()`` is truthy; the deadline only guards against hangs."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 @contextmanager

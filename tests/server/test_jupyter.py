@@ -24,6 +24,7 @@ from cocalc_project_server.kernel_specs import ABSENT, check_kernel_name, kernel
 from cocalc_project_server.testing import ServerProcess, running_server
 
 from .conftest import Api
+from .polling import alive, wait_for
 
 # Generous ceiling for one call, only to stop a hang (a cold kernel start included).
 CALL_CEILING_S = 30
@@ -313,13 +314,12 @@ def kernels(api: Api) -> list[dict[str, Any]]:
 
 def running_kernel(api: Api) -> int:
     """The pid of a listed kernel process that runs (the warm pool holds some)."""
-    deadline = time.monotonic() + CALL_CEILING_S
-    while time.monotonic() < deadline:
-        for kernel in kernels(api):
-            if _alive(kernel["pid"]) and "ipykernel" in " ".join(_cmdline(kernel["pid"])):
-                return int(kernel["pid"])
-        time.sleep(0.1)
-    raise AssertionError("no running kernel is listed")
+
+    def listed_and_running() -> int:
+        pids = (int(kernel["pid"]) for kernel in kernels(api))
+        return next((p for p in pids if alive(p) and "ipykernel" in " ".join(_cmdline(p))), 0)
+
+    return wait_for(listed_and_running, "a running kernel listed", CALL_CEILING_S)
 
 
 def test_listed_kernels_have_pid_and_connection_file_only(api: Api) -> None:
@@ -339,13 +339,13 @@ def test_kernels_stay_listed_after_their_call(api: Api) -> None:
     run(api, "1")
     after = [k["pid"] for k in kernels(api)]
     assert after[: len(before)] == before
-    assert any(not _alive(pid) for pid in after), "the call's kernel has exited but is listed"
+    assert any(not alive(pid) for pid in after), "the call's kernel has exited but is listed"
 
 
 def test_stop_a_running_kernel(api: Api) -> None:
     pid = running_kernel(api)
     assert api.call("system.stopJupyterKernel", {"pid": pid}) == {"success": True}
-    assert not _alive(pid)
+    assert not alive(pid)
     assert pid not in [k["pid"] for k in kernels(api)]
     assert api.call("system.stopJupyterKernel", {"pid": pid}) == {"success": False}
 
@@ -353,15 +353,15 @@ def test_stop_a_running_kernel(api: Api) -> None:
 def test_stop_compares_pids_with_strict_equality(api: Api) -> None:
     pid = running_kernel(api)
     assert api.call("system.stopJupyterKernel", {"pid": str(pid)}) == {"success": False}
-    assert _alive(pid)
+    assert alive(pid)
     # 1234.0 in JSON is the number 1234, as in JavaScript
     assert api.call("system.stopJupyterKernel", {"pid": float(pid)}) == {"success": True}
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 def test_stop_a_listed_kernel_that_has_exited(api: Api) -> None:
     run(api, "1")
-    pid = next(k["pid"] for k in kernels(api) if not _alive(k["pid"]))
+    pid = next(k["pid"] for k in kernels(api) if not alive(k["pid"]))
     assert api.call("system.stopJupyterKernel", {"pid": pid}) == {"success": True}
     assert pid not in [k["pid"] for k in kernels(api)]
 
@@ -413,10 +413,3 @@ def _cmdline(pid: int) -> list[str]:
         return list(psutil.Process(pid).cmdline())
     except psutil.Error:
         return []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
