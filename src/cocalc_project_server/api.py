@@ -73,7 +73,7 @@ class ProjectApi:
         self._kernels = KernelPool(
             env=self._env,
             # Kernel connection files and sockets stay out of the user's folder.
-            runtime_dir=self._runtime.kernels_dir,
+            runtime=self._runtime,
             size=config.kernel_pool_size,
             max_size=MAX_KERNEL_POOL_SIZE,
         )

@@ -257,7 +257,7 @@ class ExecContext:
             self.root,
             self.env,
             runtime.make_script_folder,
-            runtime.remove_script_folder,
+            runtime.remove_folder,
         )
 
     def output_limit(self, opts: ExecOptions) -> int:

@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -34,6 +32,7 @@ from .kernel_process import (
     stop_kernel,
 )
 from .kernel_specs import ABSENT, ProjectKernelSpecs, check_kernel_name, kernel_json_name
+from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +64,15 @@ class KernelPool:
         self,
         *,
         env: Mapping[str, str],
-        runtime_dir: str,
+        runtime: Runtime,
         size: int,
         max_size: int,
         specs: KernelSpecManager | None = None,
     ) -> None:
         self._env = dict(env)
-        self._runtime_dir = runtime_dir
+        # Connection files go to its kernels folder; kernel process groups and working folders
+        # are on record there, so they go with the server however it ends.
+        self._runtime = runtime
         self._default_size = size
         self._max_size = max_size
         self._specs = specs if specs is not None else ProjectKernelSpecs()
@@ -190,13 +191,21 @@ class KernelPool:
         try:
             await stop_kernel(handle)
         finally:
-            if self._live.get(handle.pid) is handle:
-                del self._live[handle.pid]
+            self._forget(handle)
+
+    def _forget(self, handle: KernelHandle) -> None:
+        """``handle`` is stopped: off the live list, and its group and folder off record."""
+        if self._live.get(handle.pid) is handle:
+            del self._live[handle.pid]
+        if handle.pid > 0:
+            self._runtime.release_group(handle.pid)
+        if handle.own_folder is not None:
+            self._runtime.remove_folder(handle.own_folder)
 
     async def _start_stateless(self, name: str) -> KernelHandle:
         # stateless-api/kernel.ts (init): a fresh folder from mkdtemp(tmpdir()/"cocalc") holding
         # the notional notebook "execute.ipynb"; kernel.ts (spawn) sets these variables.
-        folder = tempfile.mkdtemp(prefix="cocalc")
+        folder = self._runtime.make_kernel_folder()
         env = {
             "COCALC_JUPYTER_FILENAME": os.path.join(folder, "execute.ipynb"),
             "COCALC_JUPYTER_KERNELNAME": name,
@@ -208,7 +217,7 @@ class KernelPool:
                 name, language, cwd=folder, env=env, limited=True, own_folder=folder
             )
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            self._runtime.remove_folder(folder)
             raise
 
     async def _start(
@@ -232,7 +241,7 @@ class KernelPool:
                 name,
                 language,
                 specs=self._specs,
-                runtime_dir=self._runtime_dir,
+                runtime_dir=self._runtime.kernels_dir,
                 cwd=cwd,
                 env={**self._env, **env},
                 limited=limited,
@@ -241,8 +250,7 @@ class KernelPool:
             )
         except BaseException:
             for dead in spawned:  # stopped by start_kernel; its launch record stays
-                if self._live.get(dead.pid) is dead:
-                    del self._live[dead.pid]
+                self._forget(dead)
             raise
         if self._closed:
             await self._reap(handle)
@@ -253,6 +261,7 @@ class KernelPool:
         """Called as soon as the kernel process exists (launch-kernel.ts records it then)."""
         if handle.pid <= 0:
             return
+        self._runtime.track_group(handle.pid)
         self._live[handle.pid] = handle
         self._records.append(
             LaunchRecord(handle.pid, handle.connection_file, kernel_json_name(handle.name))

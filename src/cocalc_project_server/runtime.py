@@ -9,7 +9,8 @@
             groups/<pgid>  a process group of a command (content: its leader's start time)
             folders/<name> a folder $TMPDIR/<name>: a bash script's ``cocalc-XXXXXX``, the
                            Jupyter connection files' ``cocalc-kernels-XXXXXXXX`` (kept short:
-                           kernels put sockets there, and socket paths are limited to 107 bytes)
+                           kernels put sockets there, and socket paths are limited to 107 bytes),
+                           a stateless kernel's working folder ``cocalcXXXXXXXX``
             root           the project folder, when it is a temporary one
 
 A server that dies without cleaning up is reaped at once by its watchdog process, or else by
@@ -112,7 +113,13 @@ class Runtime:
         real service's), put on record."""
         return self._make_folder(_node_mkdtemp)
 
-    def remove_script_folder(self, path: str) -> None:
+    def make_kernel_folder(self) -> str:
+        """A new private ``$TMPDIR/cocalcXXXXXXXX`` folder for a stateless kernel to work in
+        (stateless-api/kernel.ts makes it with mkdtemp(tmpdir()/"cocalc")), put on record."""
+        return self._make_folder(lambda: tempfile.mkdtemp(prefix="cocalc"))
+
+    def remove_folder(self, path: str) -> None:
+        """Remove a folder made by this runtime, and its record."""
         shutil.rmtree(path, ignore_errors=True)
         (self._folders / os.path.basename(path)).unlink(missing_ok=True)
 

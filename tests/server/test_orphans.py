@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
-import time
+import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,41 +21,22 @@ import pytest
 from cocalc_project_server.testing import ServerProcess, running_server
 
 from .conftest import Api
+from .polling import alive, wait_for, wait_gone
 
 # bash runs a.sh, which runs bash -c, which runs sleep in the background and waits: the sleep
 # is a grandchild of the job's process.
 NESTED = "bash -c 'sleep 1000 & wait'"
 
 
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    """Poll until ``predicate()`` is truthy; the deadline only guards against hangs."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
-
-
-def alive(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
-
-
 def tree(pid: int) -> list[int]:
     """``pid`` and its descendants, once the nested ``sleep`` has started."""
     proc = psutil.Process(pid)
-    found = wait_for(
-        lambda: (
-            (kids := proc.children(recursive=True))
-            and any(k.name() == "sleep" for k in kids)
-            and kids
-        ),
-        "the nested sleep",
-    )
-    return [pid, *(k.pid for k in found)]
+
+    def descendants_once_sleeping() -> list[int]:
+        kids = proc.children(recursive=True)
+        return [k.pid for k in kids] if any(k.name() == "sleep" for k in kids) else []
+
+    return [pid, *wait_for(descendants_once_sleeping, "the nested sleep")]
 
 
 def watchdog_of(server: ServerProcess) -> psutil.Process:
@@ -65,21 +47,26 @@ def watchdog_of(server: ServerProcess) -> psutil.Process:
 
 
 @pytest.fixture
-def tmpdir_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    yield tmp_path
+def tmpdir_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # Short, unlike pytest's tmp_path: kernels put their sockets below it, and a socket path
+    # has at most 107 bytes.
+    tmp = Path(tempfile.mkdtemp(prefix="orphans-"))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    yield tmp
     # Should a test fail, do not leave its sleeps running.
     for proc in psutil.process_iter():
         try:
-            if str(tmp_path) in " ".join(proc.cmdline()) or proc.cwd().startswith(str(tmp_path)):
+            if str(tmp) in " ".join(proc.cmdline()) or proc.cwd().startswith(str(tmp)):
                 proc.kill()
         except psutil.Error:
             continue
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextmanager
 def serving(**kwargs: Any) -> Iterator[Api]:
-    with running_server(kernel_pool_size=0, **kwargs) as server, httpx.Client(timeout=30) as c:
+    kwargs.setdefault("kernel_pool_size", 0)
+    with running_server(**kwargs) as server, httpx.Client(timeout=30) as c:
         yield Api(server, c)
 
 
@@ -107,7 +94,7 @@ def runtime_folder(project_id: str) -> str:
 
 def kill_hard(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not alive(pid), f"process {pid} to die")
+    wait_gone(pid)
 
 
 def test_sigkill_of_the_server_kills_its_commands_and_removes_its_folders(
@@ -117,8 +104,24 @@ def test_sigkill_of_the_server_kills_its_commands_and_removes_its_folders(
         pids = start_jobs(api)
         assert list(tmpdir_env.glob("cocalc-??????/a.sh"))  # the job's script
         kill_hard(api.server.pid)
-        wait_for(lambda: not any(alive(pid) for pid in pids), "the commands to die")
+        wait_gone(*pids)
         # Script folder, kernel folder, runtime folder and the temporary project folder.
+        wait_for(lambda: not list(tmpdir_env.iterdir()), "the folders to go")
+
+
+def test_sigkill_of_the_server_stops_its_kernels_and_removes_their_folders(
+    tmpdir_env: Path,
+) -> None:
+    with serving(kernel_pool_size=1) as api:
+        # The warm kernel, in a working folder of its own as the real service's stateless
+        # kernels are (stateless-api/kernel.ts: mkdtemp(tmpdir()/"cocalc")).
+        listed = wait_for(lambda: api.call("system.listJupyterKernels", {}), "the warm kernel")
+        wait_for(
+            lambda: any(re.fullmatch(r"cocalc\w{8}", e.name) for e in tmpdir_env.iterdir()),
+            "the kernel's working folder",
+        )
+        kill_hard(api.server.pid)
+        wait_gone(*(kernel["pid"] for kernel in listed))
         wait_for(lambda: not list(tmpdir_env.iterdir()), "the folders to go")
 
 
@@ -163,5 +166,5 @@ def test_background_processes_die_at_a_clean_shutdown(tmpdir_env: Path) -> None:
         assert alive(daemon)
         os.kill(api.server.pid, signal.SIGTERM)
         assert api.server.process.wait(timeout=30) == 0
-    wait_for(lambda: not alive(daemon), "the background process to die")
+    wait_gone(daemon)
     wait_for(lambda: not list(tmpdir_env.iterdir()), "the folders to go")
