@@ -14,8 +14,6 @@ import asyncio
 import codecs
 import errno
 import json
-import os
-import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +29,7 @@ from .exec_command import (
     truncation_suffix,
 )
 from .nodeerrors import error_code
+from .process_groups import signal_group
 from .runtime import Runtime
 
 # After a SIGKILL, how long to wait for the pipes to close before giving up on them.
@@ -177,10 +176,7 @@ class ExecProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole process group."""
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        signal_group(self.pid)
 
     async def wait(self) -> Outcome:
         """Wait for exit and closed pipes, killing the group when the timeout passes."""

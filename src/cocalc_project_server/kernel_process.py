@@ -23,6 +23,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import ProjectError
+from .process_groups import signal_group
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,7 @@ class KernelHandle:
         """Signal the kernel's process group, as the real service does (``kill(-pid)``)."""
         if signum == signal.SIGKILL:
             self.killed = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signum)
+        signal_group(self.pid, signum)
 
     def death_message(self) -> str:
         """Why the kernel is gone, in the real service's words.

@@ -11,7 +11,8 @@ recorded folders. That happens twice over:
   server dies;
 - at the next start of a server for the same project, for whatever a dead watchdog left.
 
-Only the standard library and psutil are imported, so the watchdog starts fast.
+Only the standard library, psutil and the small :mod:`.process_groups` are imported, so the
+watchdog starts fast.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped, unused-ignore]
+
+from .process_groups import signal_group
 
 # The layout of an instance folder.
 LOCK_FILE = "lock"
@@ -118,16 +121,6 @@ def record_group(groups: Path, pgid: int) -> None:
     (groups / str(pgid)).write_text(repr(started), encoding="ascii")
 
 
-def group_is_empty(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def kill_recorded_groups(groups: Path) -> None:
     """SIGKILL every recorded process group that is still the one we started, then forget it.
 
@@ -150,8 +143,7 @@ def kill_recorded_groups(groups: Path) -> None:
             record.unlink(missing_ok=True)
             continue
         if _ours(pgid, started, members.get(pgid, [])):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGKILL)
+            signal_group(pgid)
         record.unlink(missing_ok=True)
 
 

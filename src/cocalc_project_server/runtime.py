@@ -34,12 +34,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .config import API_KEY_ENV
+from .process_groups import group_is_empty
 from .reaper import (
     FOLDERS_DIR,
     GROUPS_DIR,
     LOCK_FILE,
     ROOT_RECORD,
-    group_is_empty,
     kill_recorded_groups,
     project_lock,
     reap_if_dead,

@@ -48,6 +48,24 @@ def test_invalid_project_id_is_rejected() -> None:
     assert "not a UUID" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "complaint"),
+    [
+        ("--max-exec-output", "0", "must be >= 1"),
+        ("--async-jobs-max", "0", "must be >= 1"),
+        ("--max-connections", "0", "must be >= 1"),
+        ("--header-timeout", "0", "must be a positive number of seconds"),
+        ("--body-timeout", "-1", "must be a positive number of seconds"),
+        ("--body-timeout", "inf", "must be a positive number of seconds"),
+        ("--header-timeout", "nan", "must be a positive number of seconds"),
+    ],
+)
+def test_limits_out_of_range_are_rejected(flag: str, value: str, complaint: str) -> None:
+    result = run_cli(flag, value)
+    assert result.returncode == 2
+    assert f"{flag}: {complaint}" in result.stderr
+
+
 def test_ready_line_reports_the_given_settings(tmp_path: Path) -> None:
     project_id = str(uuid.uuid4())
     root = tmp_path / "home with space"
