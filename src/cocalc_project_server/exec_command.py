@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import jsjson
 from .paths import confine
 
 # src/packages/util/consts/project.ts PROJECT_EXEC_DEFAULT_TIMEOUT_S
@@ -51,26 +52,6 @@ class ExecOptions:
     ulimit_timeout: bool = True
 
 
-def js_string(value: object) -> str:
-    """``${value}`` in JavaScript: how Node turns environment values into strings."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        # Close to JavaScript's number formatting ("1e-7", not Python's "1e-07").
-        return re.sub(r"e([+-])0*(\d)", r"e\1\2", repr(value))
-    if isinstance(value, list):
-        return ",".join("" if v is None else js_string(v) for v in value)
-    return "[object Object]"
-
-
 def parse_exec_options(raw: Mapping[str, Any]) -> ExecOptions:
     """The options the real ``executeCode`` uses, from a spec-checked ``args[0]``.
 
@@ -88,7 +69,8 @@ def parse_exec_options(raw: Mapping[str, Any]) -> ExecOptions:
         max_output=None if max_output is None else int(max_output),
         bash=raw.get("bash") is True,
         # Node's spawn skips undefined values only; JSON has none, so every key is kept.
-        env={key: js_string(value) for key, value in (raw.get("env") or {}).items()},
+        # Node's spawn makes each value a string with `${value}`.
+        env={key: jsjson.to_js_string(v) for key, v in (raw.get("env") or {}).items()},
         async_call=raw.get("async_call") is True,
         err_on_exit=raw.get("err_on_exit") is not False,
         ulimit_timeout=raw.get("ulimit_timeout") is not False,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -187,9 +188,9 @@ def utf16_length(text: str) -> int:
 
 
 def to_js_string(value: Any) -> str:
-    """``String(value)`` as ``Array.prototype.join`` applies it to one element."""
+    """JavaScript's ``String(value)`` (what ``${value}`` makes of it too) for a JSON value."""
     if value is None:
-        return ""
+        return "null"
     if value is True:
         return "true"
     if value is False:
@@ -199,8 +200,13 @@ def to_js_string(value: Any) -> str:
     if isinstance(value, int | float):
         return number(value)
     if isinstance(value, list):
-        return ",".join(to_js_string(v) for v in value)
+        return join(value, ",")
     return "[object Object]"
+
+
+def join(values: Iterable[Any], separator: str) -> str:
+    """``Array.prototype.join``: each element as ``String`` makes it, but null as empty."""
+    return separator.join("" if v is None else to_js_string(v) for v in values)
 
 
 def well_formed(text: str) -> str:

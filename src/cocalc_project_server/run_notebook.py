@@ -132,7 +132,7 @@ def _cell_code(cell: dict[str, Any]) -> str:
     source = cell["source"]
     if not isinstance(source, list):
         raise CellFailed("TypeError: cell.source.join is not a function")
-    return "".join(jsjson.to_js_string(part) for part in source)
+    return jsjson.join(source, "")
 
 
 async def run_cell(kernel: NotebookKernel, limits: RunLimits, cell: Any) -> None:

@@ -75,6 +75,14 @@ def test_env_is_merged_over_the_environment(api: Api) -> None:
     assert result["stdout"] == f"hi 42 {api.server.project_id}\n"
 
 
+def test_env_values_become_strings_as_javascript_makes_them(api: Api) -> None:
+    # Node's spawn writes each pair as `${key}=${value}` (ECMAScript String(): shortest
+    # round-trip digits, arrays joined with commas and null as empty inside them).
+    env = {"F": 0.1, "E": 1e-7, "G": 1e21, "I": 2.0, "N": None, "L": [1, None, "a"], "B": True}
+    result = api.exec(command='printf \'%s|\' "$F" "$E" "$G" "$I" "$N" "$L" "$B"', env=env)
+    assert result["stdout"] == "0.1|1e-7|1e+21|2|null|1,,a|true|"
+
+
 def test_max_output_caps_stdout_and_stderr_with_suffix(api: Api) -> None:
     result = api.exec(command="printf 0123456789; printf abcdefghij >&2", max_output=4)
     assert result["stdout"] == "0123 (truncated at 4 characters)"
