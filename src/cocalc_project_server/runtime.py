@@ -10,7 +10,7 @@
             folders/<name> a folder $TMPDIR/<name>: a bash script's ``cocalc-XXXXXX``, the
                            Jupyter connection files' ``cocalc-kernels-XXXXXXXX`` (kept short:
                            kernels put sockets there, and socket paths are limited to 107 bytes),
-                           a stateless kernel's working folder ``cocalcXXXXXXXX``
+                           a stateless kernel's working folder ``cocalcXXXXXX``
             root           the project folder, when it is a temporary one
 
 A server that dies without cleaning up is reaped at once by its watchdog process, or else by
@@ -49,7 +49,8 @@ from .reaper import (
 )
 
 FOLDER_PREFIX = "cocalc-project-server-"
-# Node's mkdtemp (what the real service uses for bash scripts) appends six of these.
+# Node's mkdtemp (what the real service uses for bash scripts and stateless kernels' folders)
+# appends six of these.
 _MKDTEMP_CHARS = string.ascii_letters + string.digits
 WATCHDOG_EXIT_WAIT_S = 5.0
 
@@ -60,10 +61,12 @@ def project_folder(project_id: str) -> Path:
     return Path(tempfile.gettempdir()) / f"{FOLDER_PREFIX}{safe}"
 
 
-def _node_mkdtemp() -> str:
+def _node_mkdtemp(prefix: str) -> str:
+    """``fs.mkdtemp(join(tmpdir(), prefix))``: a new private folder, six random characters
+    after ``prefix``."""
     tmp = tempfile.gettempdir()
     while True:
-        name = "cocalc-" + "".join(secrets.choice(_MKDTEMP_CHARS) for _ in range(6))
+        name = prefix + "".join(secrets.choice(_MKDTEMP_CHARS) for _ in range(6))
         path = os.path.join(tmp, name)
         try:
             os.mkdir(path, 0o700)
@@ -111,12 +114,12 @@ class Runtime:
     def make_script_folder(self) -> str:
         """A new private ``$TMPDIR/cocalc-XXXXXX`` folder (named as Node's mkdtemp names the
         real service's), put on record."""
-        return self._make_folder(_node_mkdtemp)
+        return self._make_folder(lambda: _node_mkdtemp("cocalc-"))
 
     def make_kernel_folder(self) -> str:
-        """A new private ``$TMPDIR/cocalcXXXXXXXX`` folder for a stateless kernel to work in
-        (stateless-api/kernel.ts makes it with mkdtemp(tmpdir()/"cocalc")), put on record."""
-        return self._make_folder(lambda: tempfile.mkdtemp(prefix="cocalc"))
+        """A new private ``$TMPDIR/cocalcXXXXXX`` folder for a stateless kernel to work in
+        (as src/packages/jupyter/stateless-api/kernel.ts makes it), put on record."""
+        return self._make_folder(lambda: _node_mkdtemp("cocalc"))
 
     def remove_folder(self, path: str) -> None:
         """Remove a folder made by this runtime, and its record."""

@@ -117,7 +117,9 @@ def test_sigkill_of_the_server_stops_its_kernels_and_removes_their_folders(
         # kernels are (stateless-api/kernel.ts: mkdtemp(tmpdir()/"cocalc")).
         listed = wait_for(lambda: api.call("system.listJupyterKernels", {}), "the warm kernel")
         wait_for(
-            lambda: any(re.fullmatch(r"cocalc\w{8}", e.name) for e in tmpdir_env.iterdir()),
+            lambda: any(
+                re.fullmatch(r"cocalc[A-Za-z0-9]{6}", e.name) for e in tmpdir_env.iterdir()
+            ),
             "the kernel's working folder",
         )
         kill_hard(api.server.pid)
