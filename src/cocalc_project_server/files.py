@@ -242,6 +242,7 @@ class ProjectFiles:
             _int(options["signal"]),
             [_int(pid) for pid in targets],
             self._processes.started_sessions,
+            self._processes.runtime.helper_pids(),
         )
 
     # -- editor.* and sync.* -----------------------------------------------------------------

@@ -133,6 +133,10 @@ class Runtime:
         (self._folders / os.path.basename(path)).touch()
         return path
 
+    def helper_pids(self) -> frozenset[int]:
+        """Processes of the server itself (the watchdog): never the project's to signal."""
+        return frozenset() if self._watchdog is None else frozenset({self._watchdog.pid})
+
     def track_group(self, pgid: int) -> None:
         """Put a command's new process group on record."""
         record_group(self._groups, pgid)

@@ -4,7 +4,8 @@ The real project calls node's ``process.kill`` on any pid its user may signal. H
 shares its user with everything else on the machine, so a process counts as the project's only
 if it descends from the server (commands, kernels and their children) or lives in the session
 of a command the project started (what a command left running, e.g. ``nohup ... &``). Any other
-process answers ``kill EPERM``, as one of another user would in a real project.
+process, and the server itself and its watchdog, answers ``kill EPERM``, as one of another user
+would in a real project.
 """
 
 from __future__ import annotations
@@ -25,20 +26,31 @@ _MAX_SIGNAL = int(getattr(signal_module, "SIGRTMAX", 64))
 
 
 def send_signals(
-    sig: int, pids: Iterable[int], started_sessions: Callable[[], frozenset[int]]
+    sig: int,
+    pids: Iterable[int],
+    started_sessions: Callable[[], frozenset[int]],
+    server_helpers: frozenset[int] = frozenset(),
 ) -> None:
-    """Signal each pid in turn; if any failed, raise the last failure (as the real one)."""
+    """Signal each pid in turn; if any failed, raise the last failure (as the real one).
+
+    ``server_helpers`` are processes of the server itself (its watchdog), refused like it.
+    """
     failures: list[Exception] = []
     for pid in pids:
         try:
-            _kill(pid, sig, started_sessions)
+            _kill(pid, sig, started_sessions, server_helpers)
         except (ProjectError, WireError) as exc:
             failures.append(exc)
     if failures:
         raise failures[-1]
 
 
-def _kill(pid: int, sig: int, started_sessions: Callable[[], frozenset[int]]) -> None:
+def _kill(
+    pid: int,
+    sig: int,
+    started_sessions: Callable[[], frozenset[int]],
+    server_helpers: frozenset[int],
+) -> None:
     # node's process.kill checks its arguments first (lib/internal/process/per_thread.js).
     if pid not in _INT32:
         raise WireError(
@@ -52,14 +64,19 @@ def _kill(pid: int, sig: int, started_sessions: Callable[[], frozenset[int]]) ->
         # 0 is the server's own process group, -1 every process of the user, -N a group.
         _check_group(-pid, sig, started_sessions)
     else:
-        _check_process(pid, sig, started_sessions)
+        _check_process(pid, sig, started_sessions, server_helpers)
     try:
         os.kill(pid, sig)
     except OSError as exc:
         raise kill_error(error_code(exc)) from None
 
 
-def _check_process(pid: int, sig: int, started_sessions: Callable[[], frozenset[int]]) -> None:
+def _check_process(
+    pid: int,
+    sig: int,
+    started_sessions: Callable[[], frozenset[int]],
+    server_helpers: frozenset[int],
+) -> None:
     try:
         session = os.getsid(pid)
     except ProcessLookupError:
@@ -68,7 +85,7 @@ def _check_process(pid: int, sig: int, started_sessions: Callable[[], frozenset[
         session = None
     if sig > _MAX_SIGNAL:
         raise kill_error("EINVAL")
-    if pid == os.getpid():
+    if pid == os.getpid() or pid in server_helpers:
         raise kill_error("EPERM")  # the server is not one of the project's processes
     if session in started_sessions() or _descends_from_server(pid):
         return

@@ -149,6 +149,16 @@ def test_a_new_server_of_the_project_reaps_what_a_dead_one_left(tmpdir_env: Path
         assert home.is_dir()  # a --root is the user's: never removed
 
 
+def test_the_watchdog_is_not_the_projects_to_signal(tmpdir_env: Path) -> None:
+    with serving() as api:
+        watchdog = watchdog_of(api.server)
+        # As the server itself: a process of another user in a real project.
+        assert api.call("system.signal", {"signal": 9, "pid": watchdog.pid}) == {
+            "error": "Error: kill EPERM"
+        }
+        assert watchdog.is_running()
+
+
 def test_a_live_server_of_the_same_project_is_left_alone(tmpdir_env: Path) -> None:
     project_id = str(uuid.uuid4())
     with serving(project_id=project_id) as first:
