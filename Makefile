@@ -27,7 +27,7 @@ demo: $(DEMO_STAMP)
 	$(DEMO_VENV)/bin/python -m demo
 
 test: $(STAMP) lint typecheck check-generated
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 generate: $(STAMP)
 	$(BIN)/python -m generator
