@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import httpx2
 
 import cocalc_api
@@ -56,11 +57,19 @@ def reference_client() -> ModuleType:
     return module
 
 
+def _answer_body(request_content: bytes) -> dict[str, Any]:
+    if json.loads(request_content)["name"] == "system.ping":
+        return {"now": 1756489740133}
+    return {"stdout": "hello\n", "stderr": "", "exit_code": 0}
+
+
 def answer(request: httpx2.Request) -> httpx2.Response:
-    name = json.loads(request.content)["name"]
-    if name == "system.ping":
-        return httpx2.Response(200, json={"now": 1756489740133})
-    return httpx2.Response(200, json={"stdout": "hello\n", "stderr": "", "exit_code": 0})
+    return httpx2.Response(200, json=_answer_body(request.content))
+
+
+def answer_httpx(request: httpx.Request) -> httpx.Response:
+    # The reference client is on httpx, so it gets the same answers through httpx's own mock.
+    return httpx.Response(200, json=_answer_body(request.content))
 
 
 def _post_json(client: httpx2.Client, body: dict[str, Any]) -> Any:
@@ -75,8 +84,10 @@ def per_call_overhead() -> list[tuple[str, float, float]]:
         api_key=KEY, project_id=PROJECT, http_client=httpx2.Client(transport=transport)
     )
     ref = reference_client().Project(api_key=KEY, project_id=PROJECT)
-    ref.client = httpx2.Client(
-        transport=transport, auth=(KEY, ""), headers={"Content-Type": "application/json"}
+    ref.client = httpx.Client(
+        transport=httpx.MockTransport(answer_httpx),
+        auth=(KEY, ""),
+        headers={"Content-Type": "application/json"},
     )
     ping_body = {"name": "system.ping", "args": [{}], "project_id": PROJECT}
     exec_body = {"name": "system.exec", "args": [{"command": "echo hello"}], "project_id": PROJECT}
@@ -107,7 +118,7 @@ def per_call_overhead() -> list[tuple[str, float, float]]:
             samples["ref"].append(timed(ref_call))
         # Each ratio is the median of the rounds' own ratios: the machine's speed drifts
         # between rounds more than within one.
-        rows.append((f"{label}: raw httpx post().json()", statistics.median(samples["raw"]), 1.0))
+        rows.append((f"{label}: raw httpx2 post().json()", statistics.median(samples["raw"]), 1.0))
         for key, name in (("ours", "cocalc_api"), ("ref", "cocalc-api 0.5.1")):
             ratios = [mine / raw for mine, raw in zip(samples[key], samples["raw"], strict=True)]
             rows.append(
@@ -147,22 +158,24 @@ class DelayedTransport(httpx2.AsyncBaseTransport):
 
     def __init__(self, delay: float, inner: httpx2.AsyncBaseTransport) -> None:
         self.inner = inner
-        self.delay = delay
+        self.delay = delay  # before sending: the connection is taken from the pool after it
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await asyncio.sleep(self.delay)
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()  # the aiohttp transport's session, the httpx pool's sockets
+        await self.inner.aclose()  # the aiohttp transport's session, the httpx2 pool's sockets
 
 
-class DelayedSyncTransport(httpx2.BaseTransport):
+class DelayedSyncTransport(httpx.BaseTransport):
+    """The same latency for the reference client, which is on httpx."""
+
     def __init__(self, delay: float) -> None:
-        self.inner = httpx2.HTTPTransport()
+        self.inner = httpx.HTTPTransport()
         self.delay = delay
 
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
         time.sleep(self.delay)
         return self.inner.handle_request(request)
 
@@ -170,10 +183,13 @@ class DelayedSyncTransport(httpx2.BaseTransport):
         self.inner.close()
 
 
-def throughput(server: Any) -> list[tuple[str, float, float]]:
-    calls, delay, concurrency = 200, 0.05, 50
+Rate = tuple[float, float]  # calls per second, client CPU per call (ms)
 
-    async def ours(client: httpx2.AsyncClient) -> float:
+
+def throughput(server: Any) -> list[tuple[str, float, float]]:
+    delay = 0.05
+
+    async def ours(client: httpx2.AsyncClient, calls: int, concurrency: int) -> Rate:
         async with (
             client,
             cocalc_api.AsyncProject(
@@ -186,25 +202,27 @@ def throughput(server: Any) -> list[tuple[str, float, float]]:
                 async with gate:
                     await project.system.ping()
 
-            started = time.perf_counter()
+            cpu, started = time.process_time(), time.perf_counter()
             await asyncio.gather(*(one() for _ in range(calls)))
-            return calls / (time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            return calls / elapsed, (time.process_time() - cpu) / calls * 1000
 
-    async def over_httpx() -> float:
-        # Each pool as a user gets it, with its default limits. (More keep-alive connections
-        # only slow httpx's pool down: it scans all of them for every request.)
+    async def default_pool(calls: int, concurrency: int) -> Rate:
+        # The pool as a user gets it from AsyncProject(), with its default limits.
         inner = httpx2.AsyncHTTPTransport()
-        return await ours(httpx2.AsyncClient(transport=DelayedTransport(delay, inner)))
+        client = httpx2.AsyncClient(transport=DelayedTransport(delay, inner))
+        return await ours(client, calls, concurrency)
 
-    async def over_aiohttp() -> float:
+    async def aiohttp_pool(calls: int, concurrency: int) -> Rate:
         from cocalc_api._aiohttp import AiohttpTransport
 
         inner = AiohttpTransport()
-        return await ours(cocalc_api.DefaultAioHttpClient(transport=DelayedTransport(delay, inner)))
+        client = cocalc_api.DefaultAioHttpClient(transport=DelayedTransport(delay, inner))
+        return await ours(client, calls, concurrency)
 
-    def sequential_reference() -> float:
+    def sequential_reference(calls: int) -> float:
         ref = reference_client().Project(api_key=server.api_key, host=server.url)
-        ref.client = httpx2.Client(
+        ref.client = httpx.Client(
             transport=DelayedSyncTransport(delay),
             auth=(server.api_key, ""),
             headers={"Content-Type": "application/json"},
@@ -215,19 +233,26 @@ def throughput(server: Any) -> list[tuple[str, float, float]]:
                 ref.system.ping()
             return calls / (time.perf_counter() - started)
 
-    rates: dict[str, list[float]] = {"ref": [], "httpx": [], "aiohttp": []}
-    for _ in range(3):  # interleaved; each ratio is the median of the rounds' ratios
-        rates["ref"].append(sequential_reference())
-        rates["httpx"].append(asyncio.run(over_httpx()))
-        rates["aiohttp"].append(asyncio.run(over_aiohttp()))
-    prefix = f"{calls} pings, {delay * 1000:.0f} ms latency:"
-    rows = [
-        (f"{prefix} cocalc-api 0.5.1 sequential (calls/s)", statistics.median(rates["ref"]), 1.0)
-    ]
-    for key, name in (("httpx", "AsyncProject"), ("aiohttp", "AsyncProject on aiohttp")):
-        ratios = [mine / ref for mine, ref in zip(rates[key], rates["ref"], strict=True)]
-        label = f"{prefix} {name}, {concurrency} at once (calls/s)"
-        rows.append((label, statistics.median(rates[key]), statistics.median(ratios)))
+    rows: list[tuple[str, float, float]] = []
+    for calls, concurrency in ((200, 50), (500, 200)):
+        reference: list[float] = []
+        rates: dict[str, list[Rate]] = {"default": [], "aiohttp": []}
+        for _ in range(3):  # interleaved; each ratio is the median of the rounds' ratios
+            reference.append(sequential_reference(100))
+            rates["default"].append(asyncio.run(default_pool(calls, concurrency)))
+            rates["aiohttp"].append(asyncio.run(aiohttp_pool(calls, concurrency)))
+        prefix = f"{calls} pings, {delay * 1000:.0f} ms latency, {concurrency} at once:"
+        rows.append(
+            (f"{prefix} cocalc-api 0.5.1 sequential (calls/s)", statistics.median(reference), 1.0)
+        )
+        for key, name in (("default", "AsyncProject()"), ("aiohttp", "on DefaultAioHttpClient")):
+            ratios = [rate / ref for (rate, _), ref in zip(rates[key], reference, strict=True)]
+            label = f"{prefix} {name} (calls/s)"
+            rows.append(
+                (label, statistics.median(r for r, _ in rates[key]), statistics.median(ratios))
+            )
+            cpu = statistics.median(c for _, c in rates[key])
+            rows.append((f"{prefix} {name} client CPU per call (ms)", cpu, 0.0))
     return rows
 
 
@@ -290,32 +315,29 @@ def generate_time() -> list[tuple[str, float, float]]:
     return [("make generate wall time (ms)", median_of(3, once), 0.0)]
 
 
+def _print_row(label: str, value: float, ratio: float) -> None:
+    shown = f"{value:>10.2f}" if value < 10 else f"{value:>10.1f}"
+    print(f"{label:<90} {shown} {ratio:>6.2f}x" if ratio else f"{label:<90} {shown}")
+
+
 def main() -> int:
     from cocalc_project_server.testing import running_server
 
     os.environ.pop("COCALC_LOG", None)
-    print(f"{'measure':<72} {'median':>10} {'ratio':>7}")
+    print(f"{'measure':<90} {'median':>10} {'ratio':>7}")
     sections: list[Callable[[], list[tuple[str, float, float]]]] = [
         per_call_overhead,
         import_times,
         generate_time,
     ]
     for section in sections:
-        for label, value, ratio in section():
-            print(
-                f"{label:<72} {value:>10.1f} {ratio:>6.2f}x"
-                if ratio
-                else f"{label:<72} {value:>10.1f}"
-            )
+        for row in section():
+            _print_row(*row)
     with running_server() as server:
-        for label, value, ratio in throughput(server) + server_latencies(server):
-            print(
-                f"{label:<72} {value:>10.1f} {ratio:>6.2f}x"
-                if ratio
-                else f"{label:<72} {value:>10.1f}"
-            )
+        for row in throughput(server) + server_latencies(server):
+            _print_row(*row)
     for label, value, _ in cold_jupyter():
-        print(f"{label:<72} {value:>10.1f}")
+        _print_row(label, value, 0.0)
     print("(per-call rows in microseconds; import rows in ms; ratio vs the first row of its group)")
     return 0
 
