@@ -12,8 +12,8 @@ import time
 
 import cocalc_api
 
-DEFAULT_COMMAND = "for i in 1 2 3 4 5; do echo step $i of 5; sleep 0.3; done"
-POLL_EVERY_S = 0.2
+DEFAULT_COMMAND = "for i in 1 2 3 4 5; do echo step $i of 5; sleep 0.15; done"
+POLL_EVERY_S = 0.1
 
 
 def main(argv: list[str]) -> int:
@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
 
         # Or wait for a job in one call: the call's limit must outlast the job (the server's
         # own limit is 15 s), so raise it for that call.
-        job = project.system.exec(command="sleep 1; echo done", async_call=True)
+        job = project.system.exec(command="sleep 0.5; echo done", async_call=True)
         final = project.with_options(timeout=60).system.exec_status(job["job_id"], wait=True)
         print("waited:", final["status"], final["stdout"].strip())
     return 0 if status["status"] == "completed" else 1

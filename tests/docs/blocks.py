@@ -95,6 +95,23 @@ def find_blocks(path: Path) -> list[Block]:
     return blocks
 
 
+def misplaced_markers(path: Path) -> list[str]:
+    """Comments naming docs-test that mark no block: misspelt, or not right before a fence."""
+    tokens = MarkdownIt("commonmark").parse((REPO / path).read_text(encoding="utf-8"))
+    found: list[str] = []
+    for i, token in enumerate(tokens):
+        inline = [child for child in token.children or [] if child.type == "html_inline"]
+        for html in [token] if token.type == "html_block" else inline:
+            if "docs-test:" not in html.content:
+                continue
+            line = (token.map[0] + 1) if token.map else 0
+            if not MARKER.search(html.content):
+                found.append(f"{path}:{line}: not a known marker: {html.content.strip()}")
+            elif html is not token or i + 1 >= len(tokens) or tokens[i + 1].type != "fence":
+                found.append(f"{path}:{line}: not on the line right before a code block")
+    return found
+
+
 def substitute(code: str, values: Mapping[str, str]) -> str:
     """The block with its placeholders replaced by the test server's values."""
     settings = {k: values[k] for k in ("COCALC_API_KEY", "COCALC_HOST", "COCALC_PROJECT_ID")}
