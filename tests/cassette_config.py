@@ -1,4 +1,6 @@
-"""How cassettes are matched, scrubbed and annotated; shared by the replay tests and the recorder.
+"""How our cassettes are matched, scrubbed and annotated; shared by the replay tests and the
+recorder. Matching and scrubbing are cocalc_api.testing's, which users get for their own
+recordings; only the `# source:` annotation is ours.
 
 Every call goes to the same URL, so requests are told apart by their JSON body. The host is not
 matched, so a cassette recorded against the local server replays for any host.
@@ -6,33 +8,18 @@ matched, so a cassette recorded against the local server replays for any host.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import vcr
-from vcr.request import Request
 
-MATCH_ON = ("method", "path", "json_body")
+from cocalc_api import testing
 
-
-def _json_body(left: Request, right: Request) -> None:
-    assert json.loads(left.body or b"null") == json.loads(right.body or b"null"), (
-        f"JSON bodies differ: {left.body!r} != {right.body!r}"
-    )
+MATCH_ON = testing.MATCH_ON
 
 
 def make_vcr(record_mode: str, **extra: Any) -> vcr.VCR:
-    recorder = vcr.VCR(
-        record_mode=record_mode,
-        match_on=MATCH_ON,
-        # The key never reaches a cassette.
-        filter_headers=["authorization", "cookie", "set-cookie"],
-        decode_compressed_response=True,
-        **extra,
-    )
-    recorder.register_matcher("json_body", _json_body)
-    return recorder
+    return testing.make_vcr(record_mode, **extra)
 
 
 def annotate(cassette: Path, source: str) -> None:

@@ -1,11 +1,18 @@
-"""Shared fixtures: the cassette player, and a loader for the reference client."""
+"""Shared fixtures: the cassette player, a loader for the reference client, and the 40 s job
+that tests/test_jobs.py waits for while the rest of the run goes on."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import vcr
@@ -38,3 +45,77 @@ def reference_client() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+# -- a 40 s job, waited for while the rest of the run goes on (tests/test_jobs.py) ----------
+
+LONG_JOB_S = 40
+_LONG_WAIT_WANTED = pytest.StashKey[bool]()
+
+
+@dataclass
+class LongWait:
+    """A 40 s job on a server of its own, waited for at once by job.wait() in a thread and by
+    `cocalc-project jobs wait` in a subprocess, neither given any timeout."""
+
+    job: Any
+    cli: subprocess.Popen[str]
+    thread: threading.Thread
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def long_wait() -> Iterator[LongWait]:
+    import cocalc_api
+    from cocalc_project_server.testing import running_server
+
+    with (
+        running_server() as server,
+        cocalc_api.Project(
+            api_key=server.api_key, host=server.url, project_id=server.project_id
+        ) as project,
+    ):
+        job = project.jobs.start(f"sleep {LONG_JOB_S}; echo finished")
+        env = {
+            **os.environ,
+            "COCALC_API_KEY": server.api_key,
+            "COCALC_HOST": server.url,
+            "COCALC_PROJECT_ID": server.project_id,
+        }
+        cli = subprocess.Popen(
+            [str(Path(sys.executable).parent / "cocalc-project"), "jobs", "wait", job.id],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        outcome: dict[str, Any] = {}
+
+        def wait() -> None:
+            try:
+                outcome["final"] = job.wait()
+            except BaseException as error:  # noqa: BLE001 (reported by the test)
+                outcome["error"] = error
+
+        thread = threading.Thread(target=wait, daemon=True)
+        thread.start()
+        yield LongWait(job, cli, thread, outcome)
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test that waits on the 40 s job runs last, and the job starts with the first test, so
+    # the rest of the run overlaps those 40 s instead of adding them.
+    waiting = [item for item in items if "long_wait" in getattr(item, "fixturenames", ())]
+    if waiting:
+        items[:] = [item for item in items if item not in waiting] + waiting
+        config.stash[_LONG_WAIT_WANTED] = True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _long_wait_starts_with_the_run(request: pytest.FixtureRequest) -> None:
+    if request.config.stash.get(_LONG_WAIT_WANTED, False):
+        request.getfixturevalue("long_wait")

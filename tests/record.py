@@ -14,12 +14,13 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 
 import cocalc_api
+from cocalc_api.testing import scrub_hooks
 from tests.cassette_config import annotate, make_vcr
 from tests.scenarios import DOCUMENTED, PROJECT, RECORDED_SCENARIOS, Scenario
 
@@ -31,45 +32,9 @@ def invoke(project: cocalc_api.Project, scenario: Scenario) -> Any:
     return target(*scenario.args, **scenario.kwargs)
 
 
-def _scrubber(secrets: list[str], project_id: str) -> Callable[[Any], Any]:
-    def scrub(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        if isinstance(value, str):
-            for secret in secrets:
-                value = value.replace(secret, "<redacted>")
-            return value.replace(project_id, PROJECT)
-        return value
-
-    return scrub
-
-
 def _record(scenario: Scenario, project: cocalc_api.Project, secrets: list[str], pid: str) -> None:
-    scrub = _scrubber(secrets, pid)
-
-    def before_request(request: Any) -> Any:
-        sent = json.loads(request.body)
-        if scrub(sent) != sent:  # rewrite only what needs scrubbing, keep the rest verbatim
-            request.body = json.dumps(scrub(sent)).encode()
-        return request
-
-    def before_response(response: dict[str, Any]) -> dict[str, Any]:
-        body = response["content"] if "content" in response else response["body"]["string"]
-        text = body.decode() if isinstance(body, bytes) else body
-        with contextlib.suppress(ValueError):
-            received = json.loads(text)
-            if scrub(received) != received:  # rewrite only what needs scrubbing
-                text = json.dumps(scrub(received))
-        for secret in secrets:
-            text = text.replace(secret, "<redacted>")
-        if "content" in response:
-            response["content"] = text
-        else:
-            response["body"]["string"] = text.encode()
-        return response
-
+    # The scrubbing users get for their own recordings (cocalc_api.testing), with our fixed id.
+    before_request, before_response = scrub_hooks(secrets, pid, placeholder=PROJECT)
     scenario.cassette.unlink(missing_ok=True)
     recorder = make_vcr(
         "all", before_record_request=before_request, before_record_response=before_response

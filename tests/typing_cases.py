@@ -304,3 +304,45 @@ def errors(project: Project) -> None:
         assert_type(error.method, str | None)
     except cocalc_api.HTTPStatusError as error:
         assert_type(error.status_code, int)
+
+
+def jobs(project: Project) -> None:
+    # The handle API (docs/jobs.md); exec(async_call=True) itself stays the dict (above).
+    job = project.jobs.start("make", ["-j2"], timeout=600, err_on_exit=False)
+    assert_type(job, cocalc_api.Job)
+    assert_type(project.jobs.get("j"), cocalc_api.Job)
+    assert_type(job.status(), ExecuteCodeOutputAsync)
+    assert_type(job.wait(), ExecuteCodeOutputAsync)
+    assert_type(job.wait(timeout=30, poll=5, progress=True), ExecuteCodeOutputAsync)
+    assert_type(job.stdout, str)
+    assert_type(job.stats, list[ExecStat])
+    assert_type(job.exit_code, int | None)
+    assert_type(job.pid, int | None)
+    assert_type(job.kill(), None)
+    for update in job.follow(poll=0.5):
+        assert_type(update, cocalc_api.JobUpdate)
+        assert_type(update.stdout, str)
+        assert_type(update.done, bool)
+
+
+async def async_jobs(project: AsyncProject) -> None:
+    job = await project.jobs.start("make")
+    assert_type(job, cocalc_api.AsyncJob)
+    assert_type(await job.status(), ExecuteCodeOutputAsync)
+    assert_type(await job.wait(progress=lambda snapshot: None), ExecuteCodeOutputAsync)
+    async for update in job.follow():
+        assert_type(update, cocalc_api.JobUpdate)
+    assert_type(await job.kill(9), None)
+
+
+def testing_helpers() -> None:
+    from cocalc_api import models
+    from cocalc_api.testing import FakeAsyncProject, FakeProject
+
+    fake = FakeProject()
+    fake.stub("system.exec", models.ExecuteCodeOutput("hi\n", "", 0))
+    assert_type(fake, FakeProject)
+    assert_type(fake.system.exec("echo hi"), ExecuteCodeOutput)
+    assert_type(FakeAsyncProject(), FakeAsyncProject)
+    out = models.ExecuteCodeOutput.from_dict(fake.system.exec("echo hi"))
+    assert_type(out.exit_code, int)

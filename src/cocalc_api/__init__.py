@@ -32,11 +32,13 @@ from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
     from cocalc_api._aiohttp import DefaultAioHttpClient
+    from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncJob",
     "AsyncJobNotFoundError",
     "AsyncProject",
     "AuthenticationError",
@@ -48,6 +50,9 @@ __all__ = [
     "HTTPStatusError",
     "InsecureHostWarning",
     "InvalidArgumentError",
+    "Job",
+    "JobTimeoutError",
+    "JobUpdate",
     "Project",
     "ProjectUnavailableError",
     "ResponseValidationError",
@@ -58,10 +63,17 @@ __all__ = [
 ]
 
 
+_JOBS = frozenset({"AsyncJob", "Job", "JobTimeoutError", "JobUpdate"})
+
+
 def __getattr__(name: str) -> Any:
     # Loaded on first use: only callers of the aiohttp extra pay for the module.
     if name == "DefaultAioHttpClient":
         from cocalc_api._aiohttp import DefaultAioHttpClient
 
         return DefaultAioHttpClient
+    if name in _JOBS:
+        from cocalc_api import _jobs
+
+        return getattr(_jobs, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import httpx2
 
@@ -19,6 +19,9 @@ from cocalc_api._logging import configure_from_environment
 from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
 from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
 from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
+
+if TYPE_CHECKING:
+    from cocalc_api._jobs import AsyncJobs, Jobs
 
 _Http = TypeVar("_Http", httpx2.Client, httpx2.AsyncClient)
 # Timeouts are set per request by the transport; this one is only a backstop for a request
@@ -157,6 +160,14 @@ class Project(_ProjectBase[httpx2.Client], ProjectMethods):
     def _make_transport(self, policy: CallPolicy, http: httpx2.Client) -> SyncTransport:
         return SyncTransport(policy, http)
 
+    @property
+    def jobs(self) -> Jobs:
+        """Async exec jobs as handles: `job = project.jobs.start("make")`, then
+        `job.wait()`, `job.follow()`, `job.kill()` (docs/jobs.md)."""
+        from cocalc_api._jobs import Jobs
+
+        return Jobs(self)
+
     def close(self) -> None:
         """Close the HTTP connections (unless the httpx2.Client was passed in)."""
         if self._owns_http:
@@ -201,6 +212,14 @@ class AsyncProject(_ProjectBase[httpx2.AsyncClient], AsyncProjectMethods):
 
     def _make_transport(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncTransport:
         return AsyncTransport(policy, http)
+
+    @property
+    def jobs(self) -> AsyncJobs:
+        """Async exec jobs as handles: `job = await project.jobs.start("make")`, then
+        `await job.wait()`, `async for update in job.follow()` (docs/jobs.md)."""
+        from cocalc_api._jobs import AsyncJobs
+
+        return AsyncJobs(self)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (unless the httpx2.AsyncClient was passed in)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import secrets
 import shutil
@@ -13,8 +12,24 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import API_KEY_ENV, DEFAULT_KERNEL_POOL_SIZE, DEFAULT_MAX_REQUEST_BYTES, ServerConfig
+from .config import (
+    API_KEY_ENV,
+    DEFAULT_ASYNC_JOBS_MAX,
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_KERNEL_POOL_SIZE,
+    DEFAULT_MAX_EXEC_OUTPUT,
+    DEFAULT_MAX_REQUEST_BYTES,
+    MAX_CONNECTIONS_CEILING,
+    ServerConfig,
+)
+from .logs import configure_logging
 from .network import is_loopback
+
+API_KEY_FLAG_WARNING = (
+    "cocalc-project-server: warning: --api-key is visible to every user of this machine "
+    f"(ps, /proc); set ${API_KEY_ENV} instead"
+)
 
 
 def _port(text: str) -> int:
@@ -28,6 +43,20 @@ def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return value
 
 
@@ -50,8 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_port, default=0, help="port (default 0: pick a free one)")
     parser.add_argument(
         "--api-key",
-        default=os.environ.get(API_KEY_ENV),
-        help=f"the accepted API key (default: ${API_KEY_ENV}, else a new random sk-... key)",
+        help=(
+            f"the accepted API key (default: ${API_KEY_ENV}, else a new random sk-... key); "
+            f"prefer ${API_KEY_ENV}: command-line arguments are visible to every user via ps"
+        ),
     )
     parser.add_argument(
         "--project-id", type=_project_id, help="project UUID (default: a new random one)"
@@ -79,6 +110,53 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest accepted request body (default {DEFAULT_MAX_REQUEST_BYTES})",
     )
     parser.add_argument(
+        "--max-exec-output",
+        type=_positive,
+        default=DEFAULT_MAX_EXEC_OUTPUT,
+        help=(
+            "characters of stdout and of stderr one exec call keeps; more is read and dropped, "
+            f"marked '(truncated at N characters)' (default {DEFAULT_MAX_EXEC_OUTPUT})"
+        ),
+    )
+    parser.add_argument(
+        "--async-jobs-max",
+        type=_positive,
+        default=DEFAULT_ASYNC_JOBS_MAX,
+        help=(
+            "finished async exec jobs kept, least recently used dropped first; running jobs "
+            f"are always kept (default {DEFAULT_ASYNC_JOBS_MAX}, as CoCalc)"
+        ),
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metavar="SECONDS",
+        help=(
+            "close a connection whose request head is not complete this long after it opened "
+            f"or after the previous response (default {DEFAULT_HEADER_TIMEOUT_S:g})"
+        ),
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=DEFAULT_BODY_TIMEOUT_S,
+        metavar="SECONDS",
+        help=(
+            "close a connection whose request body is not complete this long after its head "
+            f"(default {DEFAULT_BODY_TIMEOUT_S:g})"
+        ),
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive,
+        metavar="N",
+        help=(
+            "open connections at most; past it the one idle the longest is closed "
+            f"(default {MAX_CONNECTIONS_CEILING}, or less to fit the open-file limit)"
+        ),
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -97,7 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if ns.api_key is not None and not ns.api_key.strip():
         parser.error("--api-key must not be empty")
-    logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr)
+    if ns.api_key is not None:
+        print(API_KEY_FLAG_WARNING, file=sys.stderr)
+    api_key = ns.api_key or os.environ.get(API_KEY_ENV)
+    configure_logging(ns.log_level)
 
     temporary_root = ns.root is None
     if temporary_root:
@@ -106,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = ns.root.expanduser()
         root.mkdir(parents=True, exist_ok=True)
     config = ServerConfig(
-        api_key=ns.api_key or f"sk-{secrets.token_urlsafe(24)}",
+        api_key=api_key or f"sk-{secrets.token_urlsafe(24)}",
         project_id=ns.project_id or str(uuid.uuid4()),
         # Real path: confinement checks compare resolved paths.
         root=root.resolve(),
@@ -114,6 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=ns.port,
         kernel_pool_size=ns.kernel_pool_size,
         max_request_bytes=ns.max_request_bytes,
+        max_exec_output=ns.max_exec_output,
+        async_jobs_max=ns.async_jobs_max,
+        root_is_temporary=temporary_root,
+        header_timeout_s=ns.header_timeout,
+        body_timeout_s=ns.body_timeout,
+        max_connections=ns.max_connections,
     )
     # Imported late so that option errors are reported without loading the server stack.
     from .server import run

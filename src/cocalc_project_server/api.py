@@ -7,8 +7,7 @@ sees them (see :mod:`.dispatch`).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -16,13 +15,15 @@ from typing import Any
 
 from .config import MAX_KERNEL_POOL_SIZE, ServerConfig
 from .environment import project_environment
-from .errors import ProjectError
-from .exec_ import ProcessRegistry, parse_exec_options, run_blocking
+from .errors import ProjectError, WireError
+from .exec_ import ExecContext, ProcessRegistry, run_blocking
+from .exec_command import parse_exec_options
 from .files import ProjectFiles
 from .jobs import JobStore
 from .jupyter import jupyter_execute
 from .kernels import KernelPool
 from .notebooks import Notebooks
+from .runtime import Runtime
 
 Method = Callable[..., Awaitable[Any]]
 PREWARMED_KERNEL = "python3"
@@ -59,19 +60,25 @@ class ProjectApi:
         self._project_id = config.project_id
         self._pool_size = config.kernel_pool_size
         self._env = project_environment(self._root, config.project_id)
-        self._processes = ProcessRegistry()
-        self._jobs = JobStore(self._root, self._env, self._processes)
-        # Kernel connection files and sockets stay out of the user's folder.
-        self._runtime_dir = tempfile.mkdtemp(prefix="cocalc-kernels-")
+        # Everything this server leaves on the machine is on record there, so that even a
+        # server killed outright has its commands killed and its folders removed.
+        self._runtime = Runtime.create(
+            config.project_id, temporary_root=config.root if config.root_is_temporary else None
+        )
+        self._processes = ProcessRegistry(self._runtime)
+        self._exec = ExecContext(
+            self._root, self._env, self._processes, max_output=config.max_exec_output
+        )
+        self._jobs = JobStore(self._exec, max_jobs=config.async_jobs_max)
         self._kernels = KernelPool(
-            cwd=self._root,
             env=self._env,
-            runtime_dir=self._runtime_dir,
+            # Kernel connection files and sockets stay out of the user's folder.
+            runtime=self._runtime,
             size=config.kernel_pool_size,
             max_size=MAX_KERNEL_POOL_SIZE,
         )
         self._files = ProjectFiles(self._root, self._env, self._processes)
-        self._notebooks = Notebooks(self._root, self._env, self._kernels)
+        self._notebooks = Notebooks(self._exec, self._kernels)
         files, notebooks = self._files, self._notebooks
         self.methods: dict[str, Handler] = {
             "system.ping": Handler(self.ping),
@@ -113,7 +120,7 @@ class ProjectApi:
         await self._processes.close()
         await self._jobs.close()
         await self._kernels.close()
-        shutil.rmtree(self._runtime_dir, ignore_errors=True)
+        await asyncio.to_thread(self._runtime.close)
 
     # -- methods (arguments arrive spread from the envelope's ``args``) ---------------------
 
@@ -125,33 +132,52 @@ class ProjectApi:
 
     async def exec(self, *args: Any) -> dict[str, Any]:
         raw = _options(args)
+        if raw.get("compute_server_id"):
+            # exec-code.ts forwards to the compute server; none is ever connected here
+            # (src/packages/sync-fs/lib/handle-api-call.ts callComputeServerApi).
+            raise ProjectError("no connection to compute server -- please start or restart it")
         job_id = raw.get("async_get")
         if isinstance(job_id, str):
             # Only literal ``true`` counts, as in the real service.
-            return await self._jobs.get(
+            result = await self._jobs.get(
                 job_id,
                 wait=raw.get("async_await") is True,
                 with_stats=raw.get("async_stats") is True,
             )
-        opts = parse_exec_options(raw)
-        if opts.async_call:
-            return await self._jobs.start(opts)
-        return await run_blocking(opts, self._root, self._env, self._processes)
+        else:
+            opts = parse_exec_options(raw)
+            if opts.async_call:
+                result = await self._jobs.start(opts)
+            else:
+                result = await run_blocking(opts, self._exec)
+        if "id" in raw:
+            # handleExecShellCode (src/packages/project/exec_shell_code.ts) puts the caller's
+            # `id` first in every answer.
+            result = {"id": raw["id"], **result}
+        return result
 
     async def jupyter_execute(self, *args: Any) -> list[Any]:
         return await jupyter_execute(self._kernels, self._root, _options(args))
 
     async def list_jupyter_kernels(self, *args: Any) -> list[dict[str, Any]]:
-        return [
-            {"pid": k.pid, "connectionFile": k.connection_file, "kernel_name": k.name}
-            for k in self._kernels.kernels()
-            if k.pid > 0
-        ]
+        # src/packages/jupyter/kernel/launch-kernel.ts (listRunningKernels)
+        return [record.as_json() for record in self._kernels.launched()]
 
     async def stop_jupyter_kernel(self, *args: Any) -> dict[str, bool]:
-        pid = _options(args).get("pid")
+        """Lenient: ``args`` arrive unchecked, answered as the real ``stopJupyterKernel({pid})``.
+
+        src/project/conat/api/system.ts destructures ``{pid}`` from ``args[0]`` (a TypeError
+        for null or no argument) and launch-kernel.ts (stopKernel) compares it with ``===``:
+        anything but a number equal to a launched kernel's pid is ``{"success": false}``.
+        """
+        if not args or args[0] is None:
+            shown = "undefined" if not args else "null"
+            raise WireError(
+                f"TypeError: Cannot destructure property 'pid' of '{shown}' as it is {shown}."
+            )
+        pid = args[0].get("pid") if isinstance(args[0], dict) else None
         if isinstance(pid, float) and pid.is_integer():
-            pid = int(pid)  # JSON has one number type: 42.0 is the integer 42 (as in JavaScript)
+            pid = int(pid)  # JSON has one number type: 42.0 is the number 42, as in JavaScript
         if isinstance(pid, bool) or not isinstance(pid, int):
-            raise ProjectError("'pid' must be an integer process id")
+            return {"success": False}
         return {"success": await self._kernels.stop(pid)}

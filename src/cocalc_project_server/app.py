@@ -5,13 +5,14 @@ Every outcome of a call is HTTP 200: the bare result, or ``{"error": "<message>"
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -19,7 +20,7 @@ from .api import ProjectApi
 from .auth import authenticate, check_project
 from .config import ENDPOINT, ServerConfig
 from .dispatch import Dispatcher
-from .envelope import parse_envelope
+from .envelope import Envelope, parse_envelope, unreachable_message
 from .errors import WireError
 
 # A body this many times over the limit is not even read to the end.
@@ -51,6 +52,8 @@ def json_response(payload: Any) -> Response:
         text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except ValueError as exc:  # NaN or infinity somewhere in a result
         text = json.dumps({"error": f"Error: result is not valid JSON: {exc}"})
+    except RecursionError:
+        text = json.dumps({"error": "Error: result is nested too deeply to encode"})
     try:
         body = text.encode("utf-8")
     except UnicodeEncodeError:
@@ -59,7 +62,19 @@ def json_response(payload: Any) -> Response:
     return Response(body, media_type="application/json")
 
 
-def create_app(config: ServerConfig) -> Starlette:
+class ProjectApp(Starlette):
+    """The Starlette app, plus the hook a server calls as it starts shutting down."""
+
+    def __init__(self, dispatcher: Dispatcher, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._dispatcher = dispatcher
+
+    def stop_calls(self) -> None:
+        """Answer the calls in flight now, as the real service does when a project goes away."""
+        self._dispatcher.stop()
+
+
+def create_app(config: ServerConfig) -> ProjectApp:
     """The Starlette app serving one project described by ``config``."""
     api = ProjectApi(config)
     dispatcher = Dispatcher(api.methods, config.project_id)
@@ -74,6 +89,7 @@ def create_app(config: ServerConfig) -> Starlette:
             await api.close()
 
     async def project_call(request: Request) -> Response:
+        envelope: Envelope | None = None
         try:
             authenticate(request.headers.get("authorization"), config.api_key)
             envelope = parse_envelope(await read_body(request, config.max_request_bytes))
@@ -81,6 +97,16 @@ def create_app(config: ServerConfig) -> Starlette:
             result: Any = await dispatcher.call(envelope)
         except WireError as exc:
             return json_response({"error": exc.message})
+        except ClientDisconnect:
+            return Response()  # the client left (or missed the body deadline): nobody reads this
+        except asyncio.CancelledError:
+            # uvicorn cancels what still runs once its graceful shutdown time is over; answer
+            # as a project that went away rather than with a 500 and a traceback.
+            name = envelope.name if envelope is not None else ""
+            csid = envelope.compute_server_id if envelope is not None else 0
+            return json_response({"error": unreachable_message(config.project_id, name, csid)})
         return json_response(result)
 
-    return Starlette(routes=[Route(ENDPOINT, project_call, methods=["POST"])], lifespan=lifespan)
+    return ProjectApp(
+        dispatcher, routes=[Route(ENDPOINT, project_call, methods=["POST"])], lifespan=lifespan
+    )

@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+import resource
 from dataclasses import dataclass
 from pathlib import Path
+
+from .network import LISTEN_BACKLOG
 
 ENDPOINT = "/api/conat/project"
 DEFAULT_ENVELOPE_TIMEOUT_MS = 15_000
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DEFAULT_KERNEL_POOL_SIZE = 2
 MAX_KERNEL_POOL_SIZE = 8
+# Characters of stdout and of stderr one exec call keeps (10 Mi, as the request size limit).
+DEFAULT_MAX_EXEC_OUTPUT = 10 * 1024 * 1024
+# Async exec jobs kept, as the real service's ASYNC_CACHE_MAX (running ones are always kept).
+DEFAULT_ASYNC_JOBS_MAX = 100
 API_KEY_ENV = "COCALC_PROJECT_SERVER_API_KEY"
+
+# Connection hygiene (uvicorn has no timeout for a request that never completes, and its
+# `limit_concurrency` only answers 503 once headers are in, holding idle sockets forever).
+# The head of a request must be complete this long after the connection opens or the previous
+# response ends (uvicorn issue #157 suggests ~10 s for such a "request start" timeout).
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+# The body must be complete this long after the head (10 MiB in 60 s is ~170 KiB/s).
+DEFAULT_BODY_TIMEOUT_S = 60.0
+# Open connections at most (the SDK's connection pool holds up to 100), fewer if the open-file
+# limit is low: see default_max_connections.
+MAX_CONNECTIONS_CEILING = 512
+MIN_CONNECTIONS = 16
+
+
+def default_max_connections() -> int:
+    """The connection cap for this process: 512, or less to fit the open-file limit.
+
+    The cap acts on a connection only once asyncio has accepted it, and asyncio accepts up to
+    LISTEN_BACKLOG connections per event, for about three events before a closed connection's
+    descriptor is released; kernels, commands and files need descriptors too. So the cap is
+    half of what remains of the limit after three such bursts (at least MIN_CONNECTIONS).
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS_CEILING
+    fitting = (soft - 3 * LISTEN_BACKLOG) // 2
+    return max(MIN_CONNECTIONS, min(MAX_CONNECTIONS_CEILING, fitting))
 
 
 @dataclass(frozen=True)
@@ -25,3 +59,11 @@ class ServerConfig:
     port: int = 0
     kernel_pool_size: int = DEFAULT_KERNEL_POOL_SIZE
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_exec_output: int = DEFAULT_MAX_EXEC_OUTPUT
+    async_jobs_max: int = DEFAULT_ASYNC_JOBS_MAX
+    # A root the CLI made for this run: also removed when a crashed server is cleaned up.
+    root_is_temporary: bool = False
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    # None: default_max_connections() of the serving process.
+    max_connections: int | None = None

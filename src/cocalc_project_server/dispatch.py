@@ -14,7 +14,7 @@ from cocalc_api_generated._runtime import MethodSpec, SchemaError
 from cocalc_api_generated.specs import BY_WIRE
 
 from .api import Handler
-from .envelope import Envelope, timeout_message, unreachable_message
+from .envelope import Envelope, nonpositive_timeout_message, timeout_message, unreachable_message
 from .errors import ProjectError, WireError, wire_message
 
 log = logging.getLogger(__name__)
@@ -26,16 +26,32 @@ class Dispatcher:
     def __init__(self, methods: dict[str, Handler], project_id: str) -> None:
         self._methods = methods
         self._project_id = project_id
-        # Calls that outlived their envelope timeout keep running, as in the real service.
+        # Calls that outlived their envelope timeout keep running, as in the real service; calls
+        # answered at shutdown are cancelled. Both are awaited by close().
         self._overdue: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """The server is going away: answer calls in flight, and any new ones, as unreachable."""
+        self._stopping.set()
 
     async def call(self, envelope: Envelope) -> Any:
         """The method's result; raise :class:`WireError` with the wire text on any failure."""
-        if envelope.compute_server_id != 0:
-            # Only the home base (compute server 0) exists here.
+        if envelope.timeout_ms <= 0:
+            # The hub's request() refuses it before anything is sent to the project:
+            # src/packages/conat/core/client.ts (request), server/api/project-bridge.ts.
             raise WireError(
-                unreachable_message(self._project_id, envelope.name, envelope.compute_server_id)
+                nonpositive_timeout_message(
+                    self._project_id, envelope.name, envelope.compute_server_id
+                )
             )
+        if envelope.compute_server_id != 0 or self._stopping.is_set():
+            # Only the home base (compute server 0) exists here; a stopping server has none.
+            raise self._unreachable(envelope)
+        if envelope.name == "ping":
+            # Answered by the project's API loop itself, before any method lookup:
+            # src/packages/project/conat/api/index.ts (handleApiRequest).
+            return "pong"
         handler = self._methods.get(envelope.name)
         if handler is None:
             raise WireError(wire_message(ProjectError(f"unknown function '{envelope.name}'")))
@@ -43,11 +59,23 @@ class Dispatcher:
         if not handler.lenient:
             args = checked_args(envelope.name, args)
         task = asyncio.ensure_future(handler.call(*args))
+        stopping = asyncio.ensure_future(self._stopping.wait())
         try:
-            done, _ = await asyncio.wait({task}, timeout=envelope.timeout_ms / 1000)
+            done, _ = await asyncio.wait(
+                {task, stopping},
+                timeout=envelope.timeout_ms / 1000,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         except asyncio.CancelledError:
-            task.cancel()  # the request itself is gone (server shutdown)
+            task.cancel()  # the request itself is gone
             raise
+        finally:
+            stopping.cancel()
+        if task not in done and self._stopping.is_set():
+            task.cancel()
+            self._overdue.add(task)
+            task.add_done_callback(self._forget)
+            raise self._unreachable(envelope)
         if not done:
             self._overdue.add(task)
             task.add_done_callback(self._forget)
@@ -61,13 +89,18 @@ class Dispatcher:
                 log.exception("unexpected error in %s", envelope.name)
             raise WireError(wire_message(exc)) from None
 
+    def _unreachable(self, envelope: Envelope) -> WireError:
+        return WireError(
+            unreachable_message(self._project_id, envelope.name, envelope.compute_server_id)
+        )
+
     def _forget(self, task: asyncio.Task[Any]) -> None:
         self._overdue.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.info("overdue call ended with: %s", task.exception())
 
     async def close(self) -> None:
-        """Cancel calls that are still running past their envelope timeout."""
+        """Cancel calls that are still running past their envelope timeout or the shutdown."""
         for task in list(self._overdue):
             task.cancel()
         if self._overdue:
@@ -90,7 +123,9 @@ def checked_args(name: str, args: list[Any]) -> list[Any]:
             problems.append(str(error).replace("data[", "args[", 1))
             continue
         return fitted
-    raise WireError(wire_message(ProjectError(f"{name}: {' / '.join(problems)}")))
+    # Overloads often break the same rule: name it once.
+    rules = " / ".join(dict.fromkeys(problems))
+    raise WireError(wire_message(ProjectError(f"{name}: {rules}")))
 
 
 def _fit(spec: MethodSpec[Any], args: list[Any]) -> list[Any]:

@@ -33,6 +33,9 @@ def parse_envelope(body: bytes) -> Envelope:
         data = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WireError(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # Python's parser gives up near 1000 levels of nesting (Node's JSON.parse goes far deeper).
+        raise WireError("request body is nested too deeply to parse") from None
     if not isinstance(data, dict):
         raise WireError("request body must be a JSON object")
 
@@ -46,16 +49,7 @@ def parse_envelope(body: bytes) -> Envelope:
     elif not isinstance(args, list):
         raise WireError("'args' must be a JSON array of positional arguments")
 
-    timeout = data.get("timeout")
-    if timeout is None:
-        timeout = DEFAULT_ENVELOPE_TIMEOUT_MS
-    elif (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise WireError("'timeout' must be a positive number of milliseconds")
+    timeout = _timeout_ms(data)
 
     csid = data.get("compute_server_id")
     if csid is None:
@@ -72,20 +66,52 @@ def parse_envelope(body: bytes) -> Envelope:
         name=name,
         args=args,
         project_id=data.get("project_id"),
-        timeout_ms=float(timeout),
+        timeout_ms=timeout,
         compute_server_id=int(csid),
+    )
+
+
+def _timeout_ms(data: dict[str, Any]) -> float:
+    """The envelope timeout; 0 for any value the hub's ``timeout <= 0`` test refuses."""
+    if "timeout" not in data:
+        return DEFAULT_ENVELOPE_TIMEOUT_MS
+    timeout = data["timeout"]
+    # JavaScript's destructuring default replaces only undefined: null and false reach the
+    # `timeout <= 0` test and are refused (src/packages/conat/core/client.ts, request).
+    if timeout is None or timeout is False:
+        return 0.0
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+    ):
+        raise WireError("'timeout' must be a positive number of milliseconds")
+    return max(float(timeout), 0.0)
+
+
+def _subject(project_id: str, compute_server_id: int) -> str:
+    # src/packages/conat/names.ts (projectSubject with service "api")
+    return f"project.{project_id}.{compute_server_id}.api.-"
+
+
+def nonpositive_timeout_message(project_id: str, name: str, compute_server_id: int = 0) -> str:
+    """The hub's text for an envelope ``timeout <= 0`` (trailing space included): the
+    request() error, wrapped by src/packages/server/api/project-bridge.ts, has no code."""
+    subject = _subject(project_id, compute_server_id)
+    return (
+        f"timeout must be positive - callHub: subject='{subject}', name='{name}', code='undefined' "
     )
 
 
 def timeout_message(project_id: str, name: str, compute_server_id: int = 0) -> str:
     """The real hub's text when a call outlives the envelope timeout (trailing space included)."""
-    subject = f"project.{project_id}.{compute_server_id}.api.-"
+    subject = _subject(project_id, compute_server_id)
     return f"timeout - callHub: subject='{subject}', name='{name}', code='408' "
 
 
 def unreachable_message(project_id: str, name: str, compute_server_id: int) -> str:
     """The real hub's text when nothing serves the subject (e.g. a missing compute server)."""
-    subject = f"project.{project_id}.{compute_server_id}.api.-"
+    subject = _subject(project_id, compute_server_id)
     return (
         f"request -- no subscribers matching '{subject}' - callHub: subject='{subject}', "
         f"name='{name}', code='503' "

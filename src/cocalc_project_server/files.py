@@ -1,16 +1,88 @@
 """``system.*`` file and process methods, ``editor.newFile``, ``editor.jupyterStripNotebook`` and
-``sync.close``: real files under the project folder.
+``sync.close``: real files under the project folder, as src/packages/project/conat/api/system.ts
+and its helpers treat them.
 
-Each method receives the wire ``args`` spread, already checked against the spec.
+Each method receives the wire ``args`` spread, already checked against the spec (except
+``system.configuration``). Paths are confined to the project folder (:mod:`.fileconfine`);
+filesystem work runs in worker threads so the event loop stays free.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import os
+import shutil
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ProjectError
+from . import fileops, jsjson, nodepath
+from .capabilities import ASPECTS, ProjectConfiguration
+from .errors import ProjectError, WireError
 from .exec_ import ProcessRegistry
+from .fileconfine import confine_entry, confine_lexical
+from .listing import list_folder
+from .nodeerrors import fs_error
+from .paths import confine
+from .signals import send_signals
+
+# system.version: the smc-version of the CoCalc source this server follows
+# (src/packages/util/smc-version.js). The real one is the build's timestamp in seconds.
+SERVER_VERSION = 1783081032
+
+
+def _enoent() -> FileNotFoundError:
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+
+
+def _fs_path(path: str) -> str:
+    """``path`` as node hands it to the filesystem: a lone surrogate (JSON allows ``"\\udcff"``)
+    becomes U+FFFD, and a NUL byte is refused with node's error."""
+    if "\x00" in path:
+        shown = path.replace("\\", "\\\\").replace("'", "\\'").replace("\x00", "\\x00")
+        raise WireError(
+            "TypeError [ERR_INVALID_ARG_VALUE]: The argument 'path' must be a string, "
+            f"Uint8Array, or URL without null bytes. Received '{shown}'"
+        )
+    return jsjson.well_formed(path)
+
+
+def _int(value: Any) -> int:
+    return int(value)  # JSON has one number type: 15.0 is the integer 15, as in JavaScript
+
+
+def _read_bytes(target: str, shown: str) -> bytes:
+    """The bytes of ``target``; errors as node's ``readFile(shown)`` words them."""
+    try:
+        with open(target, "rb") as file:
+            return file.read()
+    except IsADirectoryError:
+        # node opens a folder fine and fails on reading it, with no path in the message.
+        raise ProjectError("EISDIR: illegal operation on a directory, read") from None
+    except OSError as exc:
+        raise fs_error(exc, "open", shown) from None
+
+
+def _strip_outputs(notebook: Any) -> None:
+    """Empty every cell's outputs and drop its attachments, in place
+    (src/packages/jupyter/nbgrader/jupyter-parse.ts), with its JavaScript failures."""
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if cells is None:
+        return
+    if isinstance(cells, str):
+        return  # a string iterates as characters, which have no outputs
+    if not isinstance(cells, list):
+        raise WireError("TypeError: obj.cells is not iterable")
+    for cell in cells:
+        if cell is None:
+            raise WireError("TypeError: Cannot read properties of null (reading 'outputs')")
+        if not isinstance(cell, dict):
+            continue
+        if cell.get("outputs") is not None:
+            cell["outputs"] = []
+        if cell.get("attachments") is not None:
+            del cell["attachments"]
 
 
 class ProjectFiles:
@@ -20,45 +92,203 @@ class ProjectFiles:
         self._root = root
         self._env = env
         self._processes = processes
+        self._configuration = ProjectConfiguration(env)
+
+    def _from_home(self, path: str) -> str:
+        """``path`` as the project process opens it: relative to its working folder, HOME.
+
+        Not normalized: the kernel resolves ``a/..`` (and fails if ``a`` is missing), as there.
+        """
+        path = path if path.startswith("/") else os.path.join(self._root, path)
+        confine(self._root, path)
+        return path
+
+    def _joined(self, path: str) -> str:
+        """node's ``path.join(HOME, path)`` for a relative path; an absolute one unchanged."""
+        return path if path.startswith("/") else nodepath.join(self._root, path)
+
+    # -- system.* ----------------------------------------------------------------------------
 
     async def version(self, *args: Any) -> int:
-        raise ProjectError("system.version is not implemented yet")
+        return SERVER_VERSION
 
-    async def listing(self, *args: Any) -> list[dict[str, Any]]:
-        raise ProjectError("system.listing is not implemented yet")
+    async def listing(self, options: dict[str, Any], *args: Any) -> list[dict[str, Any]]:
+        # get-listing.ts: joined onto HOME even when absolute.
+        folder = nodepath.join(self._root, _fs_path(options["path"]))
+        confine(self._root, folder)
+        return await asyncio.to_thread(list_folder, folder, bool(options.get("hidden")))
 
-    async def delete_files(self, *args: Any) -> None:
-        raise ProjectError("system.deleteFiles is not implemented yet")
+    async def delete_files(self, options: dict[str, Any], *args: Any) -> None:
+        # backend/files/delete-files.ts; rimraf resolves each path first.
+        targets = [nodepath.resolve("/", self._joined(_fs_path(p))) for p in options["paths"]]
+        for target in targets:
+            confine_entry(self._root, target)
+        doomed = [nodepath.resolve("/", v) for t in targets for v in fileops.deleted_variations(t)]
+        await asyncio.to_thread(fileops.remove_all, doomed)
 
-    async def move_files(self, *args: Any) -> None:
-        raise ProjectError("system.moveFiles is not implemented yet")
+    async def move_files(self, options: dict[str, Any], *args: Any) -> None:
+        # backend/files/move-files.ts: `dest` is a folder ("" is HOME).
+        dest = _fs_path(options["dest"])
+        folder = self._root if dest == "" else self._joined(dest)
+        if not folder.endswith("/"):
+            folder += "/"
+        moves = [
+            (src, folder + nodepath.path_split(src)[1])
+            for src in (self._joined(_fs_path(p)) for p in options["paths"])
+        ]
+        await asyncio.to_thread(self._move_all, moves)
 
-    async def rename_file(self, *args: Any) -> None:
-        raise ProjectError("system.renameFile is not implemented yet")
+    async def rename_file(self, options: dict[str, Any], *args: Any) -> None:
+        # backend/files/rename-file.ts
+        src, dest = _fs_path(options["src"]), _fs_path(options["dest"])
+        if src == dest:
+            return
+        await asyncio.to_thread(self._move_all, [(self._joined(src), self._joined(dest))])
 
-    async def realpath(self, *args: Any) -> str:
-        raise ProjectError("system.realpath is not implemented yet")
+    def _move_all(self, moves: list[tuple[str, str]]) -> None:
+        """Each move with its companions (decided before anything moves), one after another."""
+        planned: list[tuple[str, str]] = []
+        for src, dest in moves:
+            planned.append((src, dest))
+            planned.extend(fileops.moved_companions(src, dest))
+        for src, dest in planned:
+            confine_entry(self._root, src, may_be_root=True)
+            confine_entry(self._root, dest)
+        for src, dest in planned:
+            fileops.move(src, dest)
 
-    async def canonical_paths(self, *args: Any) -> list[str]:
-        raise ProjectError("system.canonicalPaths is not implemented yet")
+    async def realpath(self, path: str, *args: Any) -> str:
+        # browser-websocket/realpath.ts: HOME + "/" + path, not normalized.
+        full = f"{self._root}/{_fs_path(path)}"
+        confine_lexical(self._root, full)
+        resolved = await asyncio.to_thread(self._resolve, full)
+        if resolved == full or not resolved.startswith(self._root + "/"):
+            return path
+        return resolved[len(self._root) + 1 :]
 
-    async def write_text_file(self, *args: Any) -> None:
-        raise ProjectError("system.writeTextFileToProject is not implemented yet")
+    @staticmethod
+    def _resolve(path: str) -> str:
+        """``fs.realpath(path)``: every link resolved; the path must exist."""
+        try:
+            os.stat(path)
+        except OSError as exc:
+            raise fs_error(exc, "realpath", path) from None
+        return os.path.realpath(path)
 
-    async def read_text_file(self, *args: Any) -> str:
-        raise ProjectError("system.readTextFileFromProject is not implemented yet")
+    async def canonical_paths(self, paths: list[str], *args: Any) -> list[str]:
+        # browser-websocket/canonical-path.ts. Only names are computed here, so paths outside
+        # the project are answered like the real one does, not refused.
+        home = os.path.realpath(self._env.get("HOME", self._root))
+        answers: list[str] = []
+        for path in paths:
+            real = await asyncio.to_thread(
+                self._resolve, nodepath.resolve(self._root, _fs_path(path))
+            )
+            # A plain prefix test, as the real one (a sibling "/home/user2" counts as inside).
+            if real.startswith(home):
+                answers.append(real[len(home) + 1 :])
+            else:
+                answers.append(f"{home}/.smc/root{real}")
+        return answers
+
+    async def write_text_file(self, options: dict[str, Any], *args: Any) -> None:
+        path, content = _fs_path(options["path"]), options["content"]
+        if path == "":
+            raise fs_error(_enoent(), "open", path)
+        target = self._from_home(path)
+        # ensure-containing-directory-exists.ts: abspath(), then its parent with mode 0700.
+        absolute = path if path.startswith("/") else self._joined(path).replace("/./", "/")
+        parent = nodepath.path_split(absolute)[0]
+        if parent:
+            confine(self._root, parent)
+        data = jsjson.well_formed(content).encode("utf-8")
+        await asyncio.to_thread(self._write, parent, target, path, data)
+
+    @staticmethod
+    def _write(parent: str, target: str, shown: str, data: bytes) -> None:
+        if parent:
+            fileops.ensure_folder(parent)
+        try:
+            with open(target, "wb") as file:
+                file.write(data)
+        except OSError as exc:
+            raise fs_error(exc, "open", shown) from None
+
+    async def read_text_file(self, options: dict[str, Any], *args: Any) -> str:
+        path = _fs_path(options["path"])
+        if path == "":
+            raise fs_error(_enoent(), "open", path)
+        data = await asyncio.to_thread(_read_bytes, self._from_home(path), path)
+        return data.decode("utf-8", "replace")
 
     async def configuration(self, *args: Any) -> dict[str, Any] | None:
-        raise ProjectError("system.configuration is not implemented yet")
+        # Unchecked arguments: configuration.ts answers undefined (null) for any aspect but
+        # "main" and "x11", an object included. Other misuse is refused with the spec's rule.
+        aspect = args[0] if args else None
+        if isinstance(aspect, dict) or (isinstance(aspect, str) and aspect not in ASPECTS):
+            return None
+        from .dispatch import checked_args  # here: dispatch imports the registry, which imports us
 
-    async def signal(self, *args: Any) -> None:
-        raise ProjectError("system.signal is not implemented yet")
+        checked = checked_args("system.configuration", list(args))
+        no_cache = len(checked) > 1 and checked[1] is True
+        return await self._configuration.get(checked[0], no_cache)
 
-    async def new_file(self, *args: Any) -> None:
-        raise ProjectError("editor.newFile is not implemented yet")
+    async def signal(self, options: dict[str, Any], *args: Any) -> None:
+        # conat/api/system.ts: `pid` first, then each of `pids`; the last failure is thrown.
+        targets = [options["pid"]] if options.get("pid") is not None else []
+        targets += options.get("pids") or []
+        await asyncio.to_thread(
+            send_signals,
+            _int(options["signal"]),
+            [_int(pid) for pid in targets],
+            self._processes.started_sessions,
+            self._processes.runtime.helper_pids(),
+        )
 
-    async def jupyter_strip_notebook(self, *args: Any) -> str:
-        raise ProjectError("editor.jupyterStripNotebook is not implemented yet")
+    # -- editor.* and sync.* -----------------------------------------------------------------
+
+    async def new_file(self, path: str, *args: Any) -> None:
+        # backend/misc/new-file.ts
+        if not path:
+            return
+        target = self._joined(_fs_path(path))
+        confine(self._root, target)
+        await asyncio.to_thread(self._create, target)
+
+    def _create(self, target: str) -> None:
+        if os.path.exists(target):
+            return
+        parent = nodepath.path_split(target)[0]
+        if parent:
+            fileops.ensure_folder(parent)
+        extension = nodepath.filename_extension(target)
+        # The real project also looks in CoCalc's own templates, which are not shipped here.
+        platform = sys.platform.lower()
+        template = nodepath.join(self._root, "templates", platform, f"default.{extension}")
+        if os.path.exists(template):
+            confine(self._root, template)
+            try:
+                shutil.copy(template, target)  # contents and mode, like fs.copyFile
+            except OSError as exc:
+                raise fs_error(exc, "copyfile", template, target) from None
+            return
+        try:
+            with open(target, "wb"):
+                pass
+        except OSError as exc:
+            raise fs_error(exc, "open", target) from None
+
+    async def jupyter_strip_notebook(self, path: str, *args: Any) -> str:
+        if path == "":
+            raise fs_error(_enoent(), "open", path)
+        target = self._from_home(_fs_path(path))
+        return await asyncio.to_thread(self._strip, target, path)
+
+    @staticmethod
+    def _strip(target: str, shown: str) -> str:
+        notebook = jsjson.parse(_read_bytes(target, shown).decode("utf-8", "replace"))
+        _strip_outputs(notebook)
+        return jsjson.stringify(notebook)
 
     async def sync_close(self, *args: Any) -> None:
-        raise ProjectError("sync.close is not implemented yet")
+        return None  # project/conat/api/sync.ts: a no-op (it only logs)

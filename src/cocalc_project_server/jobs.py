@@ -1,8 +1,11 @@
 """Async ``system.exec`` jobs: ``async_call`` starts one, ``async_get`` polls or awaits it.
 
-Like the real service, jobs live for an hour after their last access and at most 100 are kept
-(here the oldest *finished* job is evicted first; running jobs are never dropped). While a job
-runs, its process tree is sampled with psutil: first after one second, then less often.
+Like the real service (src/packages/backend/execute-code.ts ``asyncCache``: an LRU of
+``ASYNC_CACHE_MAX`` = 100 entries, TTL one hour, ``updateAgeOnGet``), a job counts as used when
+it is polled and when it finishes, and the least recently used one goes first. Unlike it, a job
+that is still running is never dropped (the cap is a server setting, ``--async-jobs-max``).
+While a job runs, its process tree is sampled with psutil: first after one second, then less
+often; ``stats`` stays absent until the first sample.
 """
 
 from __future__ import annotations
@@ -14,29 +17,25 @@ import math
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import psutil  # type: ignore[import-untyped, unused-ignore]
 
 from .errors import ProjectError
-from .exec_ import (
+from .exec_ import ExecContext, ExecProcess, Outcome, SpawnFailed
+from .exec_command import (
     ASYNC_DEFAULT_MAX_OUTPUT,
     ExecOptions,
-    ExecProcess,
-    Outcome,
     PreparedCommand,
-    ProcessRegistry,
-    SpawnFailed,
     killed_message,
     not_run_message,
-    prepare_command,
     truncation_suffix,
 )
 
+# execute-code.ts ASYNC_CACHE_TTL_S and ASYNC_CACHE_MAX
 JOB_TTL_S = 3600.0
-MAX_JOBS = 100
+DEFAULT_MAX_JOBS = 100
 MAX_STATS = 100
 MONITOR_MAX_INTERVAL_S = 60.0
 MIB = 1024 * 1024
@@ -54,6 +53,8 @@ class Job:
     start_ms: int
     cmd: PreparedCommand
     opts: ExecOptions
+    # Characters kept per stream (the job's max_output, at most the server's cap).
+    limit: int
     process: ExecProcess | None = None
     status: str = "running"
     stdout: str = ""
@@ -85,8 +86,8 @@ class Job:
             self.stderr = error or "No result"
         else:
             self.status = "completed"
-            self.stdout = truncation_suffix(outcome.stdout, self.opts.max_output)
-            self.stderr = truncation_suffix(outcome.stderr, self.opts.max_output)
+            self.stdout = truncation_suffix(outcome.stdout, self.limit)
+            self.stderr = truncation_suffix(outcome.stderr, self.limit)
             self.exit_code = outcome.exit_code
         self.done.set()
 
@@ -106,30 +107,29 @@ class Job:
             out["pid"] = self.process.pid
         if self.elapsed_s is not None:
             out["elapsed_s"] = self.elapsed_s
-        if with_stats:
+        if with_stats and self.stats:
+            # Absent, not [], until the first sample (the real monitor creates the list then).
             out["stats"] = list(self.stats)
         return out
 
 
 class JobStore:
-    """Starts async jobs and keeps them for ``ttl_s`` after their last access."""
+    """Starts async jobs and keeps at most ``max_jobs`` finished ones, each for ``ttl_s`` after
+    its last use."""
 
     def __init__(
         self,
-        root: str,
-        base_env: Mapping[str, str],
-        registry: ProcessRegistry,
+        ctx: ExecContext,
         *,
+        max_jobs: int = DEFAULT_MAX_JOBS,
         ttl_s: float = JOB_TTL_S,
-        max_jobs: int = MAX_JOBS,
         first_sample_s: float = 1.0,
     ) -> None:
-        self._root = root
-        self._base_env = base_env
-        self._registry = registry
-        self._ttl_s = ttl_s
+        self._ctx = ctx
         self._max_jobs = max_jobs
+        self._ttl_s = ttl_s
         self._first_sample_s = first_sample_s
+        # Least recently used first.
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -137,8 +137,14 @@ class JobStore:
         """Start ``opts`` in the background; return the immediate ``type: async`` answer."""
         if opts.max_output is None:
             opts = dataclasses.replace(opts, max_output=ASYNC_DEFAULT_MAX_OUTPUT)
-        cmd = prepare_command(opts, self._root, self._base_env)
-        job = Job(job_id=str(uuid.uuid4()), start_ms=_now_ms(), cmd=cmd, opts=opts)
+        cmd = self._ctx.prepare(opts)
+        job = Job(
+            job_id=str(uuid.uuid4()),
+            start_ms=_now_ms(),
+            cmd=cmd,
+            opts=opts,
+            limit=self._ctx.output_limit(opts),
+        )
         answer: dict[str, Any] = {
             "type": "async",
             "stdout": "",
@@ -149,7 +155,7 @@ class JobStore:
             "status": "running",
         }
         try:
-            job.process = await ExecProcess.start(cmd, opts.timeout_s, opts.max_output)
+            job.process = await self._ctx.start(cmd, opts)
         except SpawnFailed as failed:
             job.finish(failed.outcome)
             cmd.cleanup()
@@ -158,10 +164,9 @@ class JobStore:
             raise
         else:
             answer["pid"] = job.process.pid
-            self._registry.add(job.process)
             self._spawn(self._run(job, job.process))
             self._spawn(self._monitor(job, job.process.pid))
-        self._insert(job)
+        self._use(job)
         return answer
 
     async def get(self, job_id: str, *, wait: bool, with_stats: bool) -> dict[str, Any]:
@@ -170,10 +175,9 @@ class JobStore:
         job = self._jobs.get(job_id)
         if job is None:
             raise ProjectError(f"Async operation '{job_id}' does not exist.")
-        self._touch(job)
+        self._use(job)
         if wait and job.running:
             await job.done.wait()
-            self._touch(job)
         return job.view(with_stats)
 
     async def close(self) -> None:
@@ -196,19 +200,21 @@ class JobStore:
         finally:
             job.cmd.cleanup()
         job.finish(outcome)
+        # The real service stores the final state with a cache `set`: that is a use too.
+        if job.job_id in self._jobs:
+            self._use(job)
 
-    def _touch(self, job: Job) -> None:
+    def _use(self, job: Job) -> None:
+        """Mark ``job`` most recently used (inserting it if new), then apply the limits."""
         job.last_access = time.monotonic()
-        self._jobs.move_to_end(job.job_id)
-
-    def _insert(self, job: Job) -> None:
         self._jobs[job.job_id] = job
+        self._jobs.move_to_end(job.job_id)
         self._expire()
-        while len(self._jobs) > self._max_jobs:
-            oldest_finished = next((j for j in self._jobs.values() if not j.running), None)
-            if oldest_finished is None:
-                break  # only running jobs left: keep them, their processes are still ours
-            del self._jobs[oldest_finished.job_id]
+        excess = len(self._jobs) - self._max_jobs
+        if excess > 0:
+            finished = [j for j in self._jobs.values() if not j.running][:excess]
+            for old in finished:
+                del self._jobs[old.job_id]
 
     def _expire(self) -> None:
         cutoff = time.monotonic() - self._ttl_s

@@ -5,6 +5,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+# Connections waiting to be accepted. uvicorn re-listens with its own `backlog`, so it gets this
+# too; asyncio also retries a failing accept that many times per event (CPython gh-151615).
+LISTEN_BACKLOG = 128
+
 
 def is_loopback(host: str) -> bool:
     """True if every address ``host`` names is a loopback address."""
@@ -37,7 +41,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(LISTEN_BACKLOG)
     except OSError as exc:
         sock.close()
         raise ListenError(f"cannot listen on {host}:{port}: {exc}") from None

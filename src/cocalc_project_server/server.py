@@ -2,7 +2,8 @@
 
 The socket is bound before uvicorn starts so that ``--port 0`` yields a known port, and the
 ``cocalc-project-server listening ...`` line is printed only once the app has started.
-SIGINT and SIGTERM stop the server gracefully (kernels and commands are shut down).
+SIGINT and SIGTERM stop the server gracefully: calls in flight are answered at once with the
+real service's "no subscribers" text, then kernels and commands are shut down.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Callable, Generator
 import uvicorn
 
 from .app import create_app
-from .config import ServerConfig
-from .network import ListenError, base_url, bind_socket
+from .config import ServerConfig, default_max_connections
+from .connections import ConnectionLimits, limited_protocol
+from .network import LISTEN_BACKLOG, ListenError, base_url, bind_socket
 
 READY_PREFIX = "cocalc-project-server listening"
 # Requests still running at shutdown get this long before they are cancelled.
@@ -36,16 +38,28 @@ def ready_line(url: str, config: ServerConfig) -> str:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn with a start hook and signal handling that returns instead of re-raising."""
+    """uvicorn with start and stop hooks, and signal handling that returns instead of
+    re-raising."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_started: Callable[[], None],
+        on_stopping: Callable[[], None],
+    ) -> None:
         super().__init__(config)
         self._on_started = on_started
+        self._on_stopping = on_stopping
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started and not self.should_exit:
             self._on_started()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Before uvicorn waits for running requests: they are answered now, not cancelled.
+        self._on_stopping()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -82,14 +96,24 @@ async def serve(
         else:
             print(ready_line(url, config), flush=True)
 
+    limits = ConnectionLimits(
+        header_timeout_s=config.header_timeout_s,
+        body_timeout_s=config.body_timeout_s,
+        max_connections=config.max_connections or default_max_connections(),
+    )
+    app = create_app(config)
     uv_config = uvicorn.Config(
-        create_app(config),
+        app,
+        http=limited_protocol(limits),
+        backlog=LISTEN_BACKLOG,
         log_level=log_level,
+        # No handlers of uvicorn's own: its records go to the root logger's (rate-limited) ones.
+        log_config=None,
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-    server = _Server(uv_config, announce)
+    server = _Server(uv_config, announce, app.stop_calls)
     try:
         await server.serve(sockets=[sock])
     finally:

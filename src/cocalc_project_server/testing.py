@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from .config import API_KEY_ENV, ENDPOINT
 from .server import READY_PREFIX
@@ -104,10 +104,14 @@ def running_server(
     extra_args: Sequence[str] = (),
     startup_timeout: float = 60.0,
     python: str = sys.executable,
+    stderr: int | IO[Any] | None = None,
+    max_open_files: int | None = None,
 ) -> Iterator[ServerProcess]:
     """Start ``python -m cocalc_project_server`` and yield it once it is ready.
 
     The API key travels in the environment, not on the command line (where ``ps`` shows it).
+    ``stderr`` is passed to :class:`subprocess.Popen` (default: inherited);
+    ``max_open_files`` lowers the server's open-file limit (``ulimit -n``).
     """
     argv = [python, "-m", "cocalc_project_server", "--host", host, "--port", "0"]
     if project_id is not None:
@@ -117,6 +121,10 @@ def running_server(
     if kernel_pool_size is not None:
         argv += ["--kernel-pool-size", str(kernel_pool_size)]
     argv += list(extra_args)
+    if max_open_files is not None:
+        # bash sets the limit, then becomes the server (exec: same pid, no preexec_fn hazards).
+        set_limit = 'ulimit -Sn "$1" && shift && exec "$@"'
+        argv = ["bash", "-c", set_limit, "bash", str(max_open_files), *argv]
     env = dict(os.environ)
     env.pop(API_KEY_ENV, None)
     if api_key is not None:
@@ -124,6 +132,7 @@ def running_server(
     process = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         env=env,
         start_new_session=True,

@@ -49,4 +49,5 @@ def server() -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def api(server: ServerProcess) -> Iterator[Api]:
+    # A module that overrides `server` (its own root or kernel pool) gets its api from here too.
     yield from make_api(server)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,10 @@ import httpx
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
+from cocalc_project_server.config import API_KEY_ENV
 from cocalc_project_server.testing import parse_ready_line, running_server
+
+from .polling import wait_for, wait_gone
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("cocalc-project-server")
 
@@ -45,12 +48,38 @@ def test_invalid_project_id_is_rejected() -> None:
     assert "not a UUID" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "complaint"),
+    [
+        ("--max-exec-output", "0", "must be >= 1"),
+        ("--async-jobs-max", "0", "must be >= 1"),
+        ("--max-connections", "0", "must be >= 1"),
+        ("--header-timeout", "0", "must be a positive number of seconds"),
+        ("--body-timeout", "-1", "must be a positive number of seconds"),
+        ("--body-timeout", "inf", "must be a positive number of seconds"),
+        ("--header-timeout", "nan", "must be a positive number of seconds"),
+    ],
+)
+def test_limits_out_of_range_are_rejected(flag: str, value: str, complaint: str) -> None:
+    result = run_cli(flag, value)
+    assert result.returncode == 2
+    assert f"{flag}: {complaint}" in result.stderr
+
+
 def test_ready_line_reports_the_given_settings(tmp_path: Path) -> None:
     project_id = str(uuid.uuid4())
     root = tmp_path / "home with space"
-    with running_server(
-        api_key="sk-test-key", project_id=project_id, root=root, kernel_pool_size=0
-    ) as server:
+    log = tmp_path / "stderr"
+    with (
+        log.open("wb") as stderr,
+        running_server(
+            api_key="sk-test-key",  # in the environment
+            project_id=project_id,
+            root=root,
+            kernel_pool_size=0,
+            stderr=stderr,
+        ) as server,
+    ):
         assert (server.api_key, server.project_id) == ("sk-test-key", project_id)
         assert server.root == str(root.resolve())
         assert server.url.startswith("http://127.0.0.1:")
@@ -61,6 +90,31 @@ def test_ready_line_reports_the_given_settings(tmp_path: Path) -> None:
         )
         assert response.json()["stdout"] == f"{root.resolve()}\n"
     assert root.is_dir(), "a root given with --root is kept"
+    assert log.read_text() == ""
+
+
+def test_help_recommends_the_environment_for_the_key() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    help_text = " ".join(result.stdout.split())  # argparse wraps lines
+    assert f"prefer ${API_KEY_ENV}" in help_text
+    assert "visible to every user via ps" in help_text
+
+
+def test_api_key_flag_works_with_a_warning(tmp_path: Path) -> None:
+    log = tmp_path / "stderr"
+    with (
+        log.open("wb") as stderr,
+        running_server(
+            kernel_pool_size=0, extra_args=["--api-key", "sk-flag"], stderr=stderr
+        ) as server,
+    ):
+        assert server.api_key == "sk-flag"
+        # The flag really is visible to any process (what the warning is about).
+        assert "sk-flag" in psutil.Process(server.pid).cmdline()
+    warning = log.read_text()
+    assert "--api-key is visible to every user" in warning
+    assert f"${API_KEY_ENV}" in warning
 
 
 def test_parse_ready_line() -> None:
@@ -86,6 +140,42 @@ def test_signal_stops_cleanly_and_removes_the_temporary_root(sig: signal.Signals
     assert not root.exists()
 
 
+def test_sigterm_answers_calls_in_flight_and_exits_quietly(tmp_path: Path) -> None:
+    log = tmp_path / "stderr"
+    with log.open("wb") as stderr, running_server(kernel_pool_size=0, stderr=stderr) as server:
+        root = Path(server.root)
+        # Each command says it started, then waits for a go that never comes.
+        command = "touch started.$$; while [ ! -e go ]; do sleep 0.05; done"
+        calls = [
+            {"name": "system.exec", "args": [{"command": command}], "timeout": 60_000},
+            {
+                "name": "system.exec",
+                "args": [{"command": command, "timeout": 0}],
+                "timeout": 60_000,
+            },
+        ]
+        auth = (server.api_key, "")
+        with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+            replies = [
+                pool.submit(httpx.post, server.endpoint, json=body, auth=auth, timeout=30)
+                for body in calls
+            ]
+            wait_for(lambda: len(list(root.glob("started.*"))) == len(calls), "the commands")
+            os.kill(server.pid, signal.SIGTERM)
+            responses = [reply.result() for reply in replies]
+        assert server.process.wait(timeout=15) == 0
+    # CONTRACT.md section 2: the real service's text when nothing serves the project.
+    subject = f"project.{server.project_id}.0.api.-"
+    unavailable = (
+        f"request -- no subscribers matching '{subject}' - callHub: subject='{subject}', "
+        "name='system.exec', code='503' "
+    )
+    for response in responses:
+        assert response.status_code == 200
+        assert response.json() == {"error": unavailable}
+    assert log.read_text() == ""
+
+
 def test_shutdown_leaves_no_kernels_or_commands_behind() -> None:
     with running_server(kernel_pool_size=1) as server:
         auth = (server.api_key, "")
@@ -94,32 +184,15 @@ def test_shutdown_leaves_no_kernels_or_commands_behind() -> None:
             body = {"name": name, "args": [options]}
             return httpx.post(server.endpoint, json=body, auth=auth, timeout=30).json()
 
-        deadline = time.monotonic() + 30
-        kernels = call("system.listJupyterKernels")
-        while not kernels and time.monotonic() < deadline:
-            time.sleep(0.2)
-            kernels = call("system.listJupyterKernels")
+        kernels = wait_for(lambda: call("system.listJupyterKernels"), "the warm kernel")
         job = call("system.exec", command="sleep 100 & sleep 100", async_call=True)
         # bash starts the first `sleep` a moment after the job's pid exists: wait for it.
-        children = psutil.Process(job["pid"]).children()
-        while not children and time.monotonic() < deadline:
-            time.sleep(0.05)
-            children = psutil.Process(job["pid"]).children()
+        children = wait_for(psutil.Process(job["pid"]).children, "the first sleep")
         pids = [k["pid"] for k in kernels] + [job["pid"]] + [c.pid for c in children]
         assert len(pids) >= 3
         os.kill(server.pid, signal.SIGTERM)
         assert server.process.wait(timeout=15) == 0
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
-        time.sleep(0.1)
-    assert not [pid for pid in pids if _alive(pid)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
+    wait_gone(*pids)
 
 
 def test_port_in_use_is_a_clear_error() -> None:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import http.client
+import json
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from cocalc_project_server.config import ENDPOINT
 from cocalc_project_server.testing import ServerProcess
 
 from .conftest import Api
@@ -86,8 +91,17 @@ def test_args_are_optional_for_methods_without_arguments(api: Api) -> None:
 
 
 def test_method_exception_has_error_prefix(api: Api) -> None:
+    # CONTRACT.md section 3 (exec, async jobs): the unknown-id text, thrown as an Error.
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert api.exec(async_get=unknown) == {
+        "error": f"Error: Async operation '{unknown}' does not exist."
+    }
+
+
+def test_schema_check_names_a_rule_both_forms_break_once(api: Api) -> None:
+    # Both forms of system.exec (a command, a job to poll) want an object (dispatch.py).
     assert api.call("system.exec", "not an object") == {
-        "error": "Error: the first argument must be an object of options"
+        "error": "Error: system.exec: args[0] must be object"
     }
 
 
@@ -103,8 +117,6 @@ def test_method_exception_has_error_prefix(api: Api) -> None:
         (b'{"args": [{}]}', "'name'"),
         (b'{"name": 42}', "'name'"),
         (b'{"name": "system.ping", "args": {"a": 1}}', "'args'"),
-        (b'{"name": "system.ping", "timeout": 0}', "'timeout'"),
-        (b'{"name": "system.ping", "timeout": -5}', "'timeout'"),
         (b'{"name": "system.ping", "timeout": "soon"}', "'timeout'"),
         (b'{"name": "system.ping", "timeout": 1e999}', "'timeout'"),
         (b'{"name": "system.ping", "compute_server_id": "x"}', "'compute_server_id'"),
@@ -138,7 +150,8 @@ def test_other_paths_are_404_and_get_is_not_allowed(api: Api) -> None:
 
 def test_envelope_timeout_gives_the_408_text(api: Api) -> None:
     started = time.monotonic()
-    result = api.call("system.exec", {"command": "sleep 5"}, timeout=500)
+    # The command would run for a minute: only the envelope timeout can end the call.
+    result = api.call("system.exec", {"command": "sleep 60"}, timeout=500)
     elapsed = time.monotonic() - started
     assert result == {
         "error": (
@@ -146,7 +159,75 @@ def test_envelope_timeout_gives_the_408_text(api: Api) -> None:
             "name='system.exec', code='408' "
         )
     }
-    assert 0.4 < elapsed < 3
+    assert elapsed >= 0.45  # not before the limit (asyncio's clock may round a little)
+
+
+@pytest.mark.parametrize("timeout", [0, -5, None, False])
+@pytest.mark.parametrize("compute_server_id", [0, 2])
+def test_non_positive_timeout_gives_the_hub_text(
+    api: Api, timeout: object, compute_server_id: int
+) -> None:
+    # CONTRACT.md section 4a; the text is built in src/packages/conat/core/client.ts (request:
+    # "timeout must be positive") and src/packages/server/api/project-bridge.ts (the suffix),
+    # where JavaScript lets null and false through to `timeout <= 0`.
+    subject = f"project.{api.server.project_id}.{compute_server_id}.api.-"
+    body = {"name": "system.ping", "timeout": timeout, "compute_server_id": compute_server_id}
+    assert api.post(body).json() == {
+        "error": (
+            f"timeout must be positive - callHub: subject='{subject}', name='system.ping', "
+            "code='undefined' "
+        )
+    }
+
+
+def test_project_check_comes_before_the_timeout_check(api: Api) -> None:
+    # src/packages/next/pages/api/conat/project.ts checks the project before projectBridge.
+    other = "00000000-0000-4000-8000-000000000000"
+    assert api.call("system.ping", {}, project_id=other, timeout=0) == {"error": WRONG_PROJECT}
+
+
+def test_bare_ping_is_pong(api: Api) -> None:
+    # CONTRACT.md section 4a; src/packages/project/conat/api/index.ts (handleApiRequest).
+    assert api.call("ping") == "pong"
+    assert api.call("ping", {"ignored": True}) == "pong"
+    assert api.post({"name": "ping"}, auth=None).json() == {"error": NO_KEY}
+
+
+DEEP = 1000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * DEEP + b"]" * DEEP,
+        b'{"name": "system.ping", "args": ' + b"[" * DEEP + b"]" * DEEP + b"}",
+        b'{"name": "system.ping", "args": [' + b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"]}",
+    ],
+    ids=["bare", "in-args", "objects-100k"],
+)
+def test_deep_nesting_is_an_error_and_the_connection_stays_usable(body: bytes, api: Api) -> None:
+    host, port = api.server.url.removeprefix("http://").rsplit(":", 1)
+    headers = {
+        "Authorization": f"Bearer {api.server.api_key}",
+        "Content-Type": "application/json",
+    }
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("POST", ENDPOINT, body=body, headers=headers)
+        first = connection.getresponse()
+        payload = json.loads(first.read())
+        assert first.status == 200
+        assert set(payload) == {"error"} and isinstance(payload["error"], str)
+        assert not first.will_close
+        socket_used = connection.sock
+        # The SAME connection answers the next call (http.client would reconnect silently).
+        connection.request("POST", ENDPOINT, body=json.dumps(PING).encode(), headers=headers)
+        second = connection.getresponse()
+        assert connection.sock is socket_used
+        assert second.status == 200
+        assert "now" in json.loads(second.read())
+    finally:
+        connection.close()
 
 
 def test_only_compute_server_zero_is_served(api: Api) -> None:
@@ -160,35 +241,38 @@ def test_only_compute_server_zero_is_served(api: Api) -> None:
     }
 
 
-SLOW_CALLS = {
-    "exec": (
-        {"name": "system.exec", "args": [{"command": "sleep 3"}]},
-        {"type": "blocking", "stdout": "", "stderr": "", "exit_code": 0},
-    ),
-    "jupyter": (
-        {
-            "name": "system.jupyterExecute",
-            "args": [{"input": "import time; time.sleep(3); print('done')", "kernel": "python3"}],
-            "timeout": 60000,
-        },
-        [{"name": "stdout", "text": "done\n"}],
-    ),
-}
+def slow_call(kind: str, root: Path) -> tuple[dict[str, Any], Any]:
+    """A call that says it started (file ``started-<kind>``), then runs until ``go-<kind>``
+    exists; and its result."""
+    started, go = root / f"started-{kind}", root / f"go-{kind}"
+    if kind == "exec":
+        command = f"touch '{started}'; while [ ! -e '{go}' ]; do sleep 0.02; done"
+        body = {"name": "system.exec", "args": [{"command": command}], "timeout": 60_000}
+        return body, {"type": "blocking", "stdout": "", "stderr": "", "exit_code": 0}
+    code = (
+        f"import os, time\nopen({str(started)!r}, 'w').close()\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.02)\nprint('done')"
+    )
+    args = [{"input": code, "kernel": "python3"}]
+    body = {"name": "system.jupyterExecute", "args": args, "timeout": 60_000}
+    return body, [{"name": "stdout", "text": "done\n"}]
 
 
-@pytest.mark.parametrize("slow_call", SLOW_CALLS, ids=str)
-async def test_ping_is_answered_while_a_long_call_runs(
-    server: ServerProcess, slow_call: str
-) -> None:
-    body, expected = SLOW_CALLS[slow_call]
+@pytest.mark.parametrize("kind", ["exec", "jupyter"])
+async def test_ping_is_answered_while_a_long_call_runs(server: ServerProcess, kind: str) -> None:
+    root = Path(server.root)
+    body, expected = slow_call(kind, root)
     auth = (server.api_key, "")
     async with httpx.AsyncClient(timeout=60) as client:
         slow = asyncio.create_task(client.post(server.endpoint, auth=auth, json=body))
-        await asyncio.sleep(0.5)
-        assert not slow.done()
+        deadline = time.monotonic() + 60  # only against a hang (a kernel may need to start)
+        while not (root / f"started-{kind}").exists():
+            assert time.monotonic() < deadline and not slow.done(), "the slow call never started"
+            await asyncio.sleep(0.02)
         for _ in range(3):
             ping = await client.post(server.endpoint, auth=auth, json=PING)
             assert "now" in ping.json()
         # The pings came back while the slow call was still running: nothing waits on it.
         assert not slow.done()
+        (root / f"go-{kind}").touch()
         assert (await slow).json() == expected

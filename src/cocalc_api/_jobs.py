@@ -1,0 +1,561 @@
+"""Async exec jobs as handles: `project.jobs.start(command)` returns a `Job` (an `AsyncJob` on
+an AsyncProject) to poll, wait for, follow and kill.
+
+A job is the service's own async exec (`system.exec` with `async_call`), so everything here is
+made of `system.exec`, `exec_status` and `system.signal` calls:
+
+- `wait()` chains `exec_status(wait=True)` calls, each with a call limit of `poll` seconds (under
+  the server's 15 s default and the idle limits of proxies). A call whose limit runs out while
+  the job still runs ends with the server's 408, which only means "not yet": the next call
+  waits on. So a job is waited for as long as asked (`timeout=None`: until it ends), and a
+  timeout error comes only from a `timeout` you gave.
+- `follow()` polls the job's output so far and yields what is new.
+- `kill()` signals the job's process group (the service starts each job as a group leader).
+
+What the service does with jobs (CONTRACT.md §3): it keeps at most 100, dropping the least
+recently used, each for an hour after its last use, and forgets them when it restarts; a gone
+job raises AsyncJobNotFoundError. A failed job (non-zero exit with `err_on_exit` on, the
+service's default, or killed at its `timeout`) ends with status "error", exit_code 1, stdout ""
+and the error text in stderr; pass `err_on_exit=False` to keep the real exit code and output.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from cocalc_api._exceptions import (
+    APIError,
+    AsyncJobNotFoundError,
+    CocalcError,
+    InvalidArgumentError,
+    ServerTimeoutError,
+)
+from cocalc_api._progress import Display, ProgressCallback, open_display
+
+if TYPE_CHECKING:
+    from cocalc_api._client import AsyncProject, Project
+    from cocalc_api_generated.typeddicts import ExecStat, ExecuteCodeOutputAsync
+
+__all__ = ["AsyncJob", "AsyncJobs", "Job", "JobTimeoutError", "JobUpdate", "Jobs"]
+
+# Each waiting call lasts at most this long by default: under the server's 15 s envelope default
+# and well under the idle limits of proxies in front of the service.
+DEFAULT_POLL_S = 10.0
+# How often follow() asks for new output by default.
+DEFAULT_FOLLOW_POLL_S = 1.0
+# A waiting call shorter than this is not worth making: near the end of a `timeout`, one last
+# look at the job decides instead.
+MIN_WAIT_CALL_S = 1.0
+SIGTERM = 15
+
+
+class JobTimeoutError(CocalcError, TimeoutError):
+    """`wait(timeout=...)` ran out while the job still runs. The job is not stopped: wait
+    again, or `kill()` it."""
+
+    def __init__(self, message: str, *, job_id: str, timeout: float) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.timeout = timeout
+
+
+JobTimeoutError.__module__ = "cocalc_api"
+
+
+@dataclass(frozen=True, slots=True)
+class JobUpdate:
+    """What `follow()` yields: the output that is new since the previous update."""
+
+    stdout: str  # new text on stdout
+    stderr: str  # new text on stderr
+    status: str  # "running", "completed", "error" or "killed"
+    exit_code: int  # 0 while running
+    done: bool  # the last update: the job has ended
+    snapshot: ExecuteCodeOutputAsync  # the job as the service reported it
+
+
+class _Cursor:
+    """How much of a job's output follow() has handed out."""
+
+    __slots__ = ("_stderr", "_stdout")
+
+    def __init__(self) -> None:
+        self._stdout = self._stderr = ""
+
+    def advance(self, snapshot: ExecuteCodeOutputAsync) -> JobUpdate | None:
+        """The update to yield for `snapshot`: None while nothing is new; always the end."""
+        new_out = _new_text(self._stdout, snapshot["stdout"])
+        new_err = _new_text(self._stderr, snapshot["stderr"])
+        self._stdout, self._stderr = snapshot["stdout"], snapshot["stderr"]
+        done = snapshot["status"] != "running"
+        if not (new_out or new_err or done):
+            return None
+        return JobUpdate(
+            new_out, new_err, snapshot["status"], snapshot["exit_code"], done, snapshot
+        )
+
+
+def _new_text(seen: str, now: str) -> str:
+    # Output only grows while a job runs. When a failed job ends, the service replaces it
+    # (stdout "", the error text in stderr): then all of the new text is new.
+    if now.startswith(seen):
+        return now[len(seen) :]
+    return "" if seen.startswith(now) else now
+
+
+def _check_wait_args(timeout: float | None, poll: float) -> None:
+    if timeout is not None and not (
+        isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0
+    ):
+        raise InvalidArgumentError(
+            f"timeout must be a positive number of seconds or None, got {timeout!r}"
+        )
+    if isinstance(poll, bool) or not isinstance(poll, int | float) or not poll >= MIN_WAIT_CALL_S:
+        raise InvalidArgumentError(
+            f"poll must be a number of seconds >= {MIN_WAIT_CALL_S:g}, got {poll!r}"
+        )
+    if not math.isfinite(poll):
+        raise InvalidArgumentError(f"poll must be finite, got {poll!r}")
+
+
+class _JobBase:
+    """What Job and AsyncJob share: the last snapshot, and how a gone job is explained."""
+
+    def __init__(
+        self, job_id: str, *, command: str | None, snapshot: ExecuteCodeOutputAsync | None
+    ) -> None:
+        self.id = job_id
+        self.command = command  # as given to start(), if this handle started the job
+        self._last = snapshot
+
+    @property
+    def job_id(self) -> str:
+        return self.id
+
+    @property
+    def snapshot(self) -> ExecuteCodeOutputAsync | None:
+        """The job as last reported (by start, status, wait or follow); None before any."""
+        return self._last
+
+    @property
+    def pid(self) -> int | None:
+        """The job's process id (also its process group), if it started."""
+        return self._last.get("pid") if self._last else None
+
+    @property
+    def stdout(self) -> str:
+        """stdout so far, as of the last report (call `status()` for a fresh one)."""
+        return self._last["stdout"] if self._last else ""
+
+    @property
+    def stderr(self) -> str:
+        """stderr so far, as of the last report; a failed job's error text once it ends."""
+        return self._last["stderr"] if self._last else ""
+
+    @property
+    def stats(self) -> list[ExecStat]:
+        """Memory and CPU samples, as of the last report ([] until the first, after 1 s)."""
+        return list(self._last.get("stats", [])) if self._last else []
+
+    @property
+    def state(self) -> str | None:
+        """ "running", "completed", "error" or "killed", as of the last report."""
+        return self._last["status"] if self._last else None
+
+    @property
+    def done(self) -> bool:
+        """The job has ended (as of the last report)."""
+        return self._last is not None and self._last["status"] != "running"
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code once the job has ended (1 for a failed job under err_on_exit)."""
+        return self._last["exit_code"] if self.done and self._last else None
+
+    def _record(self, snapshot: ExecuteCodeOutputAsync) -> ExecuteCodeOutputAsync:
+        self._last = snapshot
+        return snapshot
+
+    def _gone(self, error: AsyncJobNotFoundError) -> AsyncJobNotFoundError:
+        what = f"job {self.id}" + (f" ({self.command!r})" if self.command else "")
+        return AsyncJobNotFoundError(
+            error.message,
+            method=error.method,
+            explanation=(
+                f"{what} is gone: the project keeps at most 100 jobs, dropping the least "
+                "recently used, each for an hour after its last use, and forgets them when it "
+                f"restarts (the server said: {error.message})"
+            ),
+        )
+
+    def _timed_out(self, timeout: float) -> JobTimeoutError:
+        return JobTimeoutError(
+            f"job {self.id} is still running after waiting {timeout:g} s; it was not stopped: "
+            "wait again, or kill() it",
+            job_id=self.id,
+            timeout=timeout,
+        )
+
+    def _kill_target(self) -> int:
+        pid = self.pid
+        if pid is None:
+            raise InvalidArgumentError(f"job {self.id} has no process to signal: it never started")
+        return pid
+
+    def __repr__(self) -> str:
+        state = self.state or "unknown"
+        return f"{type(self).__name__}(id={self.id!r}, command={self.command!r}, state={state!r})"
+
+
+def _already_gone(error: APIError) -> bool:
+    # kill(2)'s ESRCH: the process (group) has already ended.
+    return "ESRCH" in error.message
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.monotonic()
+
+
+class Job(_JobBase):
+    """An async exec job of a `Project`. Made by `project.jobs.start(...)` or
+    `project.jobs.get(job_id)`."""
+
+    def __init__(
+        self,
+        project: Project,
+        job_id: str,
+        *,
+        command: str | None = None,
+        snapshot: ExecuteCodeOutputAsync | None = None,
+    ) -> None:
+        super().__init__(job_id, command=command, snapshot=snapshot)
+        self._project = project
+
+    def status(self) -> ExecuteCodeOutputAsync:
+        """The job now: status, output so far, exit code, samples (`exec_status`, stats on)."""
+        try:
+            snapshot = self._project.system.exec_status(self.id, stats=True)
+        except AsyncJobNotFoundError as error:
+            raise self._gone(error) from None
+        return self._record(snapshot)
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        *,
+        poll: float = DEFAULT_POLL_S,
+        progress: bool | ProgressCallback = False,
+    ) -> ExecuteCodeOutputAsync:
+        """Wait until the job ends and return its final state.
+
+        `timeout` (seconds; None: as long as it runs) bounds the whole wait; when it runs
+        out, JobTimeoutError is raised and the job keeps running. Each call to the service
+        waits at most `poll` seconds. `progress=True` shows a live line on stderr; a callable
+        gets each snapshot instead. A failed job is returned, not raised: check `status`
+        ("error") and `exit_code`.
+        """
+        _check_wait_args(timeout, poll)
+        if self.done and self._last is not None:
+            return self._last
+        deadline = None if timeout is None else time.monotonic() + timeout
+        display = open_display(progress, self.command)
+        try:
+            if display.wants_updates:
+                first = self.status()
+                display.update(first)
+                if first["status"] != "running":
+                    return first
+            while True:
+                remaining = _remaining(deadline)
+                if remaining is not None and remaining < MIN_WAIT_CALL_S:
+                    final = self.status()
+                    display.update(final)
+                    if final["status"] != "running":
+                        return final
+                    raise self._timed_out(cast(float, timeout))
+                chunk = poll if remaining is None else min(poll, remaining)
+                try:
+                    snapshot = self._wait_call(chunk)
+                except ServerTimeoutError:  # this call's limit ran out, the job still runs
+                    if display.wants_updates:
+                        snapshot = self.status()
+                        display.update(snapshot)
+                        if snapshot["status"] != "running":
+                            return snapshot
+                    continue
+                self._record(snapshot)
+                display.update(snapshot)
+                if snapshot["status"] != "running":
+                    return snapshot
+        finally:
+            display.close()
+
+    def _wait_call(self, seconds: float) -> ExecuteCodeOutputAsync:
+        try:
+            return self._project.with_options(timeout=seconds).system.exec_status(
+                self.id, wait=True, stats=True
+            )
+        except AsyncJobNotFoundError as error:
+            raise self._gone(error) from None
+
+    def follow(self, *, poll: float = DEFAULT_FOLLOW_POLL_S) -> Iterator[JobUpdate]:
+        """Yield the job's output as it arrives, from its start, until it ends (the last
+        update has `done` set). Asks for new output every `poll` seconds."""
+        if not poll > 0:
+            raise InvalidArgumentError(f"poll must be a positive number of seconds, got {poll!r}")
+        cursor = _Cursor()
+        while True:
+            update = cursor.advance(self.status())
+            if update is not None:
+                yield update
+                if update.done:
+                    return
+            time.sleep(poll)
+
+    def kill(self, signal: int = SIGTERM) -> None:
+        """Send `signal` (default SIGTERM) to the job's process group: the command and every
+        process it started. A job that has already ended is left alone."""
+        if self.pid is None:
+            self.status()
+        pid = self._kill_target()
+        try:
+            self._project.system.signal(signal=signal, pid=-pid)
+        except APIError as error:
+            if not _already_gone(error):
+                raise
+
+
+class AsyncJob(_JobBase):
+    """An async exec job of an `AsyncProject`: `Job` with its calls awaited."""
+
+    def __init__(
+        self,
+        project: AsyncProject,
+        job_id: str,
+        *,
+        command: str | None = None,
+        snapshot: ExecuteCodeOutputAsync | None = None,
+    ) -> None:
+        super().__init__(job_id, command=command, snapshot=snapshot)
+        self._project = project
+
+    async def status(self) -> ExecuteCodeOutputAsync:
+        """The job now: status, output so far, exit code, samples (`exec_status`, stats on)."""
+        try:
+            snapshot = await self._project.system.exec_status(self.id, stats=True)
+        except AsyncJobNotFoundError as error:
+            raise self._gone(error) from None
+        return self._record(snapshot)
+
+    async def wait(
+        self,
+        timeout: float | None = None,
+        *,
+        poll: float = DEFAULT_POLL_S,
+        progress: bool | ProgressCallback = False,
+    ) -> ExecuteCodeOutputAsync:
+        """Wait until the job ends and return its final state; see `Job.wait`."""
+        _check_wait_args(timeout, poll)
+        if self.done and self._last is not None:
+            return self._last
+        deadline = None if timeout is None else time.monotonic() + timeout
+        display: Display = open_display(progress, self.command)
+        try:
+            if display.wants_updates:
+                first = await self.status()
+                display.update(first)
+                if first["status"] != "running":
+                    return first
+            while True:
+                remaining = _remaining(deadline)
+                if remaining is not None and remaining < MIN_WAIT_CALL_S:
+                    final = await self.status()
+                    display.update(final)
+                    if final["status"] != "running":
+                        return final
+                    raise self._timed_out(cast(float, timeout))
+                chunk = poll if remaining is None else min(poll, remaining)
+                try:
+                    snapshot = await self._wait_call(chunk)
+                except ServerTimeoutError:  # this call's limit ran out, the job still runs
+                    if display.wants_updates:
+                        snapshot = await self.status()
+                        display.update(snapshot)
+                        if snapshot["status"] != "running":
+                            return snapshot
+                    continue
+                self._record(snapshot)
+                display.update(snapshot)
+                if snapshot["status"] != "running":
+                    return snapshot
+        finally:
+            display.close()
+
+    async def _wait_call(self, seconds: float) -> ExecuteCodeOutputAsync:
+        try:
+            return await self._project.with_options(timeout=seconds).system.exec_status(
+                self.id, wait=True, stats=True
+            )
+        except AsyncJobNotFoundError as error:
+            raise self._gone(error) from None
+
+    async def follow(self, *, poll: float = DEFAULT_FOLLOW_POLL_S) -> AsyncIterator[JobUpdate]:
+        """Yield the job's output as it arrives; see `Job.follow`."""
+        import anyio
+
+        if not poll > 0:
+            raise InvalidArgumentError(f"poll must be a positive number of seconds, got {poll!r}")
+        cursor = _Cursor()
+        while True:
+            update = cursor.advance(await self.status())
+            if update is not None:
+                yield update
+                if update.done:
+                    return
+            await anyio.sleep(poll)
+
+    async def kill(self, signal: int = SIGTERM) -> None:
+        """Signal the job's process group; see `Job.kill`."""
+        if self.pid is None:
+            await self.status()
+        pid = self._kill_target()
+        try:
+            await self._project.system.signal(signal=signal, pid=-pid)
+        except APIError as error:
+            if not _already_gone(error):
+                raise
+
+
+class Jobs:
+    """`project.jobs`: start async exec jobs and get handles to them."""
+
+    __slots__ = ("_project",)
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    def start(
+        self,
+        command: str,
+        args: list[str] | None = None,
+        *,
+        path: str | None = None,
+        cwd: str | None = None,
+        timeout: float | None = None,
+        max_output: int | None = None,
+        bash: bool | None = None,
+        env: dict[str, Any] | None = None,
+        err_on_exit: bool | None = None,
+        ulimit_timeout: bool | None = None,
+        compute_server_id: int | None = None,
+        home: str | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+        aggregate: str | float | None = None,
+        verbose: bool | None = None,
+        filesystem: bool | None = None,
+    ) -> Job:
+        """Start `command` as an async job (`system.exec` with `async_call=True`).
+
+        The arguments are exec's. `timeout` is the command's own limit in seconds, enforced
+        by the service (default 60; 0 for none): a job past it is killed and ends as failed.
+        Pass `err_on_exit=False` to keep a failed command's real exit code and output.
+        """
+        answer = self._project.system.exec(
+            command,
+            args,
+            path,
+            cwd,
+            timeout,
+            max_output,
+            bash,
+            env,
+            async_call=True,
+            compute_server_id=compute_server_id,
+            err_on_exit=err_on_exit,
+            ulimit_timeout=ulimit_timeout,
+            home=home,
+            uid=uid,
+            gid=gid,
+            aggregate=aggregate,
+            verbose=verbose,
+            filesystem=filesystem,
+        )
+        return Job(self._project, answer["job_id"], command=_shown(command, args), snapshot=answer)
+
+    def get(self, job_id: str) -> Job:
+        """A handle to a job started elsewhere (no call is made until you use it)."""
+        return Job(self._project, _checked_id(job_id))
+
+
+class AsyncJobs:
+    """`project.jobs` of an AsyncProject: `Jobs` with its calls awaited."""
+
+    __slots__ = ("_project",)
+
+    def __init__(self, project: AsyncProject) -> None:
+        self._project = project
+
+    async def start(
+        self,
+        command: str,
+        args: list[str] | None = None,
+        *,
+        path: str | None = None,
+        cwd: str | None = None,
+        timeout: float | None = None,
+        max_output: int | None = None,
+        bash: bool | None = None,
+        env: dict[str, Any] | None = None,
+        err_on_exit: bool | None = None,
+        ulimit_timeout: bool | None = None,
+        compute_server_id: int | None = None,
+        home: str | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+        aggregate: str | float | None = None,
+        verbose: bool | None = None,
+        filesystem: bool | None = None,
+    ) -> AsyncJob:
+        """Start `command` as an async job; see `Jobs.start`."""
+        answer = await self._project.system.exec(
+            command,
+            args,
+            path,
+            cwd,
+            timeout,
+            max_output,
+            bash,
+            env,
+            async_call=True,
+            compute_server_id=compute_server_id,
+            err_on_exit=err_on_exit,
+            ulimit_timeout=ulimit_timeout,
+            home=home,
+            uid=uid,
+            gid=gid,
+            aggregate=aggregate,
+            verbose=verbose,
+            filesystem=filesystem,
+        )
+        return AsyncJob(
+            self._project, answer["job_id"], command=_shown(command, args), snapshot=answer
+        )
+
+    def get(self, job_id: str) -> AsyncJob:
+        """A handle to a job started elsewhere (no call is made until you use it)."""
+        return AsyncJob(self._project, _checked_id(job_id))
+
+
+def _shown(command: str, args: list[str] | None) -> str:
+    return " ".join([command, *args]) if args else command
+
+
+def _checked_id(job_id: object) -> str:
+    if not isinstance(job_id, str) or not job_id:
+        raise InvalidArgumentError(f"job_id must be a non-empty string, got {job_id!r}")
+    return job_id

@@ -1,0 +1,93 @@
+"""``system.listing``: one folder's entries, as src/packages/backend/get-listing.ts builds them.
+
+Blocking: call it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import Any
+
+from .nodeerrors import fs_error, fs_message
+
+# get-listing.ts: what an entry whose name is not valid Unicode is called, and why.
+BAD_NAME = "????"
+BAD_NAME_ERROR = "Cannot display bad binary filename. "
+
+
+def _valid_unicode(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by the filesystem codec as surrogates
+        return False
+    return True
+
+
+def _as_node_reads(text: str) -> str:
+    """A name as node decodes it from the filesystem: invalid bytes become U+FFFD."""
+    return os.fsencode(text).decode("utf-8", "replace")
+
+
+def _mtime_seconds(st: os.stat_result) -> float:
+    # node's stats.mtime is a Date: whole milliseconds (truncated), then valueOf() / 1000.
+    ns = st.st_mtime_ns
+    whole_ms = abs(ns) // 1_000_000
+    return (whole_ms if ns >= 0 else -whole_ms) / 1000
+
+
+def list_folder(folder: str, hidden: bool) -> list[dict[str, Any]]:
+    """The entries of ``folder`` (already joined onto HOME), unsorted, in directory order."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        raise fs_error(exc, "opendir", folder) from None
+    return [_entry(folder, d, hidden) for d in entries if hidden or not d.name.startswith(".")]
+
+
+def _entry(folder: str, dirent: os.DirEntry[str], hidden: bool) -> dict[str, Any]:
+    if _valid_unicode(dirent.name):
+        entry: dict[str, Any] = {"name": dirent.name}
+    else:
+        entry = {"name": BAD_NAME, "error": BAD_NAME_ERROR}
+    # Like get-listing.ts, every look-up below goes by the entry's (possibly replaced) name.
+    path = f"{folder}/{entry['name']}"
+    try:
+        if dirent.is_symlink():
+            entry["issymlink"] = True
+            try:
+                entry["link_target"] = _as_node_reads(os.readlink(path))
+            except OSError:
+                pass  # an unreadable target is left out
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = _lstat(path)  # a broken link (or one we may not follow)
+        entry["mtime"] = _mtime_seconds(st)
+        if stat.S_ISDIR(st.st_mode):
+            entry["isdir"] = True
+            names = _readdir(path)
+            entry["size"] = len(names) if hidden else sum(not n.startswith(".") for n in names)
+        else:
+            entry["size"] = st.st_size
+    except _EntryError as exc:
+        entry["error"] = entry.get("error", "") + f"Error: {exc}"
+    return entry
+
+
+class _EntryError(Exception):
+    """A failed look-up, reported in the entry's ``error`` instead of failing the listing."""
+
+
+def _lstat(path: str) -> os.stat_result:
+    try:
+        return os.lstat(path)
+    except OSError as exc:
+        raise _EntryError(fs_message(exc, "lstat", path)) from None
+
+
+def _readdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError as exc:
+        raise _EntryError(fs_message(exc, "scandir", path)) from None

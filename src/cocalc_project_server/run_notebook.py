@@ -1,0 +1,225 @@
+"""``editor.jupyterRunNotebook``: run every code cell of a notebook on a real kernel.
+
+Follows src/packages/jupyter/nbgrader/jupyter-run.ts, quirks included:
+
+- outputs are made from the kernel's messages as run_cell makes them (:mod:`.cell_outputs`),
+  appended to the outputs the cell already has;
+- a cell that throws (dead kernel, bad ``source``, total time used up) gets one output
+  ``{"traceback": ["Error: ..."]}``; the kernel is then restarted only if a total time limit
+  was given and is not used up (``global_timeout_exceeded`` is true whenever no limit is set);
+- the output limits are counted per cell: jupyter-run.ts adds to a copy of its totals;
+- the total time counts from before the kernel starts and is checked between cells only;
+- the result is ``JSON.stringify(notebook)``.
+
+The kernel is launched by the server's :class:`~.kernels.KernelPool` outside its stateless pool
+and without the stateless ulimits, in the notebook's folder with the notebook's environment, so
+``system.listJupyterKernels`` lists it, as the real service lists its notebook kernels
+(src/packages/jupyter/kernel/kernel.ts, spawn, through launch-kernel.ts). Deliberately, every
+run starts a fresh kernel, where the real service may take one prepared by
+src/packages/jupyter/pool/pool.ts and move it to the folder; the kernel ends up the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import jsjson, nodepath
+from .cell_outputs import OutputLimits, add_outputs, push_output, total_time_exceeded
+from .errors import ProjectError, WireError
+from .jupyter_cell import KernelMessage, execute_code
+from .kernel_process import KernelHandle
+from .kernel_specs import KernelSpawnError, spawn_failure
+from .kernels import KernelPool
+from .paths import confine
+
+
+class CellFailed(Exception):
+    """A cell that threw; ``text`` is what jupyter-run.ts puts in the traceback (``${err}``)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class RunLimits:
+    """jupyter-run.ts ``Limits``; 0 means no limit."""
+
+    timeout_ms: float = 0
+    timeout_ms_per_cell: float = 0
+    max_output: float = 0
+    max_output_per_cell: float = 0
+    start: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def from_options(cls, raw: Mapping[str, Any] | None) -> RunLimits:
+        raw = raw or {}
+        return cls(
+            timeout_ms=float(raw.get("max_total_time_ms") or 0),
+            timeout_ms_per_cell=float(raw.get("max_time_per_cell_ms") or 0),
+            max_output=float(raw.get("max_output") or 0),
+            max_output_per_cell=float(raw.get("max_output_per_cell") or 0),
+        )
+
+    def total_time_used_up(self) -> bool:
+        # global_timeout_exceeded: with no limit (0) this is always true.
+        return 1000 * (time.monotonic() - self.start) >= self.timeout_ms
+
+
+class NotebookKernel:
+    """The kernel of one run, with the states of CoCalc's JupyterKernel that the run sees."""
+
+    def __init__(self, pool: KernelPool, name: str, folder: str, env: Mapping[str, str]) -> None:
+        self._pool = pool
+        self._name = name
+        self._folder = folder
+        self._env = dict(env)
+        self._handle: KernelHandle | None = None
+        self._closed = False
+        self._failed_error = ""
+
+    async def start(self) -> None:
+        """Spawn; like kernel.ts ``spawn`` a failure is remembered, not raised."""
+        self.close()
+        self._closed = False
+        self._failed_error = ""
+        try:
+            self._handle = await self._pool.launch(self._name, cwd=self._folder, env=self._env)
+        except KernelSpawnError as exc:  # already in setFailed's words
+            self._failed_error = str(exc)
+        except Exception as exc:  # noqa: BLE001 -- any spawn failure becomes the kernel's state
+            self._failed_error = str(spawn_failure(self._name, f"Error: {exc}"))
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._pool.discard(self._handle)
+            self._handle = None
+
+    async def execute(self, code: str, timeout_ms: float) -> list[KernelMessage]:
+        """kernel.ts ``execute_code_now``: every message of the execution, in order."""
+        if self._closed:
+            raise CellFailed("Error: closed")
+        if self._failed_error or self._handle is None:
+            raise CellFailed(f"Error: {self._failed_error}")
+        handle = self._handle
+        try:
+            messages = await execute_code(handle, code, timeout_ms)
+        except ProjectError as exc:  # the kernel died: its death message
+            self._mark_dead(str(exc))
+            raise CellFailed(f"Error: {exc}") from None
+        if handle.killed:  # SIGKILLed at the per-cell limit: kernel.ts's exit handler closes it
+            self._mark_dead(handle.death_message())
+        return messages
+
+    def _mark_dead(self, failed_error: str) -> None:
+        self._failed_error = failed_error
+        self._closed = True
+        self.close()
+
+
+def _cell_code(cell: dict[str, Any]) -> str:
+    """``cell.source.join("")``, with the TypeErrors JavaScript throws for other values."""
+    if "source" not in cell or cell["source"] is None:
+        which = "null" if "source" in cell else "undefined"
+        raise CellFailed(f"TypeError: Cannot read properties of {which} (reading 'join')")
+    source = cell["source"]
+    if not isinstance(source, list):
+        raise CellFailed("TypeError: cell.source.join is not a function")
+    return jsjson.join(source, "")
+
+
+async def run_cell(kernel: NotebookKernel, limits: RunLimits, cell: Any) -> None:
+    """jupyter-run.ts ``run_cell``: run one cell and append its outputs to it."""
+    if limits.timeout_ms and limits.total_time_used_up():
+        raise CellFailed(f"Error: {total_time_exceeded(limits.timeout_ms)}")
+    if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        return
+    code = _cell_code(cell)
+    if cell.get("outputs") is None:
+        cell["outputs"] = []
+    messages = await kernel.execute(code, limits.timeout_ms_per_cell)
+    # Counted per cell from 0: the real adds to a copy of its totals.
+    output_limits = OutputLimits(limits.max_output_per_cell, limits.max_output)
+    cell["outputs"] = add_outputs(cell["outputs"], messages, output_limits)
+
+
+_UNDEFINED = object()
+
+
+def _js_get(value: Any, key: str) -> Any:
+    """``value.key`` on parsed JSON: JavaScript's TypeError on null/undefined, else the value
+    or ``_UNDEFINED``."""
+    if value is None or value is _UNDEFINED:
+        which = "null" if value is None else "undefined"
+        raise WireError(f"TypeError: Cannot read properties of {which} (reading '{key}')")
+    return value.get(key, _UNDEFINED) if isinstance(value, dict) else _UNDEFINED
+
+
+def _kernel_name(notebook: Any) -> str:
+    """``notebook.metadata.kernelspec.name``."""
+    name = _js_get(_js_get(_js_get(notebook, "metadata"), "kernelspec"), "name")
+    if not isinstance(name, str) or not name:
+        # kernel.ts refuses to spawn (the real service retries that for 30 s first).
+        raise ProjectError("cannot spawn since no kernel is set")
+    return name
+
+
+def _write_text(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(jsjson.well_formed(text))
+
+
+async def run_notebook(
+    options: Mapping[str, Any],
+    *,
+    root: str,
+    pool: KernelPool,
+) -> str:
+    """The ``editor.jupyterRunNotebook`` method (``options`` already checked by the spec)."""
+    ipynb: str = options["ipynb"]
+    notebook = jsjson.parse(ipynb)  # a syntax error is V8's SyntaxError text
+    limits = RunLimits.from_options(options.get("limits"))
+    # A random file name, so that simultaneous runs in one folder do not collide.
+    relative = nodepath.join(options["path"], f"{uuid.uuid4()}.ipynb")
+    file_path = confine(root, relative)
+    try:
+        await asyncio.to_thread(_write_text, file_path, ipynb)
+        name = _kernel_name(notebook)
+        cells = notebook.get("cells") if isinstance(notebook, dict) else None
+        if not isinstance(cells, list):
+            raise WireError("TypeError: notebook.cells is not iterable")
+        env = {
+            "PYTHONWARNINGS": "ignore",
+            "PLOTLY_RENDERER": "colab",
+            "COCALC_JUPYTER_KERNELNAME": name,
+            "COCALC_JUPYTER_FILENAME": relative,
+        }
+        kernel = NotebookKernel(pool, name, os.path.dirname(file_path), env)
+        try:
+            await kernel.start()
+            for cell in cells:
+                if cell is None:
+                    raise WireError("TypeError: Cannot read properties of null (reading 'outputs')")
+                try:
+                    await run_cell(kernel, limits, cell)
+                except CellFailed as failed:
+                    if isinstance(cell, dict):
+                        if cell.get("outputs") is None:
+                            cell["outputs"] = []
+                        push_output(cell["outputs"], {"traceback": [failed.text]})
+                    if not limits.total_time_used_up():
+                        await kernel.start()
+        finally:
+            kernel.close()
+        return jsjson.stringify(notebook)
+    finally:
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(os.unlink, file_path)

@@ -1,0 +1,483 @@
+"""editor.* Jupyter and formatter methods on a real server: kernelspecs, logos, nbconvert,
+notebook runs and formatters.
+
+Expected values come from jupyter_client's own kernelspec listing, the files on disk, the
+nbconvert and yapf libraries run directly, and the CoCalc source texts cited per test.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from ipykernel.kernelspec import RESOURCES
+from jupyter_client.kernelspec import KernelSpecManager
+from yapf.yapflib.yapf_api import FormatCode
+
+from cocalc_project_server.testing import ServerProcess, running_server
+
+from .conftest import Api
+
+LOGOS_SPEC = {
+    "argv": ["false", "{connection_file}"],
+    "display_name": "Zz logos",
+    "language": "text",
+    "interrupt_mode": "message",
+    "env": {"A": "1"},
+    "metadata": {"cocalc": {"priority": 10, "description": "test kernel"}},
+}
+PLAIN_SPEC = {"argv": ["false"], "display_name": "Aa plain", "language": "text/x-macaulay2"}
+MIXED_SPEC = {"argv": ["false"], "display_name": "Mixed", "language": "text"}
+
+
+@pytest.fixture(scope="module")
+def jupyter_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Extra kernelspecs, seen by the server and by this process's KernelSpecManager."""
+    path = tmp_path_factory.mktemp("jupyter-path")
+    kernels = path / "kernels"
+    for name, spec in (
+        ("zz-logos", LOGOS_SPEC),
+        ("aa-plain", PLAIN_SPEC),
+        ("MixedCase", MIXED_SPEC),
+    ):
+        (kernels / name).mkdir(parents=True)
+        (kernels / name / "kernel.json").write_text(json.dumps(spec))
+    (kernels / "zz-logos" / "logo-32x32.png").write_bytes(b"small logo")
+    (kernels / "zz-logos" / "logo-64x64.png").write_bytes(b"big logo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def server(jupyter_path: Path) -> Iterator[ServerProcess]:
+    # No warm stateless pool: notebook runs launch their own kernels.
+    with running_server(kernel_pool_size=0) as srv:
+        yield srv
+
+
+# -- editor.jupyterKernels ------------------------------------------------------------------
+
+
+def test_kernels_are_the_installed_kernelspecs(api: Api) -> None:
+    listed = api.call("editor.jupyterKernels", {"noCache": True})
+    installed = set(KernelSpecManager().find_kernel_specs()) | {"python3"}
+    assert {k["name"] for k in listed} == installed
+    assert "mixedcase" in installed  # jupyter_client lower-cases folder names, as kernel-data.ts
+    names = [k["display_name"] for k in listed]
+    assert names == sorted(names)
+
+
+def test_kernel_fields_come_from_kernel_json(api: Api, jupyter_path: Path) -> None:
+    by_name = {k["name"]: k for k in api.call("editor.jupyterKernels", {"noCache": True})}
+    assert by_name["zz-logos"] == {
+        "name": "zz-logos",
+        **LOGOS_SPEC,
+        "resource_dir": str(jupyter_path / "kernels" / "zz-logos"),
+    }
+    # Missing keys stay missing, env defaults to {}, Macaulay2's MIME language is renamed.
+    assert by_name["aa-plain"] == {
+        "name": "aa-plain",
+        "display_name": "Aa plain",
+        "language": "Macaulay2",
+        "env": {},
+        "resource_dir": str(jupyter_path / "kernels" / "aa-plain"),
+        "argv": ["false"],
+    }
+
+
+def test_python3_is_the_servers_own_ipykernel(api: Api) -> None:
+    by_name = {k["name"]: k for k in api.call("editor.jupyterKernels")}
+    python3 = by_name["python3"]
+    assert python3["argv"][:3] == [sys.executable, "-m", "ipykernel_launcher"]
+    assert python3["language"] == "python"
+    assert python3["resource_dir"] == RESOURCES
+
+
+def test_kernel_list_is_cached_unless_no_cache(api: Api, jupyter_path: Path) -> None:
+    api.call("editor.jupyterKernels", {"noCache": True})
+    added = jupyter_path / "kernels" / "late-arrival"
+    added.mkdir()
+    (added / "kernel.json").write_text(json.dumps({**PLAIN_SPEC, "display_name": "Late"}))
+    try:
+        # kernel-data.ts keeps the list for 15 s.
+        assert "late-arrival" not in {k["name"] for k in api.call("editor.jupyterKernels")}
+        fresh = api.call("editor.jupyterKernels", {"noCache": True})
+        assert "late-arrival" in {k["name"] for k in fresh}
+    finally:
+        shutil.rmtree(added)
+        api.call("editor.jupyterKernels", {"noCache": True})
+
+
+# -- editor.jupyterKernelLogo ---------------------------------------------------------------
+
+
+def test_python3_logo_is_the_svg(api: Api) -> None:
+    svg = Path(RESOURCES, "logo-svg.svg").read_bytes()
+    assert api.call("editor.jupyterKernelLogo", "python3") == {
+        "filename": "logo-svg.svg",
+        "base64": base64.b64encode(svg).decode(),
+    }
+
+
+def test_logo_is_the_last_in_sort_order_and_cached(api: Api, jupyter_path: Path) -> None:
+    logo = jupyter_path / "kernels" / "zz-logos" / "logo-64x64.png"
+    expected = {"filename": "logo-64x64.png", "base64": base64.b64encode(b"big logo").decode()}
+    assert api.call("editor.jupyterKernelLogo", "zz-logos", {"noCache": True}) == expected
+    logo.write_bytes(b"new logo")
+    # logo.ts caches a logo for an hour.
+    assert api.call("editor.jupyterKernelLogo", "zz-logos") == expected
+    fresh = api.call("editor.jupyterKernelLogo", "zz-logos", {"noCache": True})
+    assert fresh["base64"] == base64.b64encode(b"new logo").decode()
+
+
+def test_kernel_without_logo(api: Api) -> None:
+    assert api.call("editor.jupyterKernelLogo", "aa-plain") == {"base64": ""}
+
+
+def test_logo_of_unknown_kernel(api: Api) -> None:
+    assert api.call("editor.jupyterKernelLogo", "nope") == {"error": "Error: no such kernel 'nope'"}
+    # Listed names are lower-cased but the lookup is not (logo.ts).
+    assert api.call("editor.jupyterKernelLogo", "MixedCase") == {
+        "error": "Error: no such kernel 'MixedCase'"
+    }
+    assert api.call("editor.jupyterKernelLogo", "mixedcase") == {"base64": ""}
+
+
+# -- editor.jupyterNbconvert ----------------------------------------------------------------
+
+
+def write_notebook(path: Path, *sources: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def test_nbconvert_to_html(api: Api) -> None:
+    root = Path(api.server.root)
+    write_notebook(root / "conv" / "my notebook.ipynb", "unique_marker_41 = 1")
+    result = api.call(
+        "editor.jupyterNbconvert",
+        {"args": ["--to", "html", "my notebook.ipynb"], "directory": "conv"},
+    )
+    assert result is None
+    html = (root / "conv" / "my notebook.html").read_text()
+    assert "unique_marker_41" in html
+
+
+def test_nbconvert_execute(api: Api) -> None:
+    root = Path(api.server.root)
+    write_notebook(root / "conv" / "calc.ipynb", "2 + 2")
+    # A flag before the file would take the file as its value (see the next test).
+    args = ["--to", "notebook", "calc.ipynb", "--execute"]
+    assert api.call("editor.jupyterNbconvert", {"args": args, "directory": "conv"}) is None
+    out = nbformat.read(root / "conv" / "calc.nbconvert.ipynb", as_version=4)
+    assert out.cells[0].outputs[0]["data"]["text/plain"] == "4"
+
+
+def test_nbconvert_failure_is_its_stderr(api: Api) -> None:
+    root = Path(api.server.root)
+    args = ["--to", "html", "missing.ipynb"]
+    direct = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", *args],
+        check=False,
+        cwd=root,
+        env={**os.environ, "HOME": str(root)},
+        capture_output=True,
+        text=True,
+    )
+    assert direct.returncode != 0
+    assert api.call("editor.jupyterNbconvert", {"args": args}) == {
+        "error": "Error: " + direct.stderr
+    }
+
+
+@pytest.mark.parametrize(
+    "args", [["--to", "html"], ["--to", "notebook", "--execute", "calc.ipynb"]]
+)
+def test_nbconvert_without_source(api: Api, args: list[str]) -> None:
+    # convert/util.ts parseSource: every "--flag" without "=" takes the next argument as its
+    # value, so neither has a source file.
+    assert api.call("editor.jupyterNbconvert", {"args": args}) == {"error": "Error: no source"}
+
+
+def test_nbconvert_is_killed_at_its_timeout(api: Api) -> None:
+    root = Path(api.server.root)
+    write_notebook(root / "conv" / "slow.ipynb", "import time; time.sleep(120)")
+    args = ["--to", "notebook", "slow.ipynb", "--execute"]
+    result = api.call("editor.jupyterNbconvert", {"args": args, "directory": "conv", "timeout": 2})
+    # executeCode's timeout error (CONTRACT.md, exec): the bash script it ran.
+    assert re.fullmatch(r"killed command 'bash \S+/a\.sh'", result["error"])
+    assert not (root / "conv" / "slow.nbconvert.ipynb").exists()
+
+
+def test_nbconvert_stays_in_the_project(api: Api) -> None:
+    result = api.call("editor.jupyterNbconvert", {"args": ["x.ipynb"], "directory": "../.."})
+    assert result["error"].startswith("Error: path '../..' is outside")
+
+
+# -- editor.jupyterRunNotebook --------------------------------------------------------------
+
+
+def code(source: Any, outputs: list[Any] | None = None) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {},
+        "outputs": outputs if outputs is not None else [],
+        "source": source,
+    }
+
+
+def run_notebook(
+    api: Api, cells: list[dict[str, Any]], kernel: str = "python3", **options: Any
+) -> Any:
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": kernel, "display_name": "K", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    result = api.call(
+        "editor.jupyterRunNotebook",
+        {"path": options.pop("path", "runs"), "ipynb": json.dumps(notebook), **options},
+    )
+    assert isinstance(result, str), result
+    return json.loads(result)
+
+
+def outputs_of(notebook: Any) -> list[Any]:
+    return [cell.get("outputs") for cell in notebook["cells"]]
+
+
+def test_run_notebook_outputs(api: Api) -> None:
+    markdown = {"cell_type": "markdown", "metadata": {}, "source": ["# title"]}
+    cells = [
+        code(["2 + ", "2"]),
+        markdown,
+        code(["print('hi')"], outputs=[{"name": "stdout", "text": "earlier\n"}]),
+        code(["import os\n", "os.getcwd()"]),
+    ]
+    result = run_notebook(api, cells, path="runs/new/folder")
+    folder = os.path.join(api.server.root, "runs", "new", "folder")
+    assert outputs_of(result) == [
+        # Message contents without output_type or execution_count (jupyter-run.ts).
+        [{"data": {"text/plain": "4"}}],
+        None,
+        # Earlier outputs are kept and the new ones appended.
+        [{"name": "stdout", "text": "earlier\n"}, {"name": "stdout", "text": "hi\n"}],
+        [{"data": {"text/plain": repr(folder)}}],
+    ]
+    assert result["cells"][1] == markdown
+    # The notebook is written next to the kernel while it runs and removed afterwards.
+    assert os.listdir(folder) == []
+
+
+def test_run_notebook_returns_javascript_json(api: Api) -> None:
+    numbers = '"x":1.0,"y":1e21,"z":1e-7,"w":0.000001,"v":123456789012345678901,"u":-0.0'
+    text = (
+        '{"cells":[],"metadata":{"kernelspec":{"name":"python3"},"10":"b","2":"a",'
+        + numbers
+        + r',"s":"\ud800\u00e9\ud83d\ude00"},"nbformat":4,"nbformat_minor":5}'
+    )
+    result = api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": text})
+    # JSON.stringify (ECMA-262): compact, integer-like keys first, numbers as doubles printed
+    # by Number::toString, a lone surrogate escaped, other characters written as they are.
+    assert result == (
+        '{"cells":[],"metadata":{"2":"a","10":"b","kernelspec":{"name":"python3"},'
+        '"x":1,"y":1e+21,"z":1e-7,"w":0.000001,"v":123456789012345680000,"u":0,'
+        '"s":"\\ud800\u00e9\U0001f600"},"nbformat":4,"nbformat_minor":5}'
+    )
+
+
+def test_run_notebook_cell_errors(api: Api) -> None:
+    cells = [code(["a = 1"]), code(["1/0"]), code("a"), code(["a + 1"])]
+    result = outputs_of(run_notebook(api, cells))
+    assert result[0] == []
+    [error] = result[1]
+    assert set(error) == {"ename", "evalue", "traceback"}
+    assert error["ename"] == "ZeroDivisionError"
+    # source must be a list: jupyter-run.ts calls cell.source.join("").
+    assert result[2] == [{"traceback": ["TypeError: cell.source.join is not a function"]}]
+    # Same kernel afterwards: state survives.
+    assert result[3] == [{"data": {"text/plain": "2"}}]
+
+
+def test_run_notebook_unknown_kernel(api: Api) -> None:
+    result = outputs_of(run_notebook(api, [code(["1"]), code(["2"])], kernel="nope"))
+    for outputs in result:
+        [item] = outputs
+        [text] = item["traceback"]
+        # kernel.ts setFailed and launch-kernel.ts texts.
+        assert text.startswith(
+            'Error: **Unable to Spawn Jupyter Kernel:**\n\nError: No spec available for kernel "nope".'
+        )
+        assert text.endswith(
+            "`jupyter console --kernel=nope`\n\nOnce you fix the problem, "
+            "explicitly restart this kernel to test here."
+        )
+
+
+def test_run_notebook_cell_time_limit_interrupts(api: Api) -> None:
+    cells = [code(["import time\n", "time.sleep(120)"]), code(["2 + 2"])]
+    result = outputs_of(run_notebook(api, cells, limits={"max_time_per_cell_ms": 500}))
+    assert result[0][-1]["ename"] == "KeyboardInterrupt"
+    assert result[1] == [{"data": {"text/plain": "4"}}]
+
+
+def test_run_notebook_total_time_limit(api: Api) -> None:
+    # The total time counts from before the kernel starts, and is checked before every cell.
+    markdown = {"cell_type": "markdown", "metadata": {}, "source": []}
+    result = outputs_of(run_notebook(api, [code(["1"]), markdown], limits={"max_total_time_ms": 1}))
+    notice = [{"traceback": ["Error: Total time limit (=0 seconds) exceeded"]}]
+    assert result == [notice, notice]
+
+
+def test_run_notebook_output_limits(api: Api) -> None:
+    # Two display messages: the limit notice replaces each message past the limit.
+    cells = [code(["display('x' * 100)\n", "display('y')"]), code(["print('z' * 100)"])]
+    per_cell = outputs_of(run_notebook(api, cells, limits={"max_output_per_cell": 50}))
+    notice = {
+        "name": "stdout",
+        "output_type": "stream",
+        "text": ["Output truncated since it exceeded the cell output limit of 50 characters"],
+    }
+    assert per_cell == [[notice, notice], [notice]]
+    total = outputs_of(run_notebook(api, cells[:1], limits={"max_output": 50}))
+    assert total[0][0]["text"] == [
+        "Output truncated since it exceeded the global output limit of 50 characters"
+    ]
+
+
+def test_run_notebook_clear_output(api: Api) -> None:
+    source = ["from IPython.display import clear_output\n", "print(1)\n", "clear_output()"]
+    result = outputs_of(run_notebook(api, [code(source, outputs=[{"text": "old"}])]))
+    # clear_output empties the list, then its own content is kept.
+    assert result == [[{"wait": False}]]
+
+
+def test_run_notebook_kernel_death(api: Api) -> None:
+    cells = [code(["import os\n", "os._exit(3)"]), code(["2 + 2"])]
+    # Without a total time limit there is no restart: the next cell finds the kernel closed.
+    assert outputs_of(run_notebook(api, cells)) == [
+        [{"traceback": ["Error: Kernel last exited with code 3."]}],
+        [{"traceback": ["Error: closed"]}],
+    ]
+    # With one (not used up), the kernel is restarted for the next cell.
+    restarted = outputs_of(run_notebook(api, cells, limits={"max_total_time_ms": 600_000}))
+    assert restarted[1] == [{"data": {"text/plain": "4"}}]
+
+
+def test_run_notebook_kernel_is_listed_and_has_no_ulimit(api: Api) -> None:
+    # CONTRACT.md §4a: listJupyterKernels lists every kernel the project launched. kernel.ts
+    # (spawn) starts a notebook's kernel without the stateless API's ulimit, so the kernel
+    # has the limits of the server, which it inherits from this process.
+    source = ["import os, resource\n", "(os.getpid(), resource.getrlimit(resource.RLIMIT_CPU))"]
+    [[item]] = outputs_of(run_notebook(api, [code(source)]))
+    pid, cpu_limit = ast.literal_eval(item["data"]["text/plain"])
+    assert pid in {kernel["pid"] for kernel in api.call("system.listJupyterKernels", {})}
+    assert cpu_limit == resource.getrlimit(resource.RLIMIT_CPU)
+
+
+def test_run_notebook_bad_input(api: Api) -> None:
+    no_kernelspec = json.dumps({"cells": [], "metadata": {}})
+    assert api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": no_kernelspec}) == {
+        "error": "TypeError: Cannot read properties of undefined (reading 'name')"
+    }
+    bad_json = api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": "{"})
+    assert bad_json["error"].startswith("SyntaxError: ")
+
+
+# -- editor.formatterString -----------------------------------------------------------------
+
+MESSY_PYTHON = "def f( a,b ):\n  return {'a':a,\n   'b':b}\nx=[1,2,\n3]\n"
+
+
+def format_string(api: Api, text: str, **options: Any) -> Any:
+    return api.call("editor.formatterString", {"str": text, "options": options})
+
+
+@pytest.mark.parametrize("parser", ["python", "yapf"])
+def test_python_is_formatted_by_yapf(api: Api, parser: str) -> None:
+    expected, _ = FormatCode(MESSY_PYTHON)
+    assert expected != MESSY_PYTHON
+    assert format_string(api, MESSY_PYTHON, parser=parser) == expected
+
+
+def test_python_syntax_error(api: Api) -> None:
+    result = format_string(api, "x = 1\ny = 'a\nz = 3\n", parser="python")
+    # python-format.ts: yapf's stderr, then the lines around the error, then a stray quote.
+    assert re.fullmatch(
+        r"Error: Python formatter \"yapf\" exited with code 1:\n"
+        r"yapf: \S+:2:\d+: [^\n]+\n"
+        r"Error occurred at line 2:\n\n"
+        r"  1 \| x = 1\n> 2 \| y = 'a\n  3 \| z = 3\n  4 \| '",
+        result["error"],
+    ), result
+
+
+def test_python_formatter_other_than_yapf(api: Api) -> None:
+    assert format_string(api, "x", parser="python", util="black") == {
+        "error": "Error: This project only supports 'yapf' for formatting Python"
+    }
+
+
+@pytest.mark.parametrize("parser", ["black", "python3", "no-such-parser"])
+def test_unknown_parser_is_prettiers_error(api: Api, parser: str) -> None:
+    # index.ts hands unknown parsers to prettier 3, which throws a ConfigError.
+    assert format_string(api, "x", parser=parser) == {
+        "error": f'ConfigError: Couldn\'t resolve parser "{parser}".'
+    }
+
+
+@pytest.mark.parametrize("parser", ["json", "babel", "markdown"])
+def test_prettier_parsers_are_not_available(api: Api, parser: str) -> None:
+    assert format_string(api, "{}", parser=parser) == {"error": "Error: Could not load 'prettier'"}
+
+
+def test_rust_parser_name_is_refused(api: Api) -> None:
+    # rust-format.ts only accepts "rustfmt", although index.ts routes "rust" to it.
+    assert format_string(api, "fn main() {}", parser="rust") == {
+        "error": "Error: Unknown Rust code formatting utility 'rust'"
+    }
+
+
+@pytest.mark.parametrize(
+    ("parser", "tool", "error"),
+    [
+        ("gofmt", "gofmt", 'Error: Formatting utility "gofmt" is not installed'),
+        (
+            "clang-format",
+            "clang-format",
+            'Error: Formatting utility "clang-format" is not installed',
+        ),
+        ("zig", "zig", 'Error: Formatting utility "zig" is not installed'),
+        ("latex", "latexindent", "Error: latexindent exited with code -2"),
+        (
+            "xml-tidy",
+            "tidy",
+            "Error: XML formatter broken or not available. Is 'xml-tidy' installed?",
+        ),
+    ],
+)
+def test_missing_formatter_tools(api: Api, parser: str, tool: str, error: str) -> None:
+    if shutil.which(tool):
+        pytest.skip(f"{tool} is installed here")
+    assert format_string(api, "x", parser=parser) == {"error": error}

@@ -1,0 +1,312 @@
+"""cocalc_api.testing and its pytest plugin, as a user's own tests use them (docs/testing.md).
+
+The plugin is exercised the way a user runs it: a test file of theirs, in a folder of their
+own, run by pytest in a subprocess, first recording against the local server (or against a
+server posing as a real host), then again from the cassettes alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from vcr.request import Request
+
+import cocalc_api
+from cocalc_api import models
+from cocalc_api.testing import (
+    MATCH_ON,
+    PROJECT_ID,
+    FakeAsyncProject,
+    FakeProject,
+    StubError,
+    Stubs,
+    json_body_matcher,
+    mock_transport,
+    scrubber,
+    vcr_config,
+)
+from cocalc_project_server.testing import running_server
+
+BLOCKING = {"type": "blocking", "stdout": "hi\n", "stderr": "", "exit_code": 0}
+RUNNING = {
+    "type": "async",
+    "job_id": "j1",
+    "status": "running",
+    "start": 1,
+    "stdout": "a",
+    "stderr": "",
+    "exit_code": 0,
+    "pid": 7,
+}
+DONE = {**RUNNING, "status": "completed", "stdout": "ab", "elapsed_s": 0.5}
+
+# -- stubs ---------------------------------------------------------------------------------
+
+
+def test_a_stub_answers_through_the_whole_sdk() -> None:
+    fake = FakeProject()
+    fake.stub("system.exec", BLOCKING)
+    assert fake.system.exec("echo hi") == BLOCKING
+    assert [(c.method, c.wire, c.args) for c in fake.calls] == [
+        ("system.exec", "system.exec", [{"command": "echo hi"}])
+    ]
+    assert fake.calls[0].options == {"command": "echo hi"}
+    assert fake.calls[0].body["project_id"] == PROJECT_ID
+    # Arguments are still checked by the SDK before anything is "sent".
+    with pytest.raises(cocalc_api.InvalidArgumentError):
+        fake.system.exec(command=5)  # type: ignore[call-overload]
+    assert len(fake.calls) == 1
+
+
+def test_a_stub_cannot_return_a_shape_the_service_cannot() -> None:
+    fake = FakeProject()
+    with pytest.raises(StubError, match="system.exec cannot answer"):
+        fake.stub("system.exec", {"stdout": "hi"})
+    with pytest.raises(StubError, match="must be integer"):
+        fake.stub("system.version", "1.2")
+    with pytest.raises(StubError):
+        fake.stub("system.listing", [{"size": 3}])  # every entry has a name
+    with pytest.raises(StubError, match="error"):
+        fake.stub("system.exec", {**BLOCKING, "error": "x"})  # reads as an error: add_error
+    # Checked when it answers, for an answer computed from the call.
+    fake.stub("system.realpath", lambda call: 42)
+    with pytest.raises(StubError, match="system.realpath cannot answer 42"):
+        fake.system.realpath("a")
+    fake.stub("system.realpath", lambda call: "resolved/" + call.args[0])
+    assert fake.system.realpath("a") == "resolved/a"
+
+
+def test_stubbed_errors_raise_what_the_real_text_raises() -> None:
+    fake = FakeProject()
+    fake.stub_error("system.exec", "command 'make' exited with nonzero code 2 -- stderr='boom'")
+    with pytest.raises(cocalc_api.ExecError) as raised:
+        fake.system.exec("make")
+    assert (raised.value.exit_code, raised.value.stderr) == (2, "boom")
+    fake.stub_error("system.ping", "must sign in as project or account")
+    with pytest.raises(cocalc_api.AuthenticationError):
+        fake.ping()
+
+
+def test_answers_in_turn_and_shared_wire_names() -> None:
+    # exec and exec_status share the wire name system.exec; each gets its own answers.
+    fake = FakeProject()
+    fake.stub("system.exec", {**RUNNING, "stdout": ""})
+    fake.stub("system.exec_status", RUNNING, DONE)
+    job = fake.jobs.start("make")
+    assert [u.stdout for u in job.follow(poll=0.01)] == ["a", "b"]
+    assert job.status() == DONE  # the last answer repeats
+    assert [c.method for c in fake.calls] == [
+        "system.exec",
+        "system.exec_status",
+        "system.exec_status",
+        "system.exec_status",
+    ]
+
+
+def test_no_stub_no_answer() -> None:
+    fake = FakeProject()
+    with pytest.raises(StubError, match=r"no answer for system.ping"):
+        fake.ping()
+    with pytest.raises(cocalc_api.InvalidArgumentError, match="did you mean system.exec"):
+        fake.stub("system.exce", BLOCKING)
+
+
+def test_models_are_typed_answers() -> None:
+    fake = FakeProject()
+    fake.stub(
+        "system.exec",
+        models.ExecuteCodeOutput(type_="blocking", stdout="hi\n", stderr="", exit_code=0),
+    )
+    fake.stub(
+        "system.listing",
+        [
+            models.DirectoryListingEntry(name="a.txt", size=3),
+            models.DirectoryListingEntry(name="d", isdir=True),
+        ],
+    )
+    assert fake.system.exec("x") == BLOCKING
+    assert fake.system.listing(path=".") == [
+        {"name": "a.txt", "size": 3},
+        {"name": "d", "isdir": True},
+    ]
+
+
+async def test_fake_async_project_and_a_transport_of_your_own() -> None:
+    stubs = Stubs().add("system.exec", BLOCKING)
+    async with FakeAsyncProject(stubs) as fake:
+        assert await fake.system.exec("echo hi") == BLOCKING
+    client = httpx2.Client(transport=mock_transport(Stubs().add("system.version", 17)))
+    with cocalc_api.Project("sk-mine", host="https://cocalc.test", http_client=client) as project:
+        assert project.system.version() == 17
+    client.close()
+
+
+# -- cassettes -----------------------------------------------------------------------------
+
+
+def _request(body: Any) -> Request:
+    return Request("POST", "https://h/api/conat/project", json.dumps(body), {})
+
+
+def test_cassettes_match_on_the_json_body() -> None:
+    assert MATCH_ON == ("method", "path", "cocalc_json_body")
+    json_body_matcher(_request({"a": 1, "b": [1]}), _request({"b": [1], "a": 1}))
+    with pytest.raises(AssertionError):
+        json_body_matcher(_request({"a": 1}), _request({"a": 2}))
+
+
+def test_scrubbing_removes_the_key_and_the_project_id() -> None:
+    scrub = scrubber(["sk-secret"], "real-id")
+    assert scrub({"x": ["sk-secret in real-id", 3], "real-id": None}) == {
+        "x": [f"<redacted> in {PROJECT_ID}", 3],
+        "real-id": None,
+    }
+    config = vcr_config(api_key="sk-secret", project_id="real-id")
+    assert "authorization" in config["filter_headers"]
+    request = config["before_record_request"](_request({"project_id": "real-id", "args": []}))
+    assert json.loads(request.body) == {"project_id": PROJECT_ID, "args": []}
+    response = config["before_record_response"](
+        {"body": {"string": b'{"project_id": "real-id", "k": "sk-secret"}'}}
+    )
+    assert json.loads(response["body"]["string"]) == {"project_id": PROJECT_ID, "k": "<redacted>"}
+
+
+USER_TESTS = textwrap.dedent(
+    """
+    import pytest
+
+
+    @pytest.fixture
+    def vcr_config(cocalc_vcr_config):
+        return cocalc_vcr_config
+
+
+    @pytest.mark.vcr
+    def test_exec(cocalc_project, cocalc_target):
+        print("target:", cocalc_target.mode)
+        out = cocalc_project.system.exec("echo hello")
+        assert out["stdout"] == "hello\\n"
+        assert cocalc_project.system.test()["project_id"] == cocalc_project.project_id
+
+
+    @pytest.mark.vcr
+    def test_job(cocalc_project):
+        job = cocalc_project.jobs.start("sleep 0.5; echo done", err_on_exit=False)
+        assert job.wait()["stdout"] == "done\\n"
+
+
+    @pytest.mark.vcr
+    @pytest.mark.asyncio
+    async def test_async(cocalc_async_project):
+        out = await cocalc_async_project.system.exec("echo async")
+        assert out["stdout"] == "async\\n"
+
+
+    def test_unrecorded_uses_the_local_server(cocalc_target, cocalc_project):
+        assert cocalc_target.mode in ("local", "live")
+        assert cocalc_project.ping()["now"] > 0
+    """
+)
+
+
+# A user's own plugins only: this venv's others (schemathesis, hypothesis) take seconds to load.
+PLUGINS = (
+    "-p",
+    "cocalc_api.pytest_plugin",
+    "-p",
+    "pytest_recording.plugin",
+    "-p",
+    "pytest_asyncio.plugin",
+)
+
+
+def run_user_tests(
+    folder: Path, *args: str, env: dict[str, str] | None = None, autoload: bool = False
+) -> str:
+    """pytest in `folder`, as its user runs it; with `autoload`, plugins are found by their
+    entry points (ours among them), as on a user's machine."""
+    settings = {**os.environ, **(env or {})}
+    plugins: tuple[str, ...] = ()
+    if not autoload:
+        settings["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        plugins = PLUGINS
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-s",
+            "--setup-show",
+            *plugins,
+            *args,
+        ],
+        cwd=folder,
+        env=settings,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("COCALC_API_KEY", "COCALC_HOST", "COCALC_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    # Their own settings: pytest-asyncio in its default (strict) mode.
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n", encoding="utf-8"
+    )
+    (tmp_path / "test_mine.py").write_text(USER_TESTS, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.timeout(120)
+def test_a_users_test_file_passes_on_the_local_server_then_from_its_cassettes(
+    user_folder: Path,
+) -> None:
+    recorded = run_user_tests(user_folder, "--record-mode=once", autoload=True)
+    assert "4 passed" in recorded and "target: local" in recorded
+    assert "SETUP    S cocalc_server" in recorded
+    cassettes = sorted(p.name for p in (user_folder / "cassettes" / "test_mine").iterdir())
+    assert cassettes == ["test_async.yaml", "test_exec.yaml", "test_job.yaml"]
+
+    # Again, from the cassettes alone: no server is started for the recorded tests.
+    replayed = run_user_tests(user_folder, "-k", "not unrecorded")
+    assert "3 passed" in replayed and "target: replay" in replayed
+    assert "cocalc_server" not in replayed
+
+
+@pytest.mark.timeout(120)
+def test_recording_against_a_real_host_scrubs_the_key_and_the_project_id(
+    user_folder: Path,
+) -> None:
+    real_id = "3f1c2a4e-1b7d-4c39-9a53-5f3b2d8e9c01"
+    real_key = "sk-a-real-looking-key-0123456789"
+    with running_server(project_id=real_id, api_key=real_key) as host:
+        live = {"COCALC_API_KEY": real_key, "COCALC_HOST": host.url, "COCALC_PROJECT_ID": real_id}
+        recorded = run_user_tests(
+            user_folder, "--cocalc-live", "--record-mode=once", "-k", "exec or job", env=live
+        )
+    assert "2 passed" in recorded and "target: live" in recorded
+    assert "cocalc_server" not in recorded
+    texts = [p.read_text() for p in (user_folder / "cassettes" / "test_mine").iterdir()]
+    assert len(texts) == 2
+    for text in texts:
+        assert real_key not in text and real_id not in text
+        assert PROJECT_ID in text
+    replayed = run_user_tests(user_folder, "-k", "exec or job")
+    assert "2 passed" in replayed and "target: replay" in replayed
