@@ -17,7 +17,6 @@ import pytest
 from tests.docs.blocks import REPO
 
 EXAMPLES = REPO / "examples"
-NEEDS_INTEGRATED_SERVER = pytest.mark.xfail(strict=False, reason="needs the integrated server")
 
 _outputs: dict[str, str] = {}
 
@@ -96,16 +95,14 @@ def test_error_handling(run_example: Callable[[str], str]) -> None:
     assert lines[8].startswith("CocalcError: InvalidArgumentError - ")
 
 
-@NEEDS_INTEGRATED_SERVER
 def test_error_handling_unknown_kernel(run_example: Callable[[str], str]) -> None:
-    # The local server on main answers an unknown kernel with a text of its own; the real
-    # service's (CONTRACT.md §jupyterExecute) is the one UnknownKernelError reads.
+    # The real service's text for an unknown kernel (CONTRACT.md, jupyterExecute), which the
+    # local server answers too, names the kernels there are.
     lines = run_example("error_handling").splitlines()
     assert lines[4].startswith("UnknownKernelError: available: ")
     assert "python3" in lines[4]
 
 
-@NEEDS_INTEGRATED_SERVER
 def test_files_and_notebooks(run_example: Callable[[str], str]) -> None:
     assert run_example("files_and_notebooks").splitlines() == [
         "read back: hi",
