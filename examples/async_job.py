@@ -1,7 +1,8 @@
 """Start a long command as an async job and report its progress until it ends.
 
 `exec(..., async_call=True)` returns at once with a job id; `exec_status(job_id)` returns its
-output so far and its status. Settings come from COCALC_API_KEY, COCALC_PROJECT_ID and
+output so far and its status; this is what `project.jobs` (docs/jobs.md) does for you, shown
+with the two calls themselves. Settings come from COCALC_API_KEY, COCALC_PROJECT_ID and
 COCALC_HOST. Run it with `python examples/async_job.py [COMMAND]`.
 """
 
