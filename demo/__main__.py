@@ -148,10 +148,16 @@ def run_beyond_the_page(project: cocalc_api.Project) -> list[str]:
     )
     expect(isinstance(listing, list) and [e["name"] for e in listing] == ["hello.txt"], "listing")
     ran = show(
-        f'project.editor.jupyter_run_notebook(path="{folder}", ipynb=...)',
-        lambda: project.editor.jupyter_run_notebook(path=folder, ipynb=json.dumps(NOTEBOOK)),
+        f'[cell["outputs"] for cell in json.loads(project.editor.jupyter_run_notebook('
+        f'path="{folder}", ipynb=...))["cells"]]',
+        lambda: [
+            cell["outputs"]
+            for cell in json.loads(
+                project.editor.jupyter_run_notebook(path=folder, ipynb=json.dumps(NOTEBOOK))
+            )["cells"]
+        ],
     )
-    outputs = json.loads(ran)["cells"] if isinstance(ran, str) else []
+    outputs = [{"outputs": cell} for cell in ran] if isinstance(ran, list) else []
     expect(
         bool(outputs)
         and {"data": {"text/plain": str(2**100)}} in outputs[0]["outputs"]

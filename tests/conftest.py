@@ -29,8 +29,7 @@ def player() -> vcr.VCR:
     return make_vcr("none")
 
 
-@pytest.fixture(scope="session")
-def reference_client() -> ModuleType:
+def load_reference_client() -> ModuleType:
     """cocalc-api 0.5.1 (installed apart by the Makefile), imported as `cocalc_api_reference`."""
     name = "cocalc_api_reference"
     if name in sys.modules:
@@ -45,6 +44,12 @@ def reference_client() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def reference_client() -> ModuleType:
+    """cocalc-api 0.5.1, the reference client."""
+    return load_reference_client()
 
 
 # -- a 40 s job, waited for while the rest of the run goes on (tests/test_jobs.py) ----------

@@ -973,9 +973,15 @@ def _kernel_specs(result: Any) -> None:
 
 
 def _logo(result: Any) -> None:
-    # ipykernel ships logo-32x32.png and logo-64x64.png; reverse-sorted, 64 comes first.
-    assert result["filename"] == "logo-64x64.png"
-    assert base64.b64decode(result["base64"]).startswith(b"\x89PNG\r\n\x1a\n")
+    # The first `logo-*` file, reverse-sorted so svg comes before png (logo.ts); the bytes
+    # are that image's.
+    name = result["filename"]
+    assert re.fullmatch(r"logo-[\w.-]+\.(svg|png)", name), name
+    data = base64.b64decode(result["base64"])
+    if name.endswith(".svg"):
+        assert data.lstrip().startswith((b"<?xml", b"<svg")), data[:40]
+    else:
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def _stripped(result: Any) -> None:

@@ -1,7 +1,7 @@
 """Run a real server subprocess for tests and demos.
 
 >>> with running_server() as server:
-...     httpx.post(server.endpoint, auth=(server.api_key, ""), json={"name": "system.ping"})
+...     httpx2.post(server.endpoint, auth=(server.api_key, ""), json={"name": "system.ping"})
 
 The server is started as ``python -m cocalc_project_server --port 0`` in its own process group;
 the ready line gives its URL, and on exit the group gets SIGTERM (then SIGKILL if needed).

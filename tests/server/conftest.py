@@ -1,4 +1,4 @@
-"""Fixtures: a real server subprocess on loopback, driven with plain httpx."""
+"""Fixtures: a real server subprocess on loopback, driven with plain httpx2."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from cocalc_project_server.testing import ServerProcess, running_server
@@ -17,9 +17,9 @@ class Api:
     """A thin JSON-over-HTTP caller for one server."""
 
     server: ServerProcess
-    client: httpx.Client
+    client: httpx2.Client
 
-    def post(self, body: Any, **kwargs: Any) -> httpx.Response:
+    def post(self, body: Any, **kwargs: Any) -> httpx2.Response:
         kwargs.setdefault("auth", (self.server.api_key, ""))
         if isinstance(body, bytes):
             return self.client.post(self.server.endpoint, content=body, **kwargs)
@@ -36,7 +36,7 @@ class Api:
 
 
 def make_api(server: ServerProcess) -> Iterator[Api]:
-    with httpx.Client(timeout=60) as client:
+    with httpx2.Client(timeout=60) as client:
         yield Api(server, client)
 
 

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
@@ -83,7 +83,7 @@ def test_ready_line_reports_the_given_settings(tmp_path: Path) -> None:
         assert (server.api_key, server.project_id) == ("sk-test-key", project_id)
         assert server.root == str(root.resolve())
         assert server.url.startswith("http://127.0.0.1:")
-        response = httpx.post(
+        response = httpx2.post(
             server.endpoint,
             json={"name": "system.exec", "args": [{"command": "pwd"}]},
             headers={"Authorization": "Bearer sk-test-key"},
@@ -157,7 +157,7 @@ def test_sigterm_answers_calls_in_flight_and_exits_quietly(tmp_path: Path) -> No
         auth = (server.api_key, "")
         with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
             replies = [
-                pool.submit(httpx.post, server.endpoint, json=body, auth=auth, timeout=30)
+                pool.submit(httpx2.post, server.endpoint, json=body, auth=auth, timeout=30)
                 for body in calls
             ]
             wait_for(lambda: len(list(root.glob("started.*"))) == len(calls), "the commands")
@@ -182,7 +182,7 @@ def test_shutdown_leaves_no_kernels_or_commands_behind() -> None:
 
         def call(name: str, **options: object) -> Any:
             body = {"name": name, "args": [options]}
-            return httpx.post(server.endpoint, json=body, auth=auth, timeout=30).json()
+            return httpx2.post(server.endpoint, json=body, auth=auth, timeout=30).json()
 
         kernels = wait_for(lambda: call("system.listJupyterKernels"), "the warm kernel")
         job = call("system.exec", command="sleep 100 & sleep 100", async_call=True)

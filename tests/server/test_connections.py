@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
@@ -64,7 +64,7 @@ def closed_by_server(sock: socket.socket) -> bool:
 
 
 def ping(server: ServerProcess, timeout: float = CEILING_S) -> Any:
-    response = httpx.post(server.endpoint, json=PING, auth=(server.api_key, ""), timeout=timeout)
+    response = httpx2.post(server.endpoint, json=PING, auth=(server.api_key, ""), timeout=timeout)
     assert response.status_code == 200
     return response.json()
 
@@ -159,7 +159,7 @@ def test_busy_connections_are_never_closed_for_a_newcomer() -> None:
 
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             calls = [
-                pool.submit(httpx.post, server.endpoint, json=body, auth=auth, timeout=CEILING_S)
+                pool.submit(httpx2.post, server.endpoint, json=body, auth=auth, timeout=CEILING_S)
                 for _ in range(2)
             ]
             try:

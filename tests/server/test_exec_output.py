@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
@@ -27,7 +27,7 @@ FLOOD = "head -c {n} /dev/zero | tr '\\0' y"
 def small_cap_api() -> Iterator[Api]:
     with (
         running_server(kernel_pool_size=0, extra_args=["--max-exec-output", str(SMALL_CAP)]) as srv,
-        httpx.Client(timeout=60) as client,
+        httpx2.Client(timeout=60) as client,
     ):
         yield Api(srv, client)
 
@@ -100,7 +100,7 @@ def test_an_endless_flood_is_killed_at_its_timeout_with_memory_bounded(api: Api)
     outcome: dict[str, Any] = {}
 
     def run() -> None:
-        with httpx.Client(timeout=60) as client:
+        with httpx2.Client(timeout=60) as client:
             outcome["result"] = Api(api.server, client).exec(command="yes", timeout=2)
 
     caller = threading.Thread(target=run)

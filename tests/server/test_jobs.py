@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
@@ -30,7 +30,7 @@ UNTIL_GO = "echo first; while [ ! -e {go} ]; do sleep 0.02; done; echo second"
 def own_server(*extra_args: str) -> Iterator[Api]:
     with (
         running_server(kernel_pool_size=0, extra_args=extra_args) as server,
-        httpx.Client(timeout=60) as client,
+        httpx2.Client(timeout=60) as client,
     ):
         yield Api(server, client)
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
@@ -66,7 +66,7 @@ def tmpdir_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @contextmanager
 def serving(**kwargs: Any) -> Iterator[Api]:
     kwargs.setdefault("kernel_pool_size", 0)
-    with running_server(**kwargs) as server, httpx.Client(timeout=30) as c:
+    with running_server(**kwargs) as server, httpx2.Client(timeout=30) as c:
         yield Api(server, c)
 
 

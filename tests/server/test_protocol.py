@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from cocalc_project_server.config import ENDPOINT
@@ -263,7 +263,7 @@ async def test_ping_is_answered_while_a_long_call_runs(server: ServerProcess, ki
     root = Path(server.root)
     body, expected = slow_call(kind, root)
     auth = (server.api_key, "")
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx2.AsyncClient(timeout=60) as client:
         slow = asyncio.create_task(client.post(server.endpoint, auth=auth, json=body))
         deadline = time.monotonic() + 60  # only against a hang (a kernel may need to start)
         while not (root / f"started-{kind}").exists():

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
+import httpx2
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 import pytest
 import referencing
@@ -537,7 +537,7 @@ def reset_scratch(root: Path) -> None:
 @dataclass(frozen=True)
 class Target:
     server: ServerProcess
-    client: httpx.Client
+    client: httpx2.Client
     # An unrelated process that no generated request may kill.
     sentinel: subprocess.Popen[bytes]
     # A file next to the project folder that no generated request may touch.
@@ -599,7 +599,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     try:
         with (
             running_server(root=root, kernel_pool_size=1) as server,
-            httpx.Client(timeout=90) as client,
+            httpx2.Client(timeout=90) as client,
         ):
             yield Target(server, client, sentinel, outer / "sibling.txt")
     finally:
