@@ -159,3 +159,9 @@ def test_markers_are_understood() -> None:
     """A misspelt or misplaced marker would silently run (or not run) a block."""
     problems = [problem for path in markdown_files() for problem in misplaced_markers(path)]
     assert not problems, "\n".join(problems)
+
+
+def test_every_exemption_names_a_block() -> None:
+    """An owner who fixes a block removes its entry: a stale one would hide nothing, silently."""
+    named = {(block.path.as_posix(), (block.code.splitlines() or [""])[0]) for block in BLOCKS}
+    assert set(EXEMPT) <= named, f"stale entries: {sorted(set(EXEMPT) - named)}"
