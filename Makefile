@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_VENV := .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 
-.PHONY: demo test generate check-generated lint typecheck record bench server clean
+.PHONY: demo test docs generate check-generated lint typecheck record bench server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(DEMO_STAMP): pyproject.toml
 demo: $(DEMO_STAMP)
 	$(DEMO_VENV)/bin/python -m demo
 
-test: $(STAMP) lint typecheck check-generated
+test: $(STAMP) lint typecheck check-generated docs
 	$(BIN)/pytest -q -n auto --dist loadfile
 
 generate: $(STAMP)
@@ -36,11 +36,20 @@ check-generated: $(STAMP)
 	$(BIN)/python -m generator --check
 
 lint: $(STAMP)
-	$(BIN)/ruff check src generator tests demo bench
-	$(BIN)/ruff format --check src generator tests demo bench
+	$(BIN)/ruff check src generator tests demo bench examples
+	$(BIN)/ruff format --check src generator tests demo bench examples
 
+# mypy strict over the code and the examples; pyright strict over what users write (the typing
+# cases and the examples: [tool.pyright] in pyproject.toml).
 typecheck: $(STAMP)
-	$(BIN)/mypy src generated generator demo bench
+	$(BIN)/mypy src generated generator demo bench examples
+	$(BIN)/pyright
+
+# The documentation site (mkdocs.yml) into build/site; --strict fails on any warning (a broken
+# link, a page missing from the nav, a docstring mkdocstrings cannot read). Its code blocks run
+# in the tests (tests/docs).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 record: $(STAMP)
 	$(BIN)/python -m tests.record

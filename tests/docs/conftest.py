@@ -1,0 +1,42 @@
+"""One local project server for every documentation block and example of a test run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cocalc_project_server.testing import ServerProcess, running_server
+
+# The directory of the test run's console scripts (cocalc-project-server, cocalc-mcp, ...),
+# put first on PATH so that documented commands find them without an activated venv.
+SCRIPTS = str(Path(sys.executable).parent)
+
+
+@pytest.fixture(scope="session")
+def doc_server() -> Iterator[ServerProcess]:
+    """The server the docs' blocks and the examples run against.
+
+    COCALC_TEST_SERVER_PYTHON picks another interpreter to run it with (e.g. another
+    checkout's venv, to try the blocks marked xfail against a newer server).
+    """
+    python = os.environ.get("COCALC_TEST_SERVER_PYTHON", sys.executable)
+    with running_server(python=python) as server:
+        yield server
+
+
+@pytest.fixture
+def doc_env(doc_server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """COCALC_* pointing at the test server (set in os.environ for the test too), and PATH."""
+    values = {
+        "COCALC_API_KEY": doc_server.api_key,
+        "COCALC_HOST": doc_server.url,
+        "COCALC_PROJECT_ID": doc_server.project_id,
+        "PATH": SCRIPTS + os.pathsep + os.environ.get("PATH", ""),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
