@@ -33,34 +33,7 @@ from tests.docs.blocks import (
 
 # Blocks of pages that other engineers own, which cannot run as written. Keyed by page and
 # first line; each owner replaces its entry with a marker in the page itself.
-EXEMPT: dict[tuple[str, str], str] = {
-    ("docs/mcp.md", "$ pip install 'cocalc-sdk[mcp]'"): (
-        "commands to type: an install, an export of a real key, and servers that run until "
-        "stopped (owner: <!-- docs-test: skip commands to type --> before it)"
-    ),
-    ("docs/cli.md", "pip install 'cocalc-sdk[cli]'"): (
-        "commands to type, with no language (owner: ```bash and <!-- docs-test: skip commands "
-        "to type -->, or drop the install and exports so that the commands run)"
-    ),
-    ("docs/models.md", "from cocalc_api import models"): (
-        "a fragment: `project` and `job_id` come from nowhere (owner: make them in the block)"
-    ),
-    ("docs/testing.md", "# test_deploy.py"): (
-        "a test file for pytest, not code to run as it stands (owner: <!-- docs-test: skip "
-        "a test file, run by tests/... --> naming the test that runs it)"
-    ),
-    ("docs/testing.md", "from cocalc_api.testing import make_vcr, vcr_config"): (
-        "a fragment: `key` and `project_id` come from nowhere (owner: make them in the block, "
-        "e.g. from os.environ)"
-    ),
-    (
-        "docs/testing.md",
-        "pytest --record-mode=once                    # record against the local server",
-    ): (
-        "commands to type, with no language (owner: ```bash and <!-- docs-test: skip "
-        "commands to type -->)"
-    ),
-}
+EXEMPT: dict[tuple[str, str], str] = {}
 
 BLOCKS = [block for path in markdown_files() for block in find_blocks(path)]
 
