@@ -23,7 +23,37 @@ def strip_annotations(schema: Any) -> Any:
     return schema
 
 
+REF_PREFIX = "#/components/schemas/"
+
+
+def _referenced(schema: Any, schemas: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """The component schemas `schema` refers to, directly or through others."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF_PREFIX):
+            name = ref.removeprefix(REF_PREFIX)
+            if name not in found:
+                found[name] = schemas[name]
+                _referenced(schemas[name], schemas, found)
+        for value in schema.values():
+            _referenced(value, schemas, found)
+    elif isinstance(schema, list):
+        for item in schema:
+            _referenced(item, schemas, found)
+    return found
+
+
 def compile_validator(schema: dict[str, Any], components: dict[str, Any]) -> str:
-    """Python source of a module whose `validate(data)` raises JsonSchemaValueException."""
-    document = {**strip_annotations(schema), "components": strip_annotations(components)}
+    """Python source of a module whose `validate(data)` raises JsonSchemaValueException.
+
+    Only the components the schema uses go into the document: fastjsonschema embeds the
+    failing definition in each exception it raises, the document root included.
+    """
+    used = _referenced(schema, components.get("schemas", {}), {})
+    document = strip_annotations(schema)
+    if used:
+        document = {
+            **document,
+            "components": {"schemas": strip_annotations(dict(sorted(used.items())))},
+        }
     return str(fastjsonschema.compile_to_code(document))
