@@ -94,8 +94,9 @@ def _missing_program(stderr: str) -> str | None:
     return None
 
 
-def exec_exit(failure: Failure) -> CocalcError | None:
-    found = EXEC_EXIT.match(failure.message)
+def _exec_failure(
+    failure: Failure, found: re.Match[str] | None, exit_code: int
+) -> ExecError | None:
     if found is None:
         return None
     missing = _missing_program(found["stderr"])
@@ -103,25 +104,21 @@ def exec_exit(failure: Failure) -> CocalcError | None:
         failure.message,
         method=failure.method.wire_name,
         command=_users_command(failure),
-        exit_code=int(found["code"]),
+        exit_code=exit_code,
         stderr=found["stderr"],
         explanation=f"program not found: {missing}" if missing else None,
     )
+
+
+def exec_exit(failure: Failure) -> CocalcError | None:
+    found = EXEC_EXIT.match(failure.message)
+    return _exec_failure(failure, found, int(found["code"]) if found else 0)
 
 
 def exec_not_run(failure: Failure) -> CocalcError | None:
-    found = EXEC_NOT_RUN.match(failure.message)
-    if found is None:
-        return None
-    missing = _missing_program(found["stderr"])
-    return ExecError(
-        failure.message,
-        method=failure.method.wire_name,
-        command=_users_command(failure),
-        exit_code=1,
-        stderr=found["stderr"],
-        explanation=f"program not found: {missing}" if missing else None,
-    )
+    # Only with err_on_exit=False: the program never ran, so there is no exit code; 1 is
+    # what the real service reports for it (execute-code.ts).
+    return _exec_failure(failure, EXEC_NOT_RUN.match(failure.message), 1)
 
 
 def exec_killed(failure: Failure) -> CocalcError | None:
