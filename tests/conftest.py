@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import vcr
+import yaml
 
 from tests.cassette_config import make_vcr
 
@@ -44,6 +45,13 @@ def load_reference_client() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict[str, Any]:
+    """spec/project-api.yaml as plain YAML: read on its own, not through the generator."""
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "spec" / "project-api.yaml").read_text())
+    return loaded
 
 
 @pytest.fixture(scope="session")

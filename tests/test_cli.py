@@ -43,12 +43,6 @@ def spec_methods(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    return loaded
-
-
-@pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     with running_server() as server:
         yield server

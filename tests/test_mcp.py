@@ -95,12 +95,6 @@ def parameters(spec: dict[str, Any], entry: dict[str, Any]) -> tuple[set[str], s
 
 
 @pytest.fixture(scope="module")
-def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    return loaded
-
-
-@pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     with running_server() as process:
         yield process
