@@ -210,3 +210,39 @@ async def test_cancelled_calls_leave_the_connections_usable(
 
         good = await asyncio.gather(*(project.ping() for _ in range(100)))
         assert all(set(answer) == {"now"} for answer in good)
+
+
+def test_the_jupyter_shapes_of_the_real_service_come_back_typed(
+    project: cocalc_api.Project,
+) -> None:
+    # CONTRACT.md §4a: these answers made the SDK's old schema reject the whole call.
+    cleared = project.system.jupyter_execute(
+        input="from IPython.display import clear_output\n"
+        "print('gone', flush=True)\nclear_output(wait=True)\nprint('kept')",
+        kernel="python3",
+    )
+    assert cleared == [{"wait": True}, {"name": "stdout", "text": "kept\n"}]
+
+    # Three flushed prints of 40 characters: 69 characters of JSON each, so with a cell
+    # limit of 100 the first is kept and each later one becomes a notice whose text is a list.
+    notice = "Output truncated since it exceeded the cell output limit of 100 characters"
+    flooded = project.system.jupyter_execute(
+        input="for i in range(3): print('x' * 40, flush=True)",
+        kernel="python3",
+        limits={"max_output_per_cell": 100},
+    )
+    assert flooded == [
+        {"name": "stdout", "text": "x" * 40 + "\n"},
+        {"name": "stdout", "output_type": "stream", "text": [notice]},
+        {"name": "stdout", "output_type": "stream", "text": [notice]},
+    ]
+
+    # Past its per-cell limit the cell is interrupted and its outputs still come back.
+    interrupted = project.system.jupyter_execute(
+        input="print('started', flush=True)\nimport time; time.sleep(60)",
+        kernel="python3",
+        limits={"timeout_ms_per_cell": 1000},
+    )
+    assert interrupted[0] == {"name": "stdout", "text": "started\n"}
+    last = interrupted[-1]
+    assert "ename" in last and last["ename"] == "KeyboardInterrupt"
