@@ -1,0 +1,129 @@
+"""The method table's part of generation, in about a second: the files the generator's own
+templates, catalog and validators write from `x-cocalc-methods` must be the committed ones.
+
+tests/test_generator.py checks the whole of generated/ (openapi-python-client and
+datamodel-code-generator included, ~5 s); this is the same check on the files the method table
+decides, quick enough to run for every mutant of generator/method_table.py. The rules the table
+enforces are stated with their numbers and names (a timeout's unit, the Project's own members).
+"""
+
+from __future__ import annotations
+
+import copy
+import filecmp
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import build
+from generator.catalog import render_catalog
+from generator.method_table import SpecError, load_spec, namespaces
+from generator.render import render_package
+
+REPO = Path(__file__).resolve().parent.parent
+SPEC = REPO / "spec" / "project-api.yaml"
+COMMITTED = REPO / "generated" / "cocalc_api_generated"
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return load_spec(SPEC)
+
+
+def test_the_table_driven_files_are_the_committed_ones(
+    spec: dict[str, Any], tmp_path: Path
+) -> None:
+    package = tmp_path / "cocalc_api_generated"
+    package.mkdir()
+    source = "spec/project-api.yaml"
+    build._generate_validators(spec, package, source)
+    render_package(spec, package, build._header(source, "generator/templates"))
+    components = spec.get("components", {}).get("schemas", {})
+    (package / "catalog.json").write_text(
+        render_catalog(namespaces(spec), components), encoding="utf-8"
+    )
+    build._format(package)
+    written = sorted(
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert "specs.py" in written and "catalog.json" in written
+    assert "resources/system.py" in written and "_validators/__init__.py" in written
+    different = [
+        name for name in written if not filecmp.cmp(package / name, COMMITTED / name, shallow=False)
+    ]
+    assert different == [], "generator/ no longer writes the committed files"
+    committed_validators = {
+        p.relative_to(COMMITTED).as_posix() for p in (COMMITTED / "_validators").glob("*.py")
+    }
+    assert committed_validators <= set(written)
+
+
+def _with_task(spec: dict[str, Any], unit: str) -> dict[str, Any]:
+    spec = copy.deepcopy(spec)
+    spec["components"]["schemas"]["TaskOptions"] = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "limit": {"type": "integer"}},
+    }
+    spec["x-cocalc-methods"].append(
+        {
+            "wire": "tasks.start",
+            "summary": "Start a task.",
+            "args": [{"options": {"$ref": "#/components/schemas/TaskOptions"}}],
+            "result": {"type": "object"},
+            "returns": "The task.",
+            "timeout": {"param": "limit", "unit": unit, "server_default": 2000},
+            "retry": "unsafe",
+            "effect": "additive",
+        }
+    )
+    return spec
+
+
+@pytest.mark.parametrize(("unit", "seconds"), [("seconds", 1.0), ("milliseconds", 0.001)])
+def test_a_timeout_parameter_may_be_in_seconds_or_milliseconds(
+    spec: dict[str, Any], unit: str, seconds: float
+) -> None:
+    tree = {ns.name: ns for ns in namespaces(_with_task(spec, unit))}
+    (method,) = tree["tasks"].methods
+    assert method.timeout is not None
+    assert method.timeout.unit_seconds == seconds
+    assert method.timeout.server_default == 2000
+
+
+@pytest.mark.parametrize("unit", ["minutes", "ms", "Seconds", None])
+def test_any_other_unit_is_refused(spec: dict[str, Any], unit: str | None) -> None:
+    with pytest.raises(SpecError, match="timeout.unit must be one of"):
+        namespaces(_with_task(spec, unit))  # type: ignore[arg-type]
+
+
+# The attributes Project and AsyncProject have of their own (README: host, project_id, close,
+# aclose, with_options): a namespace of that name would hide one.
+@pytest.mark.parametrize("member", ["host", "project_id", "close", "aclose", "with_options"])
+def test_a_namespace_must_not_shadow_a_project_member(spec: dict[str, Any], member: str) -> None:
+    broken = copy.deepcopy(spec)
+    entry = next(e for e in broken["x-cocalc-methods"] if e["wire"] == "system.ping")
+    entry["wire"] = f"{member}.ping"
+    entry.pop("python", None)
+    with pytest.raises(SpecError, match=f"'{member}' is used twice on the project object"):
+        namespaces(broken)
+
+
+@pytest.mark.parametrize("kind", ["safe", "idempotent", "unsafe"])
+def test_the_three_retry_kinds_are_accepted(spec: dict[str, Any], kind: str) -> None:
+    changed = _with_task(spec, "seconds")
+    changed["x-cocalc-methods"][-1]["retry"] = kind
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    assert method.retry == kind
+    assert method.retry_safe is (kind != "unsafe")
+
+
+@pytest.mark.parametrize("effect", ["read", "additive", "destructive"])
+def test_the_three_effects_are_accepted(spec: dict[str, Any], effect: str) -> None:
+    changed = _with_task(spec, "seconds")
+    changed["x-cocalc-methods"][-1].update(effect=effect, retry="safe")
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    assert method.effect == effect
