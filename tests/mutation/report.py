@@ -153,7 +153,9 @@ def tally(mutants: list[Mutant]) -> dict[str, Tally]:
     return dict(sorted(tallies.items()))
 
 
-def render(tallies: dict[str, Tally], mutants: list[Mutant], baseline: dict[str, dict[str, int]]) -> str:
+def render(
+    tallies: dict[str, Tally], mutants: list[Mutant], baseline: dict[str, dict[str, int]]
+) -> str:
     lines = [
         BEGIN,
         "",
@@ -165,7 +167,9 @@ def render(tallies: dict[str, Tally], mutants: list[Mutant], baseline: dict[str,
     for module, counts in tallies.items():
         before = baseline.get(module)
         before_rate = (
-            f"{100.0 * before['killed'] / before['total']:.1f}%" if before and before["total"] else "-"
+            f"{100.0 * before['killed'] / before['total']:.1f}%"
+            if before and before["total"]
+            else "-"
         )
         lines.append(
             f"| `{module}` | {counts.total} | {counts.killed} | {counts.survived} | "
@@ -226,7 +230,9 @@ def main() -> int:
     _, _, tail = rest.partition(END)
     SUMMARY.write_text(head + section + tail, encoding="utf-8")
     for module, counts in tallies.items():
-        print(f"{module:45} {counts.killed:5}/{counts.total - counts.equivalent:<5} {counts.rate:5.1f}%")
+        print(
+            f"{module:45} {counts.killed:5}/{counts.total - counts.equivalent:<5} {counts.rate:5.1f}%"
+        )
     unexplained = sum(len(c.unexplained) for c in tallies.values())
     print(f"{unexplained} surviving mutants without a reason (MUTATION.md)")
     return 0
