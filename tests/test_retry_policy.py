@@ -222,7 +222,7 @@ def test_retry_after_is_waited_for_when_longer_than_the_backoff(naps: list[float
 
 
 def test_a_retry_after_of_60_s_is_waited_for(naps: list[float]) -> None:
-    made, script = project([_retry_after("60"), OK], timeout=100)
+    made, _script = project([_retry_after("60"), OK], timeout=100)
     assert made.ping() == OK
     assert naps == [60.0]
 
@@ -237,7 +237,7 @@ def test_a_retry_after_over_60_s_is_raised_at_once(naps: list[float]) -> None:
 
 def test_retry_after_may_be_an_http_date(naps: list[float]) -> None:
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
-    made, script = project([_retry_after(when), OK], timeout=100)
+    made, _script = project([_retry_after(when), OK], timeout=100)
     assert made.ping() == OK
     (nap,) = naps
     assert 27 <= nap <= 30

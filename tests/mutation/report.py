@@ -159,8 +159,10 @@ def render(
     lines = [
         BEGIN,
         "",
-        "| module | mutants | killed | survived | no tests | equivalent | kill rate before |"
-        " kill rate after |",
+        (
+            "| module | mutants | killed | survived | no tests | equivalent | kill rate before |"
+            " kill rate after |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     total = Tally()
@@ -186,8 +188,10 @@ def render(
     )
     lines += [
         "",
-        "Kill rate after = killed / (mutants - equivalent); before = killed / mutants of the first"
-        " run, when no survivor had been classified. A timeout counts as killed.",
+        (
+            "Kill rate after = killed / (mutants - equivalent); before = killed / mutants of the first"
+            " run, when no survivor had been classified. A timeout counts as killed."
+        ),
         "",
         "### Surviving mutants",
         "",
