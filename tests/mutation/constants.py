@@ -23,11 +23,15 @@ from __future__ import annotations
 import ast
 import json
 import os
+import queue
+import shutil
 import subprocess
 import sys
 import time
 import tomllib
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -246,8 +250,8 @@ def tests_for(mutant: ConstantMutant, files: list[str], stats: dict[str, object]
     return sorted(tests, key=lambda test: (durations.get(test, 0.0), test))
 
 
-def run(mutant: ConstantMutant, tests: list[str]) -> None:
-    target = MUTANTS / mutant.path
+def run(mutant: ConstantMutant, tests: list[str], tree: Path = MUTANTS) -> None:
+    target = tree / mutant.path
     original = target.read_text(encoding="utf-8")
     # mutmut's copy keeps module-level statements verbatim (only functions are rewritten).
     assert original.count(mutant.statement) == 1, f"{mutant.name}: statement not found once"
@@ -259,7 +263,7 @@ def run(mutant: ConstantMutant, tests: list[str]) -> None:
     env = {
         **os.environ,
         "MUTANT_UNDER_TEST": "",
-        "PYTHONPATH": os.pathsep.join([str(MUTANTS / "src"), str(MUTANTS)]),
+        "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(tree)]),
         "PY_IGNORE_IMPORTMISMATCH": "1",
     }
     extra = _config().get("pytest_add_cli_args", [])
@@ -269,7 +273,7 @@ def run(mutant: ConstantMutant, tests: list[str]) -> None:
     try:
         target.write_text(mutated, encoding="utf-8")
         done = subprocess.run(
-            command, cwd=MUTANTS, env=env, capture_output=True, text=True, timeout=600, check=False
+            command, cwd=tree, env=env, capture_output=True, text=True, timeout=600, check=False
         )
         code = done.returncode
     except subprocess.TimeoutExpired:
@@ -287,11 +291,36 @@ def main() -> int:
     selected = set(sys.argv[1:])
     if selected:
         mutants = [m for m in mutants if m.name in selected or m.constant in selected]
-    print(f"{len(mutants)} constant mutants")
-    for mutant in mutants:
-        run(mutant, tests_for(mutant, files, stats))
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    print(f"{len(mutants)} constant mutants, {workers} at a time")
+    # Each worker mutates its own copy of mutmut's tree.
+    trees = [MUTANTS]
+    for index in range(1, workers):
+        copy = REPO / f"mutants-{index}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(MUTANTS, copy, symlinks=True, ignore=shutil.ignore_patterns("*.meta"))
+        trees.append(copy)
+    free: queue.Queue[Path] = queue.Queue()
+    for tree in trees:
+        free.put(tree)
+
+    def check(mutant: ConstantMutant) -> None:
+        tree = free.get()
+        try:
+            run(mutant, tests_for(mutant, files, stats), tree)
+        finally:
+            free.put(tree)
         print(f"  {mutant.name}: {mutant.status} ({mutant.tests_run} tests, {mutant.duration} s)")
+
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(check, mutants))
+    finally:
+        for tree in trees[1:]:
+            shutil.rmtree(tree, ignore_errors=True)
     RESULTS.write_text(json.dumps([asdict(m) for m in mutants], indent=2), encoding="utf-8")
+    counts = Counter(m.status for m in mutants)
+    print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
     return 0
 
 

@@ -16,10 +16,11 @@ import json
 import re
 import sys
 import tomllib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 MUTANTS = REPO / "mutants"
@@ -153,9 +154,22 @@ def tally(mutants: list[Mutant]) -> dict[str, Tally]:
     return dict(sorted(tallies.items()))
 
 
+def _before(entry: dict[str, Any] | None, equivalent: set[str]) -> tuple[int, int]:
+    """(killed, counted) of the first run, its equivalent mutants left out."""
+    if not entry:
+        return 0, 0
+    left_out = sum(1 for name in entry["not_killed"] if name in equivalent)
+    return entry["killed"], entry["total"] - left_out
+
+
+def _rate(killed: int, counted: int) -> str:
+    return f"{100.0 * killed / counted:.1f}%" if counted else "-"
+
+
 def render(
-    tallies: dict[str, Tally], mutants: list[Mutant], baseline: dict[str, dict[str, int]]
+    tallies: dict[str, Tally], mutants: list[Mutant], baseline: dict[str, dict[str, Any]]
 ) -> str:
+    equivalent = {m.name for m in mutants if m.reason}
     lines = [
         BEGIN,
         "",
@@ -167,21 +181,15 @@ def render(
     ]
     total = Tally()
     for module, counts in tallies.items():
-        before = baseline.get(module)
-        before_rate = (
-            f"{100.0 * before['killed'] / before['total']:.1f}%"
-            if before and before["total"]
-            else "-"
-        )
+        before_rate = _rate(*_before(baseline.get(module), equivalent))
         lines.append(
             f"| `{module}` | {counts.total} | {counts.killed} | {counts.survived} | "
             f"{counts.no_tests} | {counts.equivalent} | {before_rate} | {counts.rate:.1f}% |"
         )
         for attribute in ("total", "killed", "survived", "no_tests", "equivalent"):
             setattr(total, attribute, getattr(total, attribute) + getattr(counts, attribute))
-    before_total = sum(b["total"] for b in baseline.values())
-    before_killed = sum(b["killed"] for b in baseline.values())
-    before_rate = f"{100.0 * before_killed / before_total:.1f}%" if before_total else "-"
+    pairs = [_before(entry, equivalent) for entry in baseline.values()]
+    before_rate = _rate(sum(k for k, _ in pairs), sum(c for _, c in pairs))
     lines.append(
         f"| **all** | {total.total} | {total.killed} | {total.survived} | {total.no_tests} | "
         f"{total.equivalent} | {before_rate} | {total.rate:.1f}% |"
@@ -220,11 +228,15 @@ def main() -> int:
     options = parser.parse_args()
     mutants = load(with_diffs=not options.no_diffs)
     if options.save_baseline:
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        counts: dict[str, dict[str, Any]] = {}
         for mutant in mutants:
-            counts[mutant.module]["total"] += 1
-            counts[mutant.module]["killed"] += mutant.status in DETECTED
-        BASELINE.write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            entry = counts.setdefault(mutant.module, {"total": 0, "killed": 0, "not_killed": []})
+            entry["total"] += 1
+            if mutant.status in DETECTED:
+                entry["killed"] += 1
+            else:
+                entry["not_killed"].append(mutant.name)
+        BASELINE.write_text(json.dumps(counts, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     explain(mutants)
     tallies = tally(mutants)
     baseline = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.exists() else {}
