@@ -197,8 +197,9 @@ def render(
     lines += [
         "",
         (
-            "Kill rate after = killed / (mutants - equivalent); before = killed / mutants of the first"
-            " run, when no survivor had been classified. A timeout counts as killed."
+            "Kill rate = killed / (mutants - equivalent), a timeout counting as killed. Before:"
+            " the first run, with the tests of that day (tests/mutation/baseline.json), its"
+            " equivalent mutants (the same names as now) left out; the other columns are this run."
         ),
         "",
         "### Surviving mutants",
