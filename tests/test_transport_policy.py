@@ -136,7 +136,7 @@ def test_exec_sends_its_limit_plus_a_grace_by_default() -> None:
     assert first["timeout"] == 65000 and "timeout" not in first["args"][0]
     assert second["timeout"] == 12500 and second["args"][0]["timeout"] == 10
     # A client timeout becomes the command's limit, sent in its own unit (seconds).
-    assert third["args"][0]["timeout"] == 4 and third["timeout"] == 5000
+    assert third["args"] == [{"command": "true", "timeout": 4}] and third["timeout"] == 5000
 
 
 @pytest.mark.parametrize(
@@ -160,9 +160,10 @@ def test_bad_arguments_are_refused_before_sending() -> None:
     made, recorder = project()
     with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         made.system.exec(command=5)  # type: ignore[arg-type]
-    assert str(raised.value).startswith("exec(): ")
-    with pytest.raises(cocalc_api.InvalidArgumentError, match=r"^exec\(\): "):
+    assert str(raised.value) == "exec(): command must be string"
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         made.system.exec(command="x", env={"A": float("nan")})  # type: ignore[dict-item]
+    assert str(raised.value) == "exec(): Out of range float values are not JSON compliant"
     assert recorder.requests == []
 
 
@@ -506,3 +507,234 @@ def test_repr_names_the_class_host_and_project() -> None:
     made = cocalc_api.AsyncProject(KEY, host="https://example.org", project_id=PROJECT)
     assert repr(made) == f"AsyncProject(host='https://example.org', project_id='{PROJECT}')"
     asyncio.run(made.aclose())
+
+
+# -- one deadline per call, every attempt cut to what is left -----------------------------------
+
+
+class Clock:
+    """The transport module's clock (monotonic and perf_counter), moved by hand."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from cocalc_api import _retry, _transport
+
+    fake = Clock()
+    monkeypatch.setattr(_transport, "time", fake)
+    monkeypatch.setattr(_retry, "time", fake)  # a retry starts only before the deadline
+    return fake
+
+
+def _request(read: float) -> httpx2.Request:
+    limits = {"connect": 10.0, "read": read, "write": read, "pool": read}
+    return httpx2.Request("POST", ENDPOINT, extensions={"timeout": dict(limits)})
+
+
+def test_an_attempt_keeps_its_limits_while_the_call_has_time(clock: Clock) -> None:
+    from cocalc_api._transport import _limit_to
+
+    request = _request(18.75)
+    assert _limit_to(request, clock.now + 18.75) == 18.75
+    assert _limit_to(request, clock.now + 18.745) == 18.745  # within 10 ms: not worth a cut
+    assert request.extensions["timeout"] == {
+        "connect": 10.0,
+        "read": 18.75,
+        "write": 18.75,
+        "pool": 18.75,
+    }
+
+
+@pytest.mark.parametrize(("left", "connect"), [(18.7, 10.0), (5.0, 5.0), (0.5, 0.5)])
+def test_a_later_attempt_gets_what_the_call_has_left(
+    clock: Clock, left: float, connect: float
+) -> None:
+    from cocalc_api._transport import _limit_to
+
+    request = _request(18.75)
+    assert _limit_to(request, clock.now + left) == left
+    assert request.extensions["timeout"] == {
+        "connect": connect,
+        "read": left,
+        "write": left,
+        "pool": left,
+    }
+
+
+@pytest.mark.parametrize("past", [0.0, 1.0])
+def test_no_attempt_starts_at_or_past_the_deadline(clock: Clock, past: float) -> None:
+    from cocalc_api._transport import _limit_to
+
+    request = _request(18.75)
+    with pytest.raises(httpx2.ReadTimeout) as raised:
+        _limit_to(request, clock.now - past)
+    assert str(raised.value) == "the answer did not arrive within the call's limit"
+    assert raised.value.request is request
+
+
+def test_each_retry_is_cut_to_the_time_left(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+    import time
+
+    def nap(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(time, "sleep", nap)
+    monkeypatch.setattr(random, "random", lambda: 0.0)
+    seen: list[dict[str, float]] = []
+
+    def busy(request: httpx2.Request) -> httpx2.Response:
+        seen.append(dict(request.extensions["timeout"]))  # the same request is sent again
+        return httpx2.Response(503, content=b"busy")
+
+    made, _ = project(busy, timeout=4, max_retries=2)
+    with pytest.raises(cocalc_api.HTTPStatusError):
+        made.ping()
+    # Project(timeout=4): the call ends 4 + 2 s after it starts; the waits are 0.5 and 1 s.
+    assert [limits["read"] for limits in seen] == [6.0, 5.5, 4.5]
+    assert seen[2] == {"connect": 4.5, "read": 4.5, "write": 4.5, "pool": 4.5}
+
+
+def test_the_log_line_gives_the_time_in_milliseconds(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        clock.now += 0.25
+        return httpx2.Response(200, json={"now": 1})
+
+    made, _ = project(slow)
+    with caplog.at_level("INFO", logger="cocalc_api"):
+        made.ping()
+    assert [r.getMessage() for r in caplog.records] == [f"{ENDPOINT} system.ping -> ok in 250.0 ms"]
+
+
+def test_a_failed_call_is_logged_with_its_exception(caplog: pytest.LogCaptureFixture) -> None:
+    made, _ = project(status(200, b"{}"))
+    with caplog.at_level("INFO", logger="cocalc_api"), pytest.raises(cocalc_api.CocalcError):
+        made.ping()
+    (record,) = caplog.records
+    assert " system.ping -> ResponseValidationError in " in record.getMessage()
+
+
+# -- AsyncProject: the same request, its whole exchange bounded --------------------------------
+
+
+async def test_async_sends_the_same_request_with_its_headers() -> None:
+    recorder = Recorder()
+    made = cocalc_api.AsyncProject(
+        KEY,
+        host="https://cocalc.com",
+        project_id=PROJECT,
+        timeout=4,
+        extra_headers={"X-A": "1"},
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(recorder)),
+    )
+    assert await made.ping() == {"now": 1}
+    (request,) = recorder.requests
+    assert request.headers["x-a"] == "1"
+    assert recorder.bodies == [
+        {"name": "system.ping", "args": [{}], "project_id": PROJECT, "timeout": 4000}
+    ]
+    assert request.extensions["timeout"]["read"] == 6.0
+
+
+async def test_async_bounds_the_whole_exchange_by_the_deadline(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def stall(request: httpx2.Request) -> httpx2.Response:
+        await asyncio.sleep(5)
+        return httpx2.Response(200, json={"now": 1})
+
+    class Jump:
+        """The first reading starts the call; the next one is 0.05 s before its deadline."""
+
+        def __init__(self) -> None:
+            self.readings = 0
+
+        def monotonic(self) -> float:
+            self.readings += 1
+            return 100.0 if self.readings == 1 else 100.0 + 6.0 - 0.05
+
+        def perf_counter(self) -> float:
+            return 0.0
+
+    from cocalc_api import _transport
+
+    _transport.time = Jump()  # type: ignore[assignment]  # restored by the clock fixture
+    made = cocalc_api.AsyncProject(
+        KEY,
+        timeout=4,
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(stall)),
+    )
+    with (
+        caplog.at_level("INFO", logger="cocalc_api"),
+        pytest.raises(cocalc_api.APITimeoutError) as raised,
+    ):
+        await made.ping()
+    assert str(raised.value) == (
+        f"system.ping: timed out talking to {ENDPOINT}: "
+        "the answer did not arrive within the call's limit"
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{ENDPOINT} system.ping -> APITimeoutError in 0.0 ms"
+    ]
+
+
+async def test_async_names_a_connection_failure(caplog: pytest.LogCaptureFixture) -> None:
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused")
+
+    made = cocalc_api.AsyncProject(
+        KEY,
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(refuse)),
+    )
+    with (
+        caplog.at_level("INFO", logger="cocalc_api"),
+        pytest.raises(cocalc_api.APIConnectionError) as raised,
+    ):
+        await made.ping()
+    assert str(raised.value) == f"system.ping: connection to {ENDPOINT} failed: refused"
+    (record,) = caplog.records
+    assert record.getMessage().startswith(f"{ENDPOINT} system.ping -> APIConnectionError in ")
+
+
+async def test_async_max_retries_0_tries_once_and_1_twice() -> None:
+    for retries, tries in ((0, 1), (1, 2)):
+        recorder = Recorder(status(502, b"x"))
+        made = cocalc_api.AsyncProject(
+            KEY,
+            max_retries=retries,
+            http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(recorder)),
+        )
+        with pytest.raises(cocalc_api.HTTPStatusError) as raised:
+            await made.ping()
+        assert raised.value.status_code == 502
+        assert len(recorder.requests) == tries
+
+
+def test_a_timeout_in_milliseconds_that_only_the_envelope_bounds() -> None:
+    from cocalc_api._timeouts import CallLimits, call_limits
+    from cocalc_api_generated._runtime import TimeoutPolicy
+
+    policy = TimeoutPolicy(
+        param="limit_ms",
+        wire_name="limitMs",
+        slot=0,
+        unit_seconds=0.001,
+        server_default=2000,
+        enforced_by_server=False,
+    )
+    # 3000 ms is a 3 s envelope, and the call ends 2 s after it; 2000 ms by default.
+    assert call_limits(policy, 3000, None) == CallLimits(None, 3.0, 5.0)
+    assert call_limits(policy, None, None) == CallLimits(None, 2.0, 4.0)
