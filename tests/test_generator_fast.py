@@ -127,3 +127,96 @@ def test_the_three_effects_are_accepted(spec: dict[str, Any], effect: str) -> No
     changed["x-cocalc-methods"][-1].update(effect=effect, retry="safe")
     (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
     assert method.effect == effect
+
+
+def _task(spec: dict[str, Any]) -> dict[str, Any]:
+    return spec["x-cocalc-methods"][-1]
+
+
+def _value_args(*slots: dict[str, Any]) -> Any:
+    def change(spec: dict[str, Any]) -> None:
+        _task(spec)["args"] = list(slots)
+        _task(spec).pop("timeout")
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: _task(s).update(summary=5),
+            "x-cocalc-methods[tasks.start]: 'summary' must be a string",
+        ),
+        (lambda s: _task(s).update(parameters=["x"]), "parameters must be a mapping"),
+        (
+            lambda s: _task(s).update(args="x"),
+            "args must be a list of slots (the wire `args` array)",
+        ),
+        (_value_args("x"), "args[0] must be a mapping"),
+        (_value_args({"name": "a", "schema": "string"}), "args[0]: schema must be a mapping"),
+        (_value_args({"name": "a"}), "args[0]: a positional slot needs 'schema'"),
+        (
+            _value_args(
+                {"name": "a", "schema": {"type": "string"}},
+                {"name": "a", "schema": {"type": "string"}},
+            ),
+            "two parameters share a Python name: ['a', 'a']",
+        ),
+        (
+            _value_args(
+                {"name": "a", "schema": {"type": "string"}, "required": False},
+                {"name": "b", "schema": {"type": "string"}},
+            ),
+            "required parameter 'b' follows an optional positional one",
+        ),
+        (
+            lambda s: (
+                _task(s)["args"][0].update(positional=["name", "name"]),
+                _task(s).pop("timeout"),
+            ),
+            "args[0]: positional lists a property twice",
+        ),
+        (
+            lambda s: _task(s).update(args=[{"name": "limit", "schema": {"type": "integer"}}]),
+            "timeout.param must be a property of an options object",
+        ),
+        (
+            lambda s: _task(s)["timeout"].update(enforced_by_server="yes"),
+            "enforced_by_server must be true or false, got 'yes'",
+        ),
+        (lambda s: _task(s)["args"][0].update(required="no"), "required must be true or false"),
+    ],
+)
+def test_a_malformed_entry_says_what_is_wrong(
+    spec: dict[str, Any], change: Any, message: str
+) -> None:
+    broken = _with_task(spec, "seconds")
+    change(broken)
+    with pytest.raises(SpecError) as raised:
+        namespaces(broken)
+    assert message in str(raised.value)
+
+
+def test_a_spec_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        load_spec(path)
+    assert str(raised.value) == f"{path}: not a mapping"
+
+
+def test_a_timeout_policy_names_its_parameter_and_slot(spec: dict[str, Any]) -> None:
+    changed = _with_task(spec, "seconds")
+    _task(changed)["timeout"]["enforced_by_server"] = True
+    _task(changed)["args"].insert(0, {"name": "queue", "schema": {"type": "string"}})
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    policy = method.timeout
+    assert policy is not None
+    assert (policy.python_name, policy.wire_name, policy.slot) == ("limit", "limit", 1)
+    assert (policy.server_default, policy.enforced_by_server) == (2000.0, True)
+    assert [(p.python_name, p.kind, p.required, p.slot) for p in method.params] == [
+        ("queue", "positional", True, 0),
+        ("name", "keyword", True, 1),
+        ("limit", "keyword", False, 1),
+    ]
