@@ -420,3 +420,169 @@ async def test_async_kill_of_a_job_that_never_started() -> None:
 
 def _unused(_: Callable[..., Any]) -> None:  # keeps Callable imported for type hints above
     pass
+
+
+async def test_async_start_sends_every_exec_option() -> None:
+    service = Service([snapshot()])
+    job = await async_project(service).jobs.start(
+        "make",
+        ["all"],
+        path="src",
+        cwd="/tmp",
+        timeout=30,
+        max_output=100,
+        bash=True,
+        env={"A": "1"},
+        err_on_exit=False,
+        ulimit_timeout=False,
+        compute_server_id=0,
+        home="h",
+        uid=1,
+        gid=2,
+        aggregate=3,
+        verbose=True,
+        filesystem=False,
+    )
+    assert service.bodies[0]["args"][0] == {
+        "command": "make",
+        "args": ["all"],
+        "path": "src",
+        "cwd": "/tmp",
+        "timeout": 30,
+        "max_output": 100,
+        "bash": True,
+        "env": {"A": "1"},
+        "async_call": True,
+        "compute_server_id": 0,
+        "err_on_exit": False,
+        "ulimit_timeout": False,
+        "home": "h",
+        "uid": 1,
+        "gid": 2,
+        "aggregate": 3,
+        "verbose": True,
+        "filesystem": False,
+    }
+    assert (job.command, job.snapshot, job.state) == ("make all", snapshot(), "running")
+
+
+def test_sync_start_sends_every_exec_option() -> None:
+    service = Service([snapshot()])
+    project(service).jobs.start(
+        "make",
+        path="src",
+        cwd="/tmp",
+        max_output=100,
+        bash=True,
+        env={"A": "1"},
+        ulimit_timeout=False,
+        compute_server_id=0,
+        home="h",
+        uid=1,
+        gid=2,
+        aggregate=3,
+        verbose=True,
+        filesystem=False,
+    )
+    assert service.bodies[0]["args"][0] == {
+        "command": "make",
+        "path": "src",
+        "cwd": "/tmp",
+        "max_output": 100,
+        "bash": True,
+        "env": {"A": "1"},
+        "async_call": True,
+        "compute_server_id": 0,
+        "ulimit_timeout": False,
+        "home": "h",
+        "uid": 1,
+        "gid": 2,
+        "aggregate": 3,
+        "verbose": True,
+        "filesystem": False,
+    }
+
+
+async def test_async_wait_with_a_timeout_chains_calls_then_looks_once_more(
+    clock: list[float],
+) -> None:
+    service = Service([TIMEOUT_408], clock)
+    job = await async_project(service).jobs.start("sleep 100")
+    started = clock[0]
+    with pytest.raises(_jobs.JobTimeoutError) as raised:
+        await job.wait(timeout=25, poll=10)
+    assert (raised.value.job_id, raised.value.timeout) == ("j1", 25)
+    assert str(raised.value) == (
+        "job j1 is still running after waiting 25 s; it was not stopped: wait again, or kill() it"
+    )
+    assert [b.get("timeout") for b in service.polls_seen][:3] == [10000, 10000, 5000]
+    assert service.polls_seen[-1]["args"][0] == {"async_get": "j1", "async_stats": True}
+    assert clock[0] - started >= 25
+    assert job.state == "running"
+
+
+async def test_async_a_job_that_ends_at_the_last_look_is_returned(clock: list[float]) -> None:
+    final = snapshot("error", exit_code=1, stderr="boom")
+    service = Service([TIMEOUT_408], clock)
+    job = await async_project(service).jobs.start("x")
+    service.polls = [TIMEOUT_408, final]
+    assert await job.wait(timeout=10, poll=10) == final
+
+
+async def test_async_wait_reports_each_snapshot_to_a_callback(clock: list[float]) -> None:
+    seen: list[str] = []
+    service = Service(
+        [snapshot(stdout="a"), TIMEOUT_408, snapshot(stdout="ab"), snapshot("completed")], clock
+    )
+    job = await async_project(service).jobs.start("x")
+    final = await job.wait(progress=lambda s: seen.append(s["stdout"] + "/" + s["status"]))
+    assert final["status"] == "completed"
+    assert seen[0] == "a/running" and seen[-1] == "/completed"
+    assert "ab/running" in seen
+
+
+async def test_async_a_job_that_has_ended_is_reported_at_once(clock: list[float]) -> None:
+    seen: list[str] = []
+    service = Service([snapshot("completed", stdout="x")], clock)
+    job = await async_project(service).jobs.start("x")
+    final = await job.wait(progress=lambda s: seen.append(s["status"]))
+    assert final["stdout"] == "x" and seen == ["completed"]
+    assert len(service.polls_seen) == 1
+    assert service.polls_seen[0]["args"][0] == {"async_get": "j1", "async_stats": True}
+
+
+@pytest.mark.parametrize(
+    ("timeout", "poll", "message"),
+    [
+        (0, 10, "timeout must be a positive number of seconds or None, got 0"),
+        (None, 0.5, "poll must be a number of seconds >= 1, got 0.5"),
+    ],
+)
+async def test_async_bad_wait_arguments_are_refused(timeout: Any, poll: Any, message: str) -> None:
+    service = Service([snapshot()])
+    job = await async_project(service).jobs.start("x")
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        await job.wait(timeout, poll=poll)
+    assert str(raised.value) == message
+    assert service.polls_seen == []
+
+
+async def test_async_follow_needs_a_positive_poll() -> None:
+    job = async_project(Service([snapshot()])).jobs.get("j1")
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        await job.follow(poll=0).__anext__()
+    assert str(raised.value) == "poll must be a positive number of seconds, got 0"
+
+
+async def test_async_kill_asks_for_the_pid_and_raises_other_failures() -> None:
+    service = Service([snapshot(pid=77)])
+    job = async_project(service).jobs.get("j1")
+    await job.kill(9)
+    assert service.bodies[-1]["name"] == "system.signal"
+    assert service.bodies[-1]["args"][0] == {"signal": 9, "pid": -77}
+    service.signal_reply = "Error: kill EPERM"
+    with pytest.raises(cocalc_api.APIError, match="EPERM"):
+        await job.kill()
+    for bad in ("", 5):
+        with pytest.raises(cocalc_api.InvalidArgumentError):
+            async_project(service).jobs.get(bad)  # type: ignore[arg-type]
