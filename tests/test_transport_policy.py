@@ -120,6 +120,10 @@ def test_the_envelope_timeout_and_the_http_limit(
     limits = recorder.requests[0].extensions["timeout"]
     assert limits["read"] == pytest.approx(read_s)
     assert limits["write"] == pytest.approx(read_s)
+    assert limits["pool"] == pytest.approx(read_s)
+    # "A call cannot hang" (README): not even while connecting. The connect limit is bounded,
+    # and never outlasts the call's own limit.
+    assert limits["connect"] is not None and 0 < limits["connect"] <= read_s
 
 
 def test_exec_sends_its_limit_plus_a_grace_by_default() -> None:
@@ -181,6 +185,21 @@ def test_a_status_error_keeps_500_characters_of_the_body() -> None:
     assert error.body == ("<html>" + "x" * 2000)[:500]
     assert len(error.body) == 500
     assert error.retry_after is None
+
+
+def test_the_excerpt_is_500_characters_however_many_bytes_they_take() -> None:
+    body = ("\U0001f600" * 600).encode()  # 4 bytes each in UTF-8
+    made, _ = project(status(502, body, **{"content-type": "text/html; charset=utf-8"}))
+    with pytest.raises(cocalc_api.HTTPStatusError) as raised:
+        made.ping()
+    assert raised.value.body == "\U0001f600" * 500
+
+
+def test_a_result_of_the_wrong_type_says_so() -> None:
+    made, _ = project(lambda request: httpx2.Response(200, json=[]))
+    with pytest.raises(cocalc_api.ResponseValidationError) as raised:
+        made.ping()
+    assert str(raised.value).endswith(": must be object")
 
 
 def test_a_short_body_is_kept_whole_and_decoded_by_its_charset() -> None:

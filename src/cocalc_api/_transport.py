@@ -125,7 +125,8 @@ class CallPolicy:
     def _http_timeout(self, read_s: float) -> httpx2.Timeout:
         timeout = self._timeouts.get(read_s)
         if timeout is None:
-            timeout = httpx2.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
+            # Connecting may take CONNECT_TIMEOUT_S, but never longer than the call may.
+            timeout = httpx2.Timeout(read_s, connect=min(CONNECT_TIMEOUT_S, read_s))
             self._timeouts[read_s] = timeout
         return timeout
 
