@@ -344,3 +344,16 @@ def test_the_working_folder_follows_handle_exec_shell_code(tmp_path: object) -> 
     assert working_folder(
         parse_exec_options({**base, "path": "sub", "cwd": str(root / "h")}), str(root)
     ) == str(root / "h")
+
+
+def test_basic_credentials_are_decoded_as_node_does() -> None:
+    # src/packages/server/auth/api.ts: Buffer.from(user, "base64").toString().split(":")[0]:
+    # characters outside base64 are skipped, and the key ends at the first colon.
+    encoded = base64.b64encode(f"{KEY}:pass:word".encode()).decode()
+    lenient = encoded[:4] + "!" + encoded[4:]
+    assert api_key_from_header(f"Basic {lenient}") == KEY
+    authenticate(f"Basic {lenient}", KEY)
+    assert api_key_from_header("Basic") == ""  # no credentials: an empty key
+    with pytest.raises(WireError) as raised:
+        authenticate("bearer " + KEY, KEY)
+    assert raised.value.message == "Unknown authorization type 'bearer'"
