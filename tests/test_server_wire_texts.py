@@ -357,3 +357,33 @@ def test_basic_credentials_are_decoded_as_node_does() -> None:
     with pytest.raises(WireError) as raised:
         authenticate("bearer " + KEY, KEY)
     assert raised.value.message == "Unknown authorization type 'bearer'"
+
+
+def test_the_bash_script_is_private_and_keeps_any_text(tmp_path: object) -> None:
+    import pathlib
+    import stat
+
+    root = pathlib.Path(str(tmp_path))
+    folder = root / "s"
+    folder.mkdir()
+    # JSON can carry a lone surrogate; it is written as it came (surrogatepass).
+    options = parse_exec_options({"command": "echo \udc80", "timeout": 0})
+    prepared = prepare_command(options, str(root), {}, lambda: str(folder), lambda f: None)
+    script = folder / "a.sh"
+    assert prepared.argv == (str(script),)
+    assert script.read_bytes() == b"echo \xed\xb2\x80"
+    # execute-code.ts: chmod 0o700, the owner's alone.
+    assert stat.S_IMODE(script.stat().st_mode) == 0o700
+
+
+def test_a_script_that_cannot_be_written_leaves_no_folder(tmp_path: object) -> None:
+    import pathlib
+
+    root = pathlib.Path(str(tmp_path))
+    removed: list[str] = []
+    missing = str(root / "gone")  # the folder is not there: writing a.sh fails
+    with pytest.raises(FileNotFoundError):
+        prepare_command(
+            parse_exec_options({"command": "a b"}), str(root), {}, lambda: missing, removed.append
+        )
+    assert removed == [missing]
