@@ -387,3 +387,35 @@ def test_a_script_that_cannot_be_written_leaves_no_folder(tmp_path: object) -> N
             parse_exec_options({"command": "a b"}), str(root), {}, lambda: missing, removed.append
         )
     assert removed == [missing]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # JSON has no NaN or Infinity; Python's parser would take them (CONTRACT.md §1: JSON).
+        (
+            b'{"name": "a.b", "timeout": NaN}',
+            "request body is not valid JSON: invalid JSON constant NaN",
+        ),
+        (
+            b'{"name": "a.b", "timeout": -Infinity}',
+            "request body is not valid JSON: invalid JSON constant -Infinity",
+        ),
+        # 1e999 is valid JSON that no float can hold
+        (
+            b'{"name": "a.b", "timeout": 1e999}',
+            "'timeout' must be a positive number of milliseconds",
+        ),
+        (b'{"name": "a.b", "compute_server_id": 1e999}', "'compute_server_id' must be an integer"),
+    ],
+)
+def test_numbers_json_cannot_carry_are_refused(body: bytes, message: str) -> None:
+    with pytest.raises(WireError) as raised:
+        parse_envelope(body)
+    assert raised.value.message == message
+
+
+def test_a_whole_float_compute_server_id_is_an_integer() -> None:
+    envelope = parse_envelope(b'{"name": "a.b", "compute_server_id": 3.0, "args": null}')
+    assert envelope.compute_server_id == 3 and isinstance(envelope.compute_server_id, int)
+    assert envelope.args == []
