@@ -24,6 +24,7 @@ import ast
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,7 @@ class ConstantMutant:
     statement: str  # the whole statement, as in the source
     mutated_statement: str
     status: str = "not checked"
+    killed_by: str = ""  # the first test that failed
     tests_run: int = 0
     duration: float = 0.0
 
@@ -268,7 +270,18 @@ def run(mutant: ConstantMutant, tests: list[str], tree: Path = MUTANTS) -> None:
     }
     extra = _config().get("pytest_add_cli_args", [])
     assert isinstance(extra, list)
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "--rootdir=.", "--tb=no", *extra, *tests]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-rf",
+        "--rootdir=.",
+        "--tb=no",
+        *extra,
+        *tests,
+    ]
     started = time.monotonic()
     try:
         target.write_text(mutated, encoding="utf-8")
@@ -276,6 +289,8 @@ def run(mutant: ConstantMutant, tests: list[str], tree: Path = MUTANTS) -> None:
             command, cwd=tree, env=env, capture_output=True, text=True, timeout=600, check=False
         )
         code = done.returncode
+        failed = re.search(r"^FAILED (\S+)", done.stdout, re.MULTILINE)
+        mutant.killed_by = failed[1] if failed else ""
     except subprocess.TimeoutExpired:
         code = -1
     finally:

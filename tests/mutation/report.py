@@ -33,6 +33,16 @@ BEGIN, END = "<!-- results: written by `make mutate` -->", "<!-- /results -->"
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"}
 STATUS.update({code: "timeout" for code in (36, -24, 24, 152, 255)})
 DETECTED = {"killed", "timeout"}
+# The module-level constants behind the mutants issue 13 lists (the margin, the server's 15 s
+# default envelope, the milliseconds unit, the Project members a namespace must not shadow).
+NAMED = {
+    "SERVER_DEFAULT_ENVELOPE_S",
+    "DEFAULT_ENVELOPE_TIMEOUT_MS",
+    "MIN_MARGIN_S",
+    "MAX_MARGIN_S",
+    "TIMEOUT_UNITS",
+    "PROJECT_MEMBERS",
+}
 
 
 @dataclass
@@ -42,6 +52,7 @@ class Mutant:
     status: str
     diff: str = ""
     reason: str | None = None
+    killed_by: str = ""
 
 
 @dataclass
@@ -116,7 +127,15 @@ def load(with_diffs: bool) -> list[Mutant]:
             if status.startswith("error"):
                 status = "killed"  # pytest could not even start: the mutant broke an import
             diff = f"- {entry['original']} / + {entry['mutated']}"
-            mutants.append(Mutant(entry["name"], _module(entry["path"]), status, diff))
+            mutants.append(
+                Mutant(
+                    entry["name"],
+                    _module(entry["path"]),
+                    status,
+                    diff,
+                    killed_by=entry.get("killed_by", ""),
+                )
+            )
     return mutants
 
 
@@ -194,6 +213,18 @@ def render(
         f"| **all** | {total.total} | {total.killed} | {total.survived} | {total.no_tests} | "
         f"{total.equivalent} | {before_rate} | {total.rate:.1f}% |"
     )
+    named = [m for m in mutants if m.name.rpartition("__const_")[0].rpartition(".")[2] in NAMED]
+    if named:
+        lines += [
+            "",
+            "### The constants issue 13 names",
+            "",
+            "| mutant | change | result | first failing test |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{m.name}` | `{m.diff}` | {m.status} | `{m.killed_by or '-'}` |" for m in named
+        ]
     lines += [
         "",
         (
