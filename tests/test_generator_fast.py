@@ -220,3 +220,178 @@ def test_a_timeout_policy_names_its_parameter_and_slot(spec: dict[str, Any]) -> 
         ("name", "keyword", True, 1),
         ("limit", "keyword", False, 1),
     ]
+
+
+# -- annotations: JSON Schema types as Python types --------------------------------------------
+
+COMPONENTS = {
+    "Item": {"type": "object", "properties": {"a": {"type": "string"}}},
+    "Items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+    "Bare": {"type": "array"},
+}
+
+
+@pytest.mark.parametrize(
+    ("schema", "annotation", "names"),
+    [
+        ({"type": "string"}, "str", set()),
+        ({"type": "integer"}, "int", set()),
+        ({"type": "number"}, "float", set()),
+        ({"type": "boolean"}, "bool", set()),
+        ({"type": "null"}, "None", set()),
+        ({}, "Any", set()),
+        ({"type": "string", "enum": ["md5", "sha1"]}, "Literal['md5', 'sha1']", set()),
+        ({"type": "integer", "enum": [1, 2]}, "int", set()),  # only strings become Literals
+        ({"type": ["string", "null"]}, "str | None", set()),
+        (
+            {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/Item"}},
+            "list[Item] | None",
+            {"Item"},
+        ),
+        ({"type": "array"}, "list[Any]", set()),
+        ({"type": "array", "items": {"type": "integer"}}, "list[int]", set()),
+        ({"type": "array", "items": {"$ref": "#/components/schemas/Item"}}, "list[Item]", {"Item"}),
+        ({"type": "object"}, "dict[str, Any]", set()),
+        ({"type": "object", "additionalProperties": True}, "dict[str, Any]", set()),
+        ({"type": "object", "additionalProperties": {"type": "string"}}, "dict[str, str]", set()),
+        (
+            {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Item"}},
+            "dict[str, Item]",
+            {"Item"},
+        ),
+        ({"$ref": "#/components/schemas/Item"}, "Item", {"Item"}),
+        # an array component is spelled out, its items named
+        ({"$ref": "#/components/schemas/Items"}, "list[Item]", {"Item"}),
+        ({"$ref": "#/components/schemas/Bare"}, "list[Any]", set()),
+    ],
+)
+def test_python_types(schema: dict[str, Any], annotation: str, names: set[str]) -> None:
+    from generator.method_table import python_type
+
+    used: set[str] = set()
+    assert python_type(schema, COMPONENTS, used) == annotation
+    assert used == names
+
+
+def _with_overloads(spec: dict[str, Any], overloads: list[dict[str, Any]]) -> Any:
+    changed = copy.deepcopy(spec)
+    changed["components"]["schemas"]["TaskOptions"] = {
+        "type": "object",
+        "required": [],
+        "properties": {"mode": {"type": "string"}, "wait": {"type": "boolean"}},
+    }
+    changed["x-cocalc-methods"].append(
+        {
+            "wire": "tasks.run",
+            "summary": "Run.",
+            "args": [
+                {"name": "first", "schema": {"type": "string"}, "required": False},
+                {"name": "second", "schema": {"type": "string"}, "required": False},
+                {"options": {"$ref": "#/components/schemas/TaskOptions"}},
+            ],
+            "result": {"type": "object"},
+            "returns": "It.",
+            "retry": "unsafe",
+            "effect": "additive",
+            "overloads": overloads,
+        }
+    )
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    return method
+
+
+def test_an_overload_narrows_its_parameters_to_literals(spec: dict[str, Any]) -> None:
+    method = _with_overloads(
+        spec,
+        [
+            {"when": {"wait": [True]}, "result": {"type": "string"}},
+            {"when": {"mode": ["a", None]}, "result": {"type": "integer"}},
+            {"when": {"wait": [None]}, "result": {"type": "null"}},
+            {"when": {"second": ["x"]}, "result": {"type": "boolean"}},
+        ],
+    )
+    by_name = {p.python_name: p for p in method.params}
+    first, second, third, fourth = method.overloads
+    assert first.result_annotation == "str" and first.annotation(by_name["wait"]) == "Literal[True]"
+    assert first.annotation(by_name["mode"]) is None
+    assert second.annotation(by_name["mode"]) == "Literal['a'] | None"
+    assert third.annotation(by_name["wait"]) == "None"
+    assert (first.requires(by_name["wait"]), second.requires(by_name["mode"])) == (True, False)
+    assert third.requires(by_name["wait"]) is False
+    assert fourth.requires(by_name["second"]) and not fourth.requires(by_name["first"])
+    # Positional while no required parameter follows one with a default: `second`, required
+    # in the fourth overload, follows the optional `first`, so it moves behind the `*`.
+    positional, rest = method.overload_params(first)
+    assert [p.python_name for p in positional] == ["first", "second"]
+    assert [p.python_name for p in rest] == ["mode", "wait"]
+    positional, rest = method.overload_params(fourth)
+    assert [p.python_name for p in positional] == ["first"]
+    assert [p.python_name for p in rest] == ["second", "mode", "wait"]
+
+
+@pytest.mark.parametrize(
+    ("overloads", "message"),
+    [
+        ({"when": {}}, "overloads must be a list"),
+        (["x"], "overloads[0] needs `when` and `result`"),
+        ([{"when": {}, "result": {}}], "overloads[0] needs `when` and `result`"),
+        ([{"when": {"wait": [True]}}], "overloads[0] needs `when` and `result`"),
+        ([{"when": {"wait": []}, "result": {}}], "overloads[0]: wait must list its values"),
+        ([{"when": {"wait": True}, "result": {}}], "overloads[0]: wait must list its values"),
+        (
+            [{"when": {"wait": [1.5]}, "result": {}}],
+            "overloads[0]: wait values must be literals or null",
+        ),
+        ([{"when": {"nope": [1]}, "result": {}}], "overloads[0]: 'nope' is not a parameter"),
+    ],
+)
+def test_a_bad_overload_says_what_is_wrong(
+    spec: dict[str, Any], overloads: Any, message: str
+) -> None:
+    with pytest.raises(SpecError) as raised:
+        _with_overloads(spec, overloads)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.update(errors="exec_exit"), "errors must be a list of rule names"),
+        (lambda e: e.update(errors=["exec exit"]), "errors must be a list of rule names"),
+        (lambda e: e.update(errors=[5]), "errors must be a list of rule names"),
+        (
+            lambda e: e.update(effect="read"),
+            "a method whose effect is read is safe to retry: retry must be safe",
+        ),
+        (lambda e: e.update(wire="tasks.class"), "'class' is not a usable public method name"),
+        (lambda e: e.update(wire="_tasks.start"), "'_tasks' is not a usable public namespace name"),
+    ],
+)
+def test_more_malformed_entries(spec: dict[str, Any], change: Any, message: str) -> None:
+    broken = _with_task(spec, "seconds")
+    change(_task(broken))
+    with pytest.raises(SpecError) as raised:
+        namespaces(broken)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({}, "x-cocalc-methods must be a non-empty list"),
+        ({"x-cocalc-methods": []}, "x-cocalc-methods must be a non-empty list"),
+        ({"x-cocalc-methods": ["x"]}, "x-cocalc-methods[0]: an entry must be a mapping"),
+    ],
+)
+def test_a_bad_table_says_what_is_wrong(table: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        namespaces(table)
+    assert str(raised.value) == message
+
+
+def test_a_namespace_class_is_named_after_the_namespace(spec: dict[str, Any]) -> None:
+    changed = _with_task(spec, "seconds")
+    _task(changed)["wire"] = "long_tasks.start"
+    classes = {ns.name: ns.class_name for ns in namespaces(changed)}
+    assert classes["long_tasks"] == "LongTasksMethods"
+    assert classes["system"] == "SystemMethods"
