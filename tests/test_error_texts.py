@@ -159,6 +159,7 @@ def test_a_program_that_could_not_run_is_exit_code_1() -> None:
         # any other error, or no JSON, is left as the server's text
         ('{"errno":-13,"code":"EACCES","syscall":"spawn nope","path":"nope"}', None),
         ('["ENOENT"]', None),
+        ('{"code":"ENOENT"}', None),  # nothing names the program
         ("plain text", None),
         ("", None),
     ],

@@ -92,6 +92,7 @@ def test_a_timeout_parameter_may_be_in_seconds_or_milliseconds(
     assert method.timeout is not None
     assert method.timeout.unit_seconds == seconds
     assert method.timeout.server_default == 2000
+    assert method.timeout.enforced_by_server is False  # only the envelope bounds it
 
 
 @pytest.mark.parametrize("unit", ["minutes", "ms", "Seconds", None])
@@ -185,7 +186,33 @@ def _value_args(*slots: dict[str, Any]) -> Any:
             lambda s: _task(s)["timeout"].update(enforced_by_server="yes"),
             "enforced_by_server must be true or false, got 'yes'",
         ),
-        (lambda s: _task(s)["args"][0].update(required="no"), "required must be true or false"),
+        (
+            lambda s: _task(s)["args"][0].update(required="no"),
+            "required must be true or false, got 'no'",
+        ),
+        (
+            lambda s: _task(s).update(parameters={"name": {"python": "a-b"}}),
+            "'a-b' is not a usable Python parameter name",
+        ),
+        (
+            lambda s: _task(s).update(parameters={"name": {"python": 5}}),
+            "5 is not a usable Python parameter name",
+        ),
+        (
+            lambda s: _task(s)["args"][0].update(options={"$ref": "#/components/schemas/Nope"}),
+            "args[0]: options must be a $ref to an object schema",
+        ),
+        (
+            lambda s: _task(s)["args"][0].update(options={"type": "object"}),
+            "args[0]: options must be a $ref to an object schema",
+        ),
+        (
+            lambda s: (
+                _task(s)["args"].insert(0, {"name": "queue", "schema": {"type": "string"}}),
+                _task(s).update(parameters={"queue": {"default": "q"}}),
+            ),
+            "args[0]: a positional slot takes no default",
+        ),
     ],
 )
 def test_a_malformed_entry_says_what_is_wrong(
@@ -195,7 +222,8 @@ def test_a_malformed_entry_says_what_is_wrong(
     change(broken)
     with pytest.raises(SpecError) as raised:
         namespaces(broken)
-    assert message in str(raised.value)
+    prefix = "x-cocalc-methods[tasks.start]: "
+    assert str(raised.value) == (message if message.startswith(prefix) else prefix + message)
 
 
 def test_a_spec_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
@@ -215,6 +243,7 @@ def test_a_timeout_policy_names_its_parameter_and_slot(spec: dict[str, Any]) -> 
     assert policy is not None
     assert (policy.python_name, policy.wire_name, policy.slot) == ("limit", "limit", 1)
     assert (policy.server_default, policy.enforced_by_server) == (2000.0, True)
+    assert method.params[0].description == ""  # the slot says nothing about itself
     assert [(p.python_name, p.kind, p.required, p.slot) for p in method.params] == [
         ("queue", "positional", True, 0),
         ("name", "keyword", True, 1),
@@ -305,7 +334,7 @@ def test_an_overload_narrows_its_parameters_to_literals(spec: dict[str, Any]) ->
         spec,
         [
             {"when": {"wait": [True]}, "result": {"type": "string"}},
-            {"when": {"mode": ["a", None]}, "result": {"type": "integer"}},
+            {"when": {"mode": ["a", "b", None]}, "result": {"type": "integer"}},
             {"when": {"wait": [None]}, "result": {"type": "null"}},
             {"when": {"second": ["x"]}, "result": {"type": "boolean"}},
         ],
@@ -314,7 +343,7 @@ def test_an_overload_narrows_its_parameters_to_literals(spec: dict[str, Any]) ->
     first, second, third, fourth = method.overloads
     assert first.result_annotation == "str" and first.annotation(by_name["wait"]) == "Literal[True]"
     assert first.annotation(by_name["mode"]) is None
-    assert second.annotation(by_name["mode"]) == "Literal['a'] | None"
+    assert second.annotation(by_name["mode"]) == "Literal['a', 'b'] | None"
     assert third.annotation(by_name["wait"]) == "None"
     assert (first.requires(by_name["wait"]), second.requires(by_name["mode"])) == (True, False)
     assert third.requires(by_name["wait"]) is False
@@ -350,7 +379,7 @@ def test_a_bad_overload_says_what_is_wrong(
 ) -> None:
     with pytest.raises(SpecError) as raised:
         _with_overloads(spec, overloads)
-    assert message in str(raised.value)
+    assert str(raised.value) == f"x-cocalc-methods[tasks.run]: {message}"
 
 
 @pytest.mark.parametrize(
@@ -372,7 +401,7 @@ def test_more_malformed_entries(spec: dict[str, Any], change: Any, message: str)
     change(_task(broken))
     with pytest.raises(SpecError) as raised:
         namespaces(broken)
-    assert message in str(raised.value)
+    assert str(raised.value).endswith(f"]: {message}")
 
 
 @pytest.mark.parametrize(
@@ -395,3 +424,25 @@ def test_a_namespace_class_is_named_after_the_namespace(spec: dict[str, Any]) ->
     classes = {ns.name: ns.class_name for ns in namespaces(changed)}
     assert classes["long_tasks"] == "LongTasksMethods"
     assert classes["system"] == "SystemMethods"
+
+
+def test_an_options_object_may_have_no_properties_and_a_spec_no_components() -> None:
+    entry = {
+        "wire": "tasks.ping",
+        "summary": "Ping.",
+        "args": [{"name": "what", "schema": {"type": "string"}, "description": "What."}],
+        "result": {"type": "null"},
+        "returns": "Nothing.",
+        "retry": "safe",
+        "effect": "read",
+    }
+    (namespace,) = namespaces({"x-cocalc-methods": [entry]})
+    assert [p.python_name for p in namespace.methods[0].params] == ["what"]
+    empty = {
+        "components": {"schemas": {"Empty": {"type": "object"}}},
+        "x-cocalc-methods": [
+            {**entry, "args": [{"options": {"$ref": "#/components/schemas/Empty"}}]}
+        ],
+    }
+    (namespace,) = namespaces(empty)
+    assert namespace.methods[0].params == ()

@@ -586,3 +586,57 @@ async def test_async_kill_asks_for_the_pid_and_raises_other_failures() -> None:
     for bad in ("", 5):
         with pytest.raises(cocalc_api.InvalidArgumentError):
             async_project(service).jobs.get(bad)  # type: ignore[arg-type]
+
+
+async def test_async_wait_keeps_waiting_while_a_wait_call_reports_running(
+    clock: list[float],
+) -> None:
+    final = snapshot("completed", stdout="done")
+    service = Service([snapshot(stdout="partial"), final], clock)
+    job = await async_project(service).jobs.start("x")
+    assert await job.wait() == final
+    assert len(service.polls_seen) == 2
+
+
+def test_sync_wait_keeps_waiting_while_a_wait_call_reports_running(clock: list[float]) -> None:
+    final = snapshot("completed", stdout="done")
+    service = Service([snapshot(stdout="partial"), final], clock)
+    job = project(service).jobs.start("x")
+    assert job.wait() == final
+    assert len(service.polls_seen) == 2
+
+
+async def test_async_a_second_left_is_still_a_waiting_call(clock: list[float]) -> None:
+    # Under 1 s left: one last look; exactly 1 s: still worth a waiting call of 1 s.
+    service = Service([TIMEOUT_408], clock)
+    job = await async_project(service).jobs.start("x")
+    seen: list[str] = []
+    with pytest.raises(_jobs.JobTimeoutError):
+        await job.wait(timeout=11, poll=10, progress=lambda s: seen.append(s["status"]))
+    assert [b.get("timeout") for b in service.polls_seen if "async_await" in b["args"][0]] == [
+        10000,
+        1000,
+    ]
+    assert seen[-1] == "running"  # the last look is reported too
+
+
+def test_sync_a_second_left_is_still_a_waiting_call(clock: list[float]) -> None:
+    service = Service([TIMEOUT_408], clock)
+    job = project(service).jobs.start("x")
+    seen: list[str] = []
+    with pytest.raises(_jobs.JobTimeoutError):
+        job.wait(timeout=11, poll=10, progress=lambda s: seen.append(s["status"]))
+    assert [b.get("timeout") for b in service.polls_seen if "async_await" in b["args"][0]] == [
+        10000,
+        1000,
+    ]
+    assert seen[-1] == "running"
+
+
+async def test_async_progress_on_stderr_names_the_command(
+    clock: list[float], capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = Service([snapshot("completed")], clock)
+    job = await async_project(service).jobs.start("make", ["all"])
+    await job.wait(progress=True)
+    assert "make all" in capsys.readouterr().err

@@ -419,3 +419,27 @@ def test_a_whole_float_compute_server_id_is_an_integer() -> None:
     envelope = parse_envelope(b'{"name": "a.b", "compute_server_id": 3.0, "args": null}')
     assert envelope.compute_server_id == 3 and isinstance(envelope.compute_server_id, int)
     assert envelope.args == []
+
+
+def test_a_password_that_is_not_utf_8_does_not_matter() -> None:
+    # Buffer.toString() replaces bytes that are not UTF-8; the key before the colon counts.
+    header = "Basic " + base64.b64encode(KEY.encode() + b":\xff\xfe").decode()
+    assert api_key_from_header(header) == KEY
+
+
+def test_a_program_with_args_runs_as_itself_even_with_spaces(tmp_path: object) -> None:
+    import pathlib
+
+    root = str(pathlib.Path(str(tmp_path)))
+    options = parse_exec_options({"command": "my prog", "args": ["a b"]})
+    prepared = prepare_command(options, root, {"A": "1"}, lambda: root, lambda f: None)
+    assert (prepared.program, prepared.argv, prepared.cwd) == ("my prog", ("a b",), root)
+    # ... and a bash script runs in the same folder with the same environment.
+    script = prepare_command(
+        parse_exec_options({"command": "a b", "env": {"B": "2"}}),
+        root,
+        {"A": "1"},
+        lambda: root,
+        lambda f: None,
+    )
+    assert script.cwd == root and dict(script.env) == {"A": "1", "B": "2"}
