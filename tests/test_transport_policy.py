@@ -80,13 +80,15 @@ def test_a_call_is_one_post_of_the_envelope_with_basic_auth() -> None:
 
 def test_the_host_may_end_with_a_slash_and_have_a_path() -> None:
     recorder = Recorder()
-    made = cocalc_api.Project(
-        KEY,
-        host="https://example.org/prefix/",
-        http_client=httpx2.Client(transport=httpx2.MockTransport(recorder)),
-    )
-    made.ping()
-    assert str(recorder.requests[0].url) == "https://example.org/prefix/api/conat/project"
+    for host in ("https://example.org/prefix/", "https://example.org/XX"):
+        made = cocalc_api.Project(
+            KEY, host=host, http_client=httpx2.Client(transport=httpx2.MockTransport(recorder))
+        )
+        made.ping()
+    assert [str(r.url) for r in recorder.requests] == [
+        "https://example.org/prefix/api/conat/project",
+        "https://example.org/XX/api/conat/project",
+    ]
     assert "project_id" not in recorder.bodies[0]  # a project-scoped key needs none
 
 
@@ -347,10 +349,9 @@ def test_no_key_says_how_to_give_one(no_env: pytest.MonkeyPatch, key: str | None
 
 @pytest.mark.parametrize("key", [" sk-a", "sk-a ", "sk-a\n", "sk\r-a", "sk\0a"])
 def test_a_key_with_spaces_or_line_breaks_is_refused(key: str) -> None:
-    with pytest.raises(
-        cocalc_api.InvalidArgumentError, match="api_key must not contain spaces or line breaks"
-    ):
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         cocalc_api.Project(key)
+    assert str(raised.value) == "api_key must not contain spaces or line breaks"
 
 
 def test_a_project_id_must_be_a_string() -> None:
@@ -386,11 +387,14 @@ def test_https_or_loopback_does_not_warn(host: str) -> None:
     [
         (5, "host must be an http(s) URL such as 'https://cocalc.com', got int"),
         (" https://a.org", "host must be an http(s) URL such as 'https://cocalc.com' without"),
-        ("https://a.org\t", "without spaces, got"),
+        ("https://a.org\t", "without spaces, got 'https://a.org\\t'"),
         ("ftp://a.org", "host must be an http(s) URL such as 'https://cocalc.com', got 'ftp"),
         ("https://", "host must be an http(s) URL such as 'https://cocalc.com', got 'https://'"),
         ("cocalc.com", "host must be an http(s) URL"),
-        ("https://u:p@a.org", "host must not contain a user name or password"),
+        (
+            "https://u:p@a.org",
+            "host must not contain a user name or password; pass the key as api_key",
+        ),
         ("https://a.org?", "host must not have a query or fragment, got 'https://a.org?'"),
         ("https://a.org/#", "host must not have a query or fragment"),
         ("https://a.org:99999", "host has an invalid port: 'https://a.org:99999'"),
@@ -399,7 +403,8 @@ def test_https_or_loopback_does_not_warn(host: str) -> None:
 def test_a_bad_host_is_refused_with_what_is_wrong(host: object, message: str) -> None:
     with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         cocalc_api.Project(KEY, host=host)  # type: ignore[arg-type]
-    assert message in str(raised.value)
+    text = str(raised.value)
+    assert text.startswith(message) or text.endswith(message)
 
 
 @pytest.mark.parametrize(
@@ -416,13 +421,15 @@ def test_a_bad_host_is_refused_with_what_is_wrong(host: object, message: str) ->
         ({"extra_headers": {"Content-Length": "1"}}, "extra_headers cannot set 'Content-Length'"),
         ({"extra_headers": {"HOST": "x"}}, "extra_headers cannot set 'HOST': the client sets it"),
         ({"extra_headers": {1: "x"}}, "extra_headers must map str to str"),
+        ({"extra_headers": {"X-A": 1}}, "extra_headers must map str to str"),
         ({"extra_headers": ["X-A"]}, "extra_headers must be a mapping of str to str, got list"),
     ],
 )
 def test_bad_settings_are_refused(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         cocalc_api.Project(KEY, **settings)
-    assert message in str(raised.value)
+    text = str(raised.value)
+    assert text.startswith(message) or text.endswith(message)
 
 
 def test_numbers_are_kept_as_given() -> None:

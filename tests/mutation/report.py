@@ -33,6 +33,9 @@ BEGIN, END = "<!-- results: written by `make mutate` -->", "<!-- /results -->"
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"}
 STATUS.update({code: "timeout" for code in (36, -24, 24, 152, 255)})
 DETECTED = {"killed", "timeout"}
+# A reason that starts so explains a survivor that a test could kill, left on purpose: it is
+# listed with its reason but still counts against the kill rate.
+NOT_EQUIVALENT = "not equivalent"
 # The module-level constants behind the mutants issue 13 lists (the margin, the server's 15 s
 # default envelope, the milliseconds unit, the Project members a namespace must not shadow).
 NAMED = {
@@ -166,7 +169,7 @@ def tally(mutants: list[Mutant]) -> dict[str, Tally]:
             counts.no_tests += 1
         else:
             counts.survived += 1
-        if mutant.reason:
+        if mutant.reason and not mutant.reason.startswith(NOT_EQUIVALENT):
             counts.equivalent += 1
         else:
             counts.unexplained.append(mutant.name)
@@ -188,7 +191,7 @@ def _rate(killed: int, counted: int) -> str:
 def render(
     tallies: dict[str, Tally], mutants: list[Mutant], baseline: dict[str, dict[str, Any]]
 ) -> str:
-    equivalent = {m.name for m in mutants if m.reason}
+    equivalent = {m.name for m in mutants if m.reason and not m.reason.startswith(NOT_EQUIVALENT)}
     lines = [
         BEGIN,
         "",
@@ -238,6 +241,7 @@ def render(
     ]
     by_reason: dict[str, list[Mutant]] = defaultdict(list)
     unexplained = [m for m in mutants if m.status not in DETECTED and not m.reason]
+    kept = [m for m in mutants if m.reason and m.reason.startswith(NOT_EQUIVALENT)]
     for mutant in mutants:
         if mutant.status not in DETECTED and mutant.reason:
             by_reason[mutant.reason].append(mutant)
@@ -245,7 +249,13 @@ def render(
         lines += ["#### Not explained (each is a missing test)", ""]
         lines += [f"- `{m.name}` ({m.status}): `{m.diff}`" for m in unexplained]
         lines.append("")
+    if kept:
+        lines += ["#### Not equivalent, left on purpose (counted as survivors)", ""]
+        lines += [f"- `{m.name}` ({m.status}): `{m.diff}` -- {m.reason}" for m in kept]
+        lines.append("")
     for reason, group in sorted(by_reason.items(), key=lambda item: -len(item[1])):
+        if reason.startswith(NOT_EQUIVALENT):
+            continue
         lines += [f"#### {reason} ({len(group)})", ""]
         lines += [f"- `{m.name}` ({m.status}): `{m.diff}`" for m in group]
         lines.append("")
