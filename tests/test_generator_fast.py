@@ -446,3 +446,26 @@ def test_an_options_object_may_have_no_properties_and_a_spec_no_components() -> 
     }
     (namespace,) = namespaces(empty)
     assert namespace.methods[0].params == ()
+
+
+# The generated methods are written with `self` and annotated with typing's Any and Literal
+# and builtins such as str and list: a parameter of one of those names would hide it.
+@pytest.mark.parametrize("name", ["self", "Any", "Literal", "str", "list", "dict", "len"])
+def test_a_parameter_must_not_hide_a_name_the_generated_code_uses(
+    spec: dict[str, Any], name: str
+) -> None:
+    broken = _with_task(spec, "seconds")
+    _task(broken)["parameters"] = {"name": {"python": name}}
+    with pytest.raises(SpecError) as raised:
+        namespaces(broken)
+    assert str(raised.value) == (
+        f"x-cocalc-methods[tasks.start]: {name!r} is not a usable Python parameter name"
+    )
+
+
+def test_input_stays_a_usable_parameter_name(spec: dict[str, Any]) -> None:
+    # The reference page calls jupyter_execute(input=...).
+    changed = _with_task(spec, "seconds")
+    _task(changed)["parameters"] = {"name": {"python": "input"}}
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    assert method.params[0].python_name == "input"

@@ -246,10 +246,12 @@ def _names_in(node: ast.AST) -> set[str]:
 def tests_for(mutant: ConstantMutant, files: list[str], stats: dict[str, object]) -> list[str]:
     """The tests that reach a function reading the constant (or a name made from it)."""
     names = {mutant.constant}
-    reads = _module_names(mutant.path)
+    # Names defined at module level from the constant, in any module (e.g. _retry's _backoff
+    # from _constants' INITIAL_BACKOFF_S), transitively.
+    reads = [_module_names(path) for path in files]
     changed = True
-    while changed:  # names defined at module level from the constant, transitively
-        derived = {name for name, used in reads.items() if used & names}
+    while changed:
+        derived = {name for module in reads for name, used in module.items() if used & names}
         changed = not derived <= names
         names |= derived
     by_function = stats["tests_by_mangled_function_name"]
