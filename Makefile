@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 # The demo needs the SDK and the local server only, not the development tools.
 DEMO_VENV := .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
+MUTATE_STAMP := $(VENV)/.mutate-installed
 
-.PHONY: demo test docs generate check-generated lint typecheck record bench server clean
+.PHONY: demo test docs generate check-generated lint typecheck record bench server mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,5 +61,19 @@ bench: $(STAMP)
 server: $(STAMP)
 	$(BIN)/cocalc-project-server
 
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,mutate]'
+	touch $(MUTATE_STAMP)
+
+# Mutation testing (MUTATION.md), outside `make test`: mutmut over the functions of the modules
+# [tool.mutmut] names, then tests/mutation/constants.py over their module-level constants (which
+# mutmut leaves alone), then the summary in MUTATION.md. Each run starts from scratch.
+mutate: $(MUTATE_STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $$(nproc) > mutants.log 2>&1 || (tail -c 3000 mutants.log; exit 1)
+	mv mutants.log mutants/
+	$(BIN)/python -m tests.mutation.constants
+	$(BIN)/python -m tests.mutation.report
+
 clean:
-	rm -rf $(VENV) $(DEMO_VENV)
+	rm -rf $(VENV) $(DEMO_VENV) mutants

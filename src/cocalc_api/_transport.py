@@ -140,7 +140,8 @@ class CallPolicy:
     def _http_timeout(self, read_s: float) -> dict[str, float | None]:
         timeout = self._timeouts.get(read_s)
         if timeout is None:
-            timeout = httpx2.Timeout(read_s, connect=CONNECT_TIMEOUT_S).as_dict()
+            # Connecting may take CONNECT_TIMEOUT_S, but never longer than the call may.
+            timeout = httpx2.Timeout(read_s, connect=min(CONNECT_TIMEOUT_S, read_s)).as_dict()
             self._timeouts[read_s] = timeout
         return timeout
 

@@ -1,0 +1,471 @@
+"""The method table's part of generation, in about a second: the files the generator's own
+templates, catalog and validators write from `x-cocalc-methods` must be the committed ones.
+
+tests/test_generator.py checks the whole of generated/ (openapi-python-client and
+datamodel-code-generator included, ~5 s); this is the same check on the files the method table
+decides, quick enough to run for every mutant of generator/method_table.py. The rules the table
+enforces are stated with their numbers and names (a timeout's unit, the Project's own members).
+"""
+
+from __future__ import annotations
+
+import copy
+import filecmp
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import build
+from generator.catalog import render_catalog
+from generator.method_table import SpecError, load_spec, namespaces
+from generator.render import render_package
+
+REPO = Path(__file__).resolve().parent.parent
+SPEC = REPO / "spec" / "project-api.yaml"
+COMMITTED = REPO / "generated" / "cocalc_api_generated"
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return load_spec(SPEC)
+
+
+def test_the_table_driven_files_are_the_committed_ones(
+    spec: dict[str, Any], tmp_path: Path
+) -> None:
+    package = tmp_path / "cocalc_api_generated"
+    package.mkdir()
+    source = "spec/project-api.yaml"
+    build._generate_validators(spec, package, source)
+    render_package(spec, package, build._header(source, "generator/templates"))
+    components = spec.get("components", {}).get("schemas", {})
+    (package / "catalog.json").write_text(
+        render_catalog(namespaces(spec), components), encoding="utf-8"
+    )
+    build._format(package)
+    written = sorted(
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert "specs.py" in written and "catalog.json" in written
+    assert "resources/system.py" in written and "_validators/__init__.py" in written
+    different = [
+        name for name in written if not filecmp.cmp(package / name, COMMITTED / name, shallow=False)
+    ]
+    assert different == [], "generator/ no longer writes the committed files"
+    committed_validators = {
+        p.relative_to(COMMITTED).as_posix() for p in (COMMITTED / "_validators").glob("*.py")
+    }
+    assert committed_validators <= set(written)
+
+
+def _with_task(spec: dict[str, Any], unit: str) -> dict[str, Any]:
+    spec = copy.deepcopy(spec)
+    spec["components"]["schemas"]["TaskOptions"] = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "limit": {"type": "integer"}},
+    }
+    spec["x-cocalc-methods"].append(
+        {
+            "wire": "tasks.start",
+            "summary": "Start a task.",
+            "args": [{"options": {"$ref": "#/components/schemas/TaskOptions"}}],
+            "result": {"type": "object"},
+            "returns": "The task.",
+            "timeout": {"param": "limit", "unit": unit, "server_default": 2000},
+            "retry": "unsafe",
+            "effect": "additive",
+        }
+    )
+    return spec
+
+
+@pytest.mark.parametrize(("unit", "seconds"), [("seconds", 1.0), ("milliseconds", 0.001)])
+def test_a_timeout_parameter_may_be_in_seconds_or_milliseconds(
+    spec: dict[str, Any], unit: str, seconds: float
+) -> None:
+    tree = {ns.name: ns for ns in namespaces(_with_task(spec, unit))}
+    (method,) = tree["tasks"].methods
+    assert method.timeout is not None
+    assert method.timeout.unit_seconds == seconds
+    assert method.timeout.server_default == 2000
+    assert method.timeout.enforced_by_server is False  # only the envelope bounds it
+
+
+@pytest.mark.parametrize("unit", ["minutes", "ms", "Seconds", None])
+def test_any_other_unit_is_refused(spec: dict[str, Any], unit: str | None) -> None:
+    with pytest.raises(SpecError, match="timeout.unit must be one of"):
+        namespaces(_with_task(spec, unit))  # type: ignore[arg-type]
+
+
+# The attributes Project and AsyncProject have of their own (README: host, project_id, close,
+# aclose, with_options): a namespace of that name would hide one.
+@pytest.mark.parametrize("member", ["host", "project_id", "close", "aclose", "with_options"])
+def test_a_namespace_must_not_shadow_a_project_member(spec: dict[str, Any], member: str) -> None:
+    broken = copy.deepcopy(spec)
+    entry = next(e for e in broken["x-cocalc-methods"] if e["wire"] == "system.ping")
+    entry["wire"] = f"{member}.ping"
+    entry.pop("python", None)
+    with pytest.raises(SpecError, match=f"'{member}' is used twice on the project object"):
+        namespaces(broken)
+
+
+@pytest.mark.parametrize("kind", ["safe", "idempotent", "unsafe"])
+def test_the_three_retry_kinds_are_accepted(spec: dict[str, Any], kind: str) -> None:
+    changed = _with_task(spec, "seconds")
+    changed["x-cocalc-methods"][-1]["retry"] = kind
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    assert method.retry == kind
+    assert method.retry_safe is (kind != "unsafe")
+
+
+@pytest.mark.parametrize("effect", ["read", "additive", "destructive"])
+def test_the_three_effects_are_accepted(spec: dict[str, Any], effect: str) -> None:
+    changed = _with_task(spec, "seconds")
+    changed["x-cocalc-methods"][-1].update(effect=effect, retry="safe")
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    assert method.effect == effect
+
+
+def _task(spec: dict[str, Any]) -> dict[str, Any]:
+    return spec["x-cocalc-methods"][-1]
+
+
+def _value_args(*slots: dict[str, Any]) -> Any:
+    def change(spec: dict[str, Any]) -> None:
+        _task(spec)["args"] = list(slots)
+        _task(spec).pop("timeout")
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: _task(s).update(summary=5),
+            "x-cocalc-methods[tasks.start]: 'summary' must be a string",
+        ),
+        (lambda s: _task(s).update(parameters=["x"]), "parameters must be a mapping"),
+        (
+            lambda s: _task(s).update(args="x"),
+            "args must be a list of slots (the wire `args` array)",
+        ),
+        (_value_args("x"), "args[0] must be a mapping"),
+        (_value_args({"name": "a", "schema": "string"}), "args[0]: schema must be a mapping"),
+        (_value_args({"name": "a"}), "args[0]: a positional slot needs 'schema'"),
+        (
+            _value_args(
+                {"name": "a", "schema": {"type": "string"}},
+                {"name": "a", "schema": {"type": "string"}},
+            ),
+            "two parameters share a Python name: ['a', 'a']",
+        ),
+        (
+            _value_args(
+                {"name": "a", "schema": {"type": "string"}, "required": False},
+                {"name": "b", "schema": {"type": "string"}},
+            ),
+            "required parameter 'b' follows an optional positional one",
+        ),
+        (
+            lambda s: (
+                _task(s)["args"][0].update(positional=["name", "name"]),
+                _task(s).pop("timeout"),
+            ),
+            "args[0]: positional lists a property twice",
+        ),
+        (
+            lambda s: _task(s).update(args=[{"name": "limit", "schema": {"type": "integer"}}]),
+            "timeout.param must be a property of an options object",
+        ),
+        (
+            lambda s: _task(s)["timeout"].update(enforced_by_server="yes"),
+            "enforced_by_server must be true or false, got 'yes'",
+        ),
+        (
+            lambda s: _task(s)["args"][0].update(required="no"),
+            "required must be true or false, got 'no'",
+        ),
+        (
+            lambda s: _task(s).update(parameters={"name": {"python": "a-b"}}),
+            "'a-b' is not a usable Python parameter name",
+        ),
+        (
+            lambda s: _task(s).update(parameters={"name": {"python": 5}}),
+            "5 is not a usable Python parameter name",
+        ),
+        (
+            lambda s: _task(s)["args"][0].update(options={"$ref": "#/components/schemas/Nope"}),
+            "args[0]: options must be a $ref to an object schema",
+        ),
+        (
+            lambda s: _task(s)["args"][0].update(options={"type": "object"}),
+            "args[0]: options must be a $ref to an object schema",
+        ),
+        (
+            lambda s: (
+                _task(s)["args"].insert(0, {"name": "queue", "schema": {"type": "string"}}),
+                _task(s).update(parameters={"queue": {"default": "q"}}),
+            ),
+            "args[0]: a positional slot takes no default",
+        ),
+    ],
+)
+def test_a_malformed_entry_says_what_is_wrong(
+    spec: dict[str, Any], change: Any, message: str
+) -> None:
+    broken = _with_task(spec, "seconds")
+    change(broken)
+    with pytest.raises(SpecError) as raised:
+        namespaces(broken)
+    prefix = "x-cocalc-methods[tasks.start]: "
+    assert str(raised.value) == (message if message.startswith(prefix) else prefix + message)
+
+
+def test_a_spec_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        load_spec(path)
+    assert str(raised.value) == f"{path}: not a mapping"
+
+
+def test_a_timeout_policy_names_its_parameter_and_slot(spec: dict[str, Any]) -> None:
+    changed = _with_task(spec, "seconds")
+    _task(changed)["timeout"]["enforced_by_server"] = True
+    _task(changed)["args"].insert(0, {"name": "queue", "schema": {"type": "string"}})
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    policy = method.timeout
+    assert policy is not None
+    assert (policy.python_name, policy.wire_name, policy.slot) == ("limit", "limit", 1)
+    assert (policy.server_default, policy.enforced_by_server) == (2000.0, True)
+    assert method.params[0].description == ""  # the slot says nothing about itself
+    assert [(p.python_name, p.kind, p.required, p.slot) for p in method.params] == [
+        ("queue", "positional", True, 0),
+        ("name", "keyword", True, 1),
+        ("limit", "keyword", False, 1),
+    ]
+
+
+# -- annotations: JSON Schema types as Python types --------------------------------------------
+
+COMPONENTS = {
+    "Item": {"type": "object", "properties": {"a": {"type": "string"}}},
+    "Items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+    "Bare": {"type": "array"},
+}
+
+
+@pytest.mark.parametrize(
+    ("schema", "annotation", "names"),
+    [
+        ({"type": "string"}, "str", set()),
+        ({"type": "integer"}, "int", set()),
+        ({"type": "number"}, "float", set()),
+        ({"type": "boolean"}, "bool", set()),
+        ({"type": "null"}, "None", set()),
+        ({}, "Any", set()),
+        ({"type": "string", "enum": ["md5", "sha1"]}, "Literal['md5', 'sha1']", set()),
+        ({"type": "integer", "enum": [1, 2]}, "int", set()),  # only strings become Literals
+        ({"type": ["string", "null"]}, "str | None", set()),
+        (
+            {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/Item"}},
+            "list[Item] | None",
+            {"Item"},
+        ),
+        ({"type": "array"}, "list[Any]", set()),
+        ({"type": "array", "items": {"type": "integer"}}, "list[int]", set()),
+        ({"type": "array", "items": {"$ref": "#/components/schemas/Item"}}, "list[Item]", {"Item"}),
+        ({"type": "object"}, "dict[str, Any]", set()),
+        ({"type": "object", "additionalProperties": True}, "dict[str, Any]", set()),
+        ({"type": "object", "additionalProperties": {"type": "string"}}, "dict[str, str]", set()),
+        (
+            {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Item"}},
+            "dict[str, Item]",
+            {"Item"},
+        ),
+        ({"$ref": "#/components/schemas/Item"}, "Item", {"Item"}),
+        # an array component is spelled out, its items named
+        ({"$ref": "#/components/schemas/Items"}, "list[Item]", {"Item"}),
+        ({"$ref": "#/components/schemas/Bare"}, "list[Any]", set()),
+    ],
+)
+def test_python_types(schema: dict[str, Any], annotation: str, names: set[str]) -> None:
+    from generator.method_table import python_type
+
+    used: set[str] = set()
+    assert python_type(schema, COMPONENTS, used) == annotation
+    assert used == names
+
+
+def _with_overloads(spec: dict[str, Any], overloads: list[dict[str, Any]]) -> Any:
+    changed = copy.deepcopy(spec)
+    changed["components"]["schemas"]["TaskOptions"] = {
+        "type": "object",
+        "required": [],
+        "properties": {"mode": {"type": "string"}, "wait": {"type": "boolean"}},
+    }
+    changed["x-cocalc-methods"].append(
+        {
+            "wire": "tasks.run",
+            "summary": "Run.",
+            "args": [
+                {"name": "first", "schema": {"type": "string"}, "required": False},
+                {"name": "second", "schema": {"type": "string"}, "required": False},
+                {"options": {"$ref": "#/components/schemas/TaskOptions"}},
+            ],
+            "result": {"type": "object"},
+            "returns": "It.",
+            "retry": "unsafe",
+            "effect": "additive",
+            "overloads": overloads,
+        }
+    )
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    return method
+
+
+def test_an_overload_narrows_its_parameters_to_literals(spec: dict[str, Any]) -> None:
+    method = _with_overloads(
+        spec,
+        [
+            {"when": {"wait": [True]}, "result": {"type": "string"}},
+            {"when": {"mode": ["a", "b", None]}, "result": {"type": "integer"}},
+            {"when": {"wait": [None]}, "result": {"type": "null"}},
+            {"when": {"second": ["x"]}, "result": {"type": "boolean"}},
+        ],
+    )
+    by_name = {p.python_name: p for p in method.params}
+    first, second, third, fourth = method.overloads
+    assert first.result_annotation == "str" and first.annotation(by_name["wait"]) == "Literal[True]"
+    assert first.annotation(by_name["mode"]) is None
+    assert second.annotation(by_name["mode"]) == "Literal['a', 'b'] | None"
+    assert third.annotation(by_name["wait"]) == "None"
+    assert (first.requires(by_name["wait"]), second.requires(by_name["mode"])) == (True, False)
+    assert third.requires(by_name["wait"]) is False
+    assert fourth.requires(by_name["second"]) and not fourth.requires(by_name["first"])
+    # Positional while no required parameter follows one with a default: `second`, required
+    # in the fourth overload, follows the optional `first`, so it moves behind the `*`.
+    positional, rest = method.overload_params(first)
+    assert [p.python_name for p in positional] == ["first", "second"]
+    assert [p.python_name for p in rest] == ["mode", "wait"]
+    positional, rest = method.overload_params(fourth)
+    assert [p.python_name for p in positional] == ["first"]
+    assert [p.python_name for p in rest] == ["second", "mode", "wait"]
+
+
+@pytest.mark.parametrize(
+    ("overloads", "message"),
+    [
+        ({"when": {}}, "overloads must be a list"),
+        (["x"], "overloads[0] needs `when` and `result`"),
+        ([{"when": {}, "result": {}}], "overloads[0] needs `when` and `result`"),
+        ([{"when": {"wait": [True]}}], "overloads[0] needs `when` and `result`"),
+        ([{"when": {"wait": []}, "result": {}}], "overloads[0]: wait must list its values"),
+        ([{"when": {"wait": True}, "result": {}}], "overloads[0]: wait must list its values"),
+        (
+            [{"when": {"wait": [1.5]}, "result": {}}],
+            "overloads[0]: wait values must be literals or null",
+        ),
+        ([{"when": {"nope": [1]}, "result": {}}], "overloads[0]: 'nope' is not a parameter"),
+    ],
+)
+def test_a_bad_overload_says_what_is_wrong(
+    spec: dict[str, Any], overloads: Any, message: str
+) -> None:
+    with pytest.raises(SpecError) as raised:
+        _with_overloads(spec, overloads)
+    assert str(raised.value) == f"x-cocalc-methods[tasks.run]: {message}"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.update(errors="exec_exit"), "errors must be a list of rule names"),
+        (lambda e: e.update(errors=["exec exit"]), "errors must be a list of rule names"),
+        (lambda e: e.update(errors=[5]), "errors must be a list of rule names"),
+        (
+            lambda e: e.update(effect="read"),
+            "a method whose effect is read is safe to retry: retry must be safe",
+        ),
+        (lambda e: e.update(wire="tasks.class"), "'class' is not a usable public method name"),
+        (lambda e: e.update(wire="_tasks.start"), "'_tasks' is not a usable public namespace name"),
+    ],
+)
+def test_more_malformed_entries(spec: dict[str, Any], change: Any, message: str) -> None:
+    broken = _with_task(spec, "seconds")
+    change(_task(broken))
+    with pytest.raises(SpecError) as raised:
+        namespaces(broken)
+    assert str(raised.value).endswith(f"]: {message}")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({}, "x-cocalc-methods must be a non-empty list"),
+        ({"x-cocalc-methods": []}, "x-cocalc-methods must be a non-empty list"),
+        ({"x-cocalc-methods": ["x"]}, "x-cocalc-methods[0]: an entry must be a mapping"),
+    ],
+)
+def test_a_bad_table_says_what_is_wrong(table: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        namespaces(table)
+    assert str(raised.value) == message
+
+
+def test_a_namespace_class_is_named_after_the_namespace(spec: dict[str, Any]) -> None:
+    changed = _with_task(spec, "seconds")
+    _task(changed)["wire"] = "long_tasks.start"
+    classes = {ns.name: ns.class_name for ns in namespaces(changed)}
+    assert classes["long_tasks"] == "LongTasksMethods"
+    assert classes["system"] == "SystemMethods"
+
+
+def test_an_options_object_may_have_no_properties_and_a_spec_no_components() -> None:
+    entry = {
+        "wire": "tasks.ping",
+        "summary": "Ping.",
+        "args": [{"name": "what", "schema": {"type": "string"}, "description": "What."}],
+        "result": {"type": "null"},
+        "returns": "Nothing.",
+        "retry": "safe",
+        "effect": "read",
+    }
+    (namespace,) = namespaces({"x-cocalc-methods": [entry]})
+    assert [p.python_name for p in namespace.methods[0].params] == ["what"]
+    empty = {
+        "components": {"schemas": {"Empty": {"type": "object"}}},
+        "x-cocalc-methods": [
+            {**entry, "args": [{"options": {"$ref": "#/components/schemas/Empty"}}]}
+        ],
+    }
+    (namespace,) = namespaces(empty)
+    assert namespace.methods[0].params == ()
+
+
+# The generated methods are written with `self` and annotated with typing's Any and Literal
+# and builtins such as str and list: a parameter of one of those names would hide it.
+@pytest.mark.parametrize("name", ["self", "Any", "Literal", "str", "list", "dict", "len"])
+def test_a_parameter_must_not_hide_a_name_the_generated_code_uses(
+    spec: dict[str, Any], name: str
+) -> None:
+    broken = _with_task(spec, "seconds")
+    _task(broken)["parameters"] = {"name": {"python": name}}
+    with pytest.raises(SpecError) as raised:
+        namespaces(broken)
+    assert str(raised.value) == (
+        f"x-cocalc-methods[tasks.start]: {name!r} is not a usable Python parameter name"
+    )
+
+
+def test_input_stays_a_usable_parameter_name(spec: dict[str, Any]) -> None:
+    # The reference page calls jupyter_execute(input=...).
+    changed = _with_task(spec, "seconds")
+    _task(changed)["parameters"] = {"name": {"python": "input"}}
+    (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
+    assert method.params[0].python_name == "input"
