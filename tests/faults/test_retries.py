@@ -31,7 +31,8 @@ pytestmark = pytest.mark.timeout(30)
 
 REPO = Path(__file__).resolve().parents[2]
 SLACK_S = 0.25  # scheduling and request time on top of a computed wait
-INITIAL = _retry.INITIAL_BACKOFF_S  # 0.5 s; the jitter adds up to INITIAL more
+# The README: backoff starts at 0.5 s and doubles, plus up to 0.5 s of jitter.
+INITIAL = 0.5
 
 
 def bad_gateway() -> Any:
@@ -65,7 +66,6 @@ def test_with_options_max_retries_zero_sends_once(kind: str, server: HostileServ
 
     outcome.raised(cocalc_api.HTTPStatusError)
     assert server.count("system.ping") == 1
-    assert outcome.elapsed < INITIAL
 
 
 @pytest.mark.parametrize(
@@ -120,16 +120,16 @@ def test_retry_after_does_not_make_a_non_idempotent_call_retry(
     kind: str, server: HostileServer, method: str
 ) -> None:
     server.play(
-        respond(503, "busy", content_type="text/plain", headers={"Retry-After": "1"}),
+        respond(503, "busy", content_type="text/plain", headers={"Retry-After": "5"}),
         respond_json(TARGETS[method].valid),
     )
 
     outcome = run(kind, server.url, Call(TARGETS[method], max_retries=3))
 
     error = outcome.raised(cocalc_api.HTTPStatusError)
-    assert (error.status_code, error.retry_after) == (503, 1.0)
+    assert (error.status_code, error.retry_after) == (503, 5.0)
     assert server.count() == 1
-    assert outcome.elapsed < 1.0
+    assert outcome.elapsed < 5.0 - 2.0  # raised at once, without waiting the 5 s it was told
 
 
 # -- SDK bugs ---------------------------------------------------------------------------------

@@ -154,7 +154,8 @@ def test_stall_non_idempotent_is_sent_once(
     assert server.count() == 1
     # exec: 0.2 s + a grace of a quarter of it; jupyter_execute: the envelope is its timeout.
     assert server.received[0].payload["timeout"] == (250 if method == "exec" else 200)
-    assert outcome.elapsed < 0.5 + 1.0, outcome.elapsed
+    # The deadline is 0.25 s + the 0.3 s margin; the server stalls for 60 s.
+    assert outcome.elapsed < 0.55 + 2.5, outcome.elapsed
     assert_no_secret_in_error(error)
 
 
@@ -162,13 +163,14 @@ def test_trickling_body_ends_at_the_call_limit(
     kind: str, server: HostileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_timeouts, "MIN_MARGIN_S", 0.5)
-    server.play(trickle(b'{"now":12}', interval=0.2))  # 2 s in all, no read waits > 0.2 s
+    # 4 s in all (JSON allows the trailing spaces), and no read waits more than 0.2 s.
+    server.play(trickle(b'{"now":12}' + b" " * 10, interval=0.2))
 
     outcome = run(kind, server.url, Call(TARGETS["ping"], max_retries=0, options={"timeout": 0.5}))
 
     print(f"\n[{kind}] trickle: {outcome.result or outcome.error!r} after {outcome.elapsed:.2f} s")
     outcome.raised(cocalc_api.APITimeoutError)
-    assert outcome.elapsed < 1.0 + 0.5
+    assert outcome.elapsed < 1.0 + 2.0  # the deadline, well before the trickle's end
 
 
 def test_trickling_headers_end_at_the_call_limit(
@@ -184,12 +186,12 @@ def test_trickling_headers_end_at_the_call_limit(
             pytest.mark.xfail(strict=True, reason="sync: headers are bounded per read only")
         )
     monkeypatch.setattr(_timeouts, "MIN_MARGIN_S", 0.5)
-    server.play(trickle_headers(interval=0.2, count=10))  # 2 s in all, no read waits > 0.2 s
+    server.play(trickle_headers(interval=0.2, count=20))  # 4 s in all, no read waits > 0.2 s
 
     outcome = run(kind, server.url, Call(TARGETS["ping"], max_retries=0, options={"timeout": 0.5}))
 
     outcome.raised(cocalc_api.APITimeoutError)
-    assert outcome.elapsed < 1.0 + 0.5
+    assert outcome.elapsed < 1.0 + 2.0  # the deadline, well before the trickle's end
 
 
 def test_huge_exec_output_is_returned(kind: str, server: HostileServer) -> None:
@@ -247,4 +249,3 @@ def test_ping_success_after_stall_free_server(kind: str, server: HostileServer) 
     outcome = run(kind, server.url, Call(TARGETS["ping"], options={"timeout": 1}))
 
     assert outcome.result == {"now": 42}
-    assert outcome.elapsed < 1.0
