@@ -469,3 +469,21 @@ def test_input_stays_a_usable_parameter_name(spec: dict[str, Any]) -> None:
     _task(changed)["parameters"] = {"name": {"python": "input"}}
     (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
     assert method.params[0].python_name == "input"
+
+
+def test_a_spec_without_schemas_names_the_schema_a_method_refers_to() -> None:
+    # A spec with no components at all: a $ref in it cannot resolve, and the error says which.
+    bare = {
+        "x-cocalc-methods": [
+            {
+                "wire": "system.ping",
+                "summary": "Ping.",
+                "args": [],
+                "result": {"$ref": "#/components/schemas/Pong"},
+                "effect": "read",
+                "retry": "safe",
+            }
+        ]
+    }
+    with pytest.raises(SpecError, match="unknown schema 'Pong'"):
+        namespaces(bare)

@@ -173,6 +173,21 @@ def test_bad_arguments_are_refused_before_sending() -> None:
     assert recorder.requests == []
 
 
+
+def test_the_body_is_json_as_the_reference_clients_httpx_writes_it() -> None:
+    # cocalc-api 0.5.1 posts json= through httpx 0.28.1, whose encode_json (httpx/_content.py)
+    # writes compact separators and leaves non-ASCII text unescaped: the same bytes here.
+    import httpx
+
+    answer = {"type": "blocking", "stdout": "", "stderr": "", "exit_code": 0}
+    made, recorder = project(lambda request: httpx2.Response(200, json=answer))
+    made.system.exec(command="echo", args=["café", "日本"], env={"K": "ü"})
+    (request,) = recorder.requests
+    written_by_httpx = httpx.Request("POST", ENDPOINT, json=json.loads(request.content)).content
+    assert request.content == written_by_httpx
+    assert "café".encode() in request.content
+
+
 # -- the answer ------------------------------------------------------------------------------
 
 
@@ -633,6 +648,8 @@ def test_each_retry_is_cut_to_the_time_left(clock: Clock, monkeypatch: pytest.Mo
 def test_the_log_line_gives_the_time_in_milliseconds(
     clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    clock.now = 5000.0  # not 0, where a sum of the two readings would pass for their difference
+
     def slow(request: httpx2.Request) -> httpx2.Response:
         clock.now += 0.25
         return httpx2.Response(200, json={"now": 1})

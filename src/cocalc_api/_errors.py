@@ -94,11 +94,7 @@ def _missing_program(stderr: str) -> str | None:
     return None
 
 
-def _exec_failure(
-    failure: Failure, found: re.Match[str] | None, exit_code: int
-) -> ExecError | None:
-    if found is None:
-        return None
+def _exec_failure(failure: Failure, found: re.Match[str], exit_code: int) -> ExecError:
     missing = _missing_program(found["stderr"])
     return ExecError(
         failure.message,
@@ -112,13 +108,14 @@ def _exec_failure(
 
 def exec_exit(failure: Failure) -> CocalcError | None:
     found = EXEC_EXIT.match(failure.message)
-    return _exec_failure(failure, found, int(found["code"]) if found else 0)
+    return _exec_failure(failure, found, int(found["code"])) if found else None
 
 
 def exec_not_run(failure: Failure) -> CocalcError | None:
     # Only with err_on_exit=False: the program never ran, so there is no exit code; 1 is
     # what the real service reports for it (execute-code.ts).
-    return _exec_failure(failure, EXEC_NOT_RUN.match(failure.message), 1)
+    found = EXEC_NOT_RUN.match(failure.message)
+    return _exec_failure(failure, found, 1) if found else None
 
 
 def exec_killed(failure: Failure) -> CocalcError | None:
