@@ -173,7 +173,6 @@ def test_bad_arguments_are_refused_before_sending() -> None:
     assert recorder.requests == []
 
 
-
 def test_the_body_is_json_as_the_reference_clients_httpx_writes_it() -> None:
     # cocalc-api 0.5.1 posts json= through httpx 0.28.1, whose encode_json (httpx/_content.py)
     # writes compact separators and leaves non-ASCII text unescaped: the same bytes here.
