@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import pickle
+import platform
 import pydoc
 import re
 import subprocess
@@ -268,7 +269,7 @@ def test_requests_carry_a_user_agent_named_after_the_distribution() -> None:
     made, recorder = project(pong)
     made.ping()
     agent = recorder.headers[0]["user-agent"]
-    assert agent.startswith(f"cocalc-sdk/{cocalc_api.__version__} python/3.")
+    assert agent == f"cocalc-sdk/{cocalc_api.__version__} python/{platform.python_version()}"
 
 
 def test_info_logging_reports_each_call_and_each_retry() -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 R = TypeVar("R")
 
@@ -35,8 +34,8 @@ def pack_args(values: tuple[Any, ...], fills: tuple[Any, ...]) -> list[Any]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class TimeoutPolicy:
+# NamedTuples rather than dataclasses: they are made several times faster on import.
+class TimeoutPolicy(NamedTuple):
     """The parameter that bounds a call's duration, from the method table."""
 
     param: str  # its Python name
@@ -72,8 +71,7 @@ def validator(schema: str) -> Callable[[Any], Any]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class MethodSpec(Generic[R]):
+class MethodSpec(NamedTuple, Generic[R]):
     """One entry of the method table; `R` is the type of its result."""
 
     wire_name: str
