@@ -28,7 +28,7 @@ demo: $(DEMO_STAMP)
 	$(DEMO_VENV)/bin/python -m demo
 
 test: $(STAMP) lint typecheck check-generated docs
-	$(BIN)/pytest -q -n auto --dist loadfile
+	$(BIN)/pytest -q -n 4 --dist worksteal
 
 generate: $(STAMP)
 	$(BIN)/python -m generator
