@@ -188,7 +188,7 @@ class Project(_ProjectBase[httpx2.Client], ProjectMethods):
 class AsyncProject(_ProjectBase[httpx2.AsyncClient], AsyncProjectMethods):
     """`Project` for asyncio: the same methods, awaited. See `Project`.
 
-    For many calls at once, pass `http_client=cocalc_api.DefaultAioHttpClient()` (the
+    For hundreds of calls at once, pass `http_client=cocalc_api.DefaultAioHttpClient()` (the
     `aiohttp` extra), and close it yourself, as any client passed in.
     """
 
