@@ -640,3 +640,18 @@ async def test_async_progress_on_stderr_names_the_command(
     job = await async_project(service).jobs.start("make", ["all"])
     await job.wait(progress=True)
     assert "make all" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jobs_class", [_jobs.Jobs, _jobs.AsyncJobs])
+def test_start_takes_every_exec_option_of_the_spec(jobs_class: type[Any]) -> None:
+    # start() is written by hand (it returns a handle, not exec's answer), so this keeps it in
+    # step with the spec: every ExecOptions property but async_call, which start() sets itself.
+    import inspect
+    from pathlib import Path
+
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).parent.parent / "spec" / "project-api.yaml").read_text())
+    options = set(spec["components"]["schemas"]["ExecOptions"]["properties"]) - {"async_call"}
+    parameters = set(inspect.signature(jobs_class.start).parameters) - {"self"}
+    assert parameters == options
