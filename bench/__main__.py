@@ -142,14 +142,17 @@ def import_times() -> list[tuple[str, float, float]]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     import_ms("import cocalc_api")
     samples: dict[str, list[float]] = {"httpx": [], "ours": [], "ref": []}
-    for _ in range(15):  # interleaved; the ratio is the median of the rounds' ratios
+    for _ in range(25):  # interleaved
         samples["httpx"].append(import_ms("import httpx2"))
         samples["ours"].append(import_ms("import cocalc_api"))
         samples["ref"].append(import_ms("import cocalc_api", str(REFERENCE_DIR)))
-    rows = [("import httpx2", statistics.median(samples["httpx"]), 1.0)]
+    # The fastest of each: a process's import time here falls in two bands (~75 and ~105 ms for
+    # httpx2) whatever is imported, so medians and per-round ratios swing with the mix of bands
+    # (0.94-1.19x over three runs of the same code); the minimum is the import's own cost.
+    fastest = {key: min(values) for key, values in samples.items()}
+    rows = [("import httpx2 (fastest of 25)", fastest["httpx"], 1.0)]
     for key, name in (("ours", "import cocalc_api"), ("ref", "import cocalc_api (0.5.1)")):
-        ratios = [mine / base for mine, base in zip(samples[key], samples["httpx"], strict=True)]
-        rows.append((name, statistics.median(samples[key]), statistics.median(ratios)))
+        rows.append((f"{name} (fastest of 25)", fastest[key], fastest[key] / fastest["httpx"]))
     return rows
 
 
