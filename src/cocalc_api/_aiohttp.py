@@ -1,8 +1,8 @@
 """`DefaultAioHttpClient`: an httpx2.AsyncClient whose connections are aiohttp's.
 
 aiohttp's pool does not re-examine every open connection for each request as httpcore2's
-does, which shows with hundreds of calls in flight (BENCHMARKS.md: at 200, whole-call CPU
-0.95 ms against 1.0-1.2 ms, and about 50x the sequential rate against 42-48x). The transport below adapts one httpx2 request to one aiohttp request: the per-request
+does, which shows with hundreds of calls in flight (BENCHMARKS.md: at 200, 46-52x the
+sequential rate against 34-48x, and about 1.0 ms of CPU per call against 1.0-1.5 ms). The transport below adapts one httpx2 request to one aiohttp request: the per-request
 timeouts become aiohttp's, and every aiohttp failure becomes the httpx2 exception httpcore2
 raises for the same event, so errors, deadlines and retries behave as on the default pool.
 aiohttp is imported when a client is made, never by `import cocalc_api`.
