@@ -8,7 +8,7 @@ DEMO_VENV := .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 MUTATE_STAMP := $(VENV)/.mutate-installed
 
-.PHONY: demo test docs generate check-generated lint typecheck record bench server mutate clean
+.PHONY: demo test suite docs generate check-generated lint typecheck record bench server mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,12 @@ $(DEMO_STAMP): pyproject.toml
 demo: $(DEMO_STAMP)
 	$(DEMO_VENV)/bin/python -m demo
 
-test: $(STAMP) lint typecheck check-generated docs
+# The checks run beside the suite, which mostly waits on servers and kernels; each target's
+# output is printed whole when it ends. Any failure fails `make test`.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j 5 --output-sync=target lint typecheck check-generated docs suite
+
+suite: $(STAMP)
 	$(BIN)/pytest -q -n 4 --dist worksteal
 
 generate: $(STAMP)
