@@ -306,12 +306,15 @@ class SyncTransport:
 class AsyncTransport:
     """Sends calls over an httpx2.AsyncClient."""
 
-    __slots__ = ("_headers", "http", "policy")
+    __slots__ = ("_fail_after", "_headers", "http", "policy")
 
     def __init__(self, policy: CallPolicy, http: httpx2.AsyncClient) -> None:
+        import anyio  # here, not at the top: only async clients need it (import time)
+
         self.policy = policy
         self.http = http
         self._headers = policy.headers_for(http)
+        self._fail_after = anyio.fail_after
 
     async def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
@@ -339,13 +342,11 @@ class AsyncTransport:
         started = time.perf_counter()
         if self.http.is_closed:
             raise ClientClosedError(f"{method.python_name}(): the project's client was closed")
-        import anyio  # here, not at the top: only async calls need it (import time)
-
         try:
             try:
                 # A cancel scope bounds the whole exchange, headers included (anyio: httpx2's
                 # own dependency, so this works under asyncio and trio alike).
-                with anyio.fail_after(_limit_to(request, deadline)):
+                with self._fail_after(_limit_to(request, deadline)):
                     response = await self.http.send(request, stream=True)
                     try:
                         content = await response.aread()
