@@ -208,7 +208,11 @@ class AsyncProject(_ProjectBase[httpx2.AsyncClient], AsyncProjectMethods):
         self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
     def _new_http(self, settings: Settings) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(timeout=BACKSTOP_TIMEOUT, follow_redirects=False)
+        from cocalc_api._asyncio_network import pooled_transport  # not on `import cocalc_api`
+
+        return httpx2.AsyncClient(
+            transport=pooled_transport(), timeout=BACKSTOP_TIMEOUT, follow_redirects=False
+        )
 
     def _make_transport(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncTransport:
         return AsyncTransport(policy, http)

@@ -306,14 +306,19 @@ class SyncTransport:
 class AsyncTransport:
     """Sends calls over an httpx2.AsyncClient."""
 
-    __slots__ = ("_fail_after", "_headers", "http", "policy")
+    __slots__ = ("_event_loop", "_fail_after", "_headers", "_timeout", "http", "policy")
 
     def __init__(self, policy: CallPolicy, http: httpx2.AsyncClient) -> None:
-        import anyio  # here, not at the top: only async clients need it (import time)
+        import asyncio  # here, not at the top: only async clients need them (import time)
+
+        import anyio
+        import sniffio
 
         self.policy = policy
         self.http = http
         self._headers = policy.headers_for(http)
+        self._event_loop = sniffio.current_async_library
+        self._timeout = asyncio.timeout
         self._fail_after = anyio.fail_after
 
     async def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
@@ -344,14 +349,15 @@ class AsyncTransport:
             raise ClientClosedError(f"{method.python_name}(): the project's client was closed")
         try:
             try:
-                # A cancel scope bounds the whole exchange, headers included (anyio: httpx2's
-                # own dependency, so this works under asyncio and trio alike).
-                with self._fail_after(_limit_to(request, deadline)):
-                    response = await self.http.send(request, stream=True)
-                    try:
-                        content = await response.aread()
-                    finally:
-                        await response.aclose()
+                # One limit bounds the whole exchange, headers included: asyncio's own timeout
+                # (cheaper), or under trio an anyio cancel scope (httpx2's own dependency).
+                limit = _limit_to(request, deadline)
+                if self._event_loop() == "asyncio":
+                    async with self._timeout(limit):
+                        response, content = await self._exchange(request)
+                else:
+                    with self._fail_after(limit):
+                        response, content = await self._exchange(request)
             except TimeoutError:
                 _past(request)
         except httpx2.HTTPError as error:
@@ -359,6 +365,14 @@ class AsyncTransport:
             policy.log(method, started, type(failure).__name__)
             _raise(failure)
         return policy.read_logged(call, started, response, content)
+
+    async def _exchange(self, request: httpx2.Request) -> tuple[httpx2.Response, bytes]:
+        response = await self.http.send(request, stream=True)
+        try:
+            content = await response.aread()
+        finally:
+            await response.aclose()
+        return response, content
 
 
 def _limit_to(request: httpx2.Request, deadline: float) -> float:

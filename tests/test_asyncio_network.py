@@ -1,0 +1,438 @@
+"""The default AsyncProject's connections (cocalc_api/_asyncio_network.py), on real sockets.
+
+Each test talks to a real loopback server (an asyncio one in the test's own loop, or the
+threaded hostile server of the fault suite) and checks what httpcore2 expects of a network
+stream: bytes in order and none lost, an orderly close read as b"", a reset as ReadError, a
+silent peer as ReadTimeout, a full send buffer as WriteTimeout, an idle connection the server
+closed reported as readable so that the pool does not reuse it. Under trio the connections and
+the call's deadline are anyio's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import struct
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpcore2
+import pytest
+import trio
+import trustme
+
+import cocalc_api
+from cocalc_api._asyncio_network import READ_HIGH_WATER, AsyncioBackend, AsyncioStream
+from tests.faults.hostile import HostileServer, respond_json, stall_after_headers
+
+PROJECT_ID = "00000000-0000-4000-8000-000000000000"
+PING_BODY = b'{"now":1764115200000}'
+PING_ANSWER = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+    % (len(PING_BODY), PING_BODY)
+)
+
+
+class _KeepAlive(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive: answers every request on a connection with PING_ANSWER."""
+
+    def __init__(self, server: KeepAliveServer) -> None:
+        self.server = server
+        self.received = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.server.open.add(transport)
+        self.server.connections += 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.open.discard(self.transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        while b"\r\n\r\n" in self.received:
+            head, _, rest = self.received.partition(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            if len(rest) < length:
+                return
+            self.received = rest[length:]
+            self.server.requests += 1
+            self.transport.write(PING_ANSWER)
+
+
+class KeepAliveServer:
+    def __init__(self) -> None:
+        self.open: set[asyncio.Transport] = set()
+        self.connections = 0
+        self.requests = 0
+
+    def close_idle(self) -> None:
+        """Close every connection, as a server does with those idle past its keep-alive."""
+        for transport in list(self.open):
+            transport.close()
+
+
+@contextlib.asynccontextmanager
+async def keep_alive_server() -> AsyncIterator[tuple[KeepAliveServer, str]]:
+    state = KeepAliveServer()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: _KeepAlive(state), "127.0.0.1", 0
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield state, f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        state.close_idle()
+
+
+class _Peer(asyncio.Protocol):
+    """The server side of one connection, for the tests to drive by hand."""
+
+    def __init__(self, arrived: asyncio.Queue[_Peer]) -> None:
+        self.arrived = arrived
+        self.received = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.arrived.put_nowait(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+
+    def reset(self) -> None:
+        """Close with an RST instead of a FIN (SO_LINGER 0)."""
+        sock = self.transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext] | None = None,
+) -> AsyncIterator[tuple[httpcore2.AsyncNetworkStream, _Peer]]:
+    """A stream from AsyncioBackend to a loopback server, and the server's end of it; with
+    `tls` (the server's context, the client's), the stream is past its TLS handshake."""
+    arrived: asyncio.Queue[_Peer] = asyncio.Queue()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: _Peer(arrived), "127.0.0.1", 0, ssl=None if tls is None else tls[0]
+    )
+    port = server.sockets[0].getsockname()[1]
+    stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+    assert isinstance(stream, AsyncioStream)
+    if tls is not None:
+        stream = await stream.start_tls(tls[1], server_hostname="localhost", timeout=5)
+    peer = await asyncio.wait_for(arrived.get(), 5)
+    try:
+        yield stream, peer
+    finally:
+        await stream.aclose()
+        peer.transport.abort()
+        server.close()
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        await asyncio.sleep(0.01)
+
+
+# -- through AsyncProject --------------------------------------------------------------------
+
+
+async def test_async_project_makes_its_connections_on_asyncio_transports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[httpcore2.AsyncNetworkStream] = []
+    connect = AsyncioBackend.connect_tcp
+
+    async def counted(self: AsyncioBackend, *args: object, **kwargs: object) -> object:
+        stream = await connect(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(stream)
+        return stream
+
+    monkeypatch.setattr(AsyncioBackend, "connect_tcp", counted)
+    async with (
+        keep_alive_server() as (server, url),
+        cocalc_api.AsyncProject(api_key="sk-test", host=url, project_id=PROJECT_ID) as project,
+    ):
+        assert await project.system.ping() == {"now": 1764115200000}
+        assert await project.system.ping() == {"now": 1764115200000}
+    assert len(opened) == 1 and isinstance(opened[0], AsyncioStream)
+    assert (server.connections, server.requests) == (1, 2)  # the second call reused it
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_used_again() -> None:
+    async with (
+        keep_alive_server() as (server, url),
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host=url, project_id=PROJECT_ID, max_retries=0
+        ) as project,
+    ):
+        await project.system.ping()
+        server.close_idle()
+        await eventually(lambda: not server.open)
+        await asyncio.sleep(0.05)  # the client's loop reads the server's FIN
+        # Without retries: a request written to the closed connection would fail this call.
+        assert await project.system.ping() == {"now": 1764115200000}
+    assert (server.connections, server.requests) == (2, 2)
+
+
+# -- the stream ------------------------------------------------------------------------------
+
+
+async def test_reads_give_what_arrived_in_order_no_more_than_asked() -> None:
+    async with connected() as (stream, peer):
+        peer.transport.write(b"0123456789")
+        assert await stream.read(4, timeout=5) == b"0123"
+        assert await stream.read(100, timeout=5) == b"456789"
+        await stream.write(b"request", timeout=5)
+        await eventually(lambda: peer.received == b"request")
+
+
+async def test_an_idle_connection_is_readable_only_once_the_server_closed_it() -> None:
+    async with connected() as (stream, peer):
+        await asyncio.sleep(0.05)
+        assert stream.get_extra_info("is_readable") is False
+        peer.transport.write(b"last words")
+        peer.transport.close()
+        await eventually(lambda: stream.get_extra_info("is_readable") is True)
+        assert await stream.read(100, timeout=5) == b"last words"
+        assert await stream.read(100, timeout=5) == b""  # an orderly close
+        with pytest.raises(httpcore2.WriteError):
+            await stream.write(b"too late", timeout=5)
+
+
+async def test_a_reset_connection_is_a_read_error() -> None:
+    async with connected() as (stream, peer):
+        peer.reset()
+        with pytest.raises(httpcore2.ReadError):
+            await stream.read(100, timeout=5)
+
+
+async def test_a_silent_server_is_a_read_timeout_and_the_stream_still_reads() -> None:
+    async with connected() as (stream, peer):
+        started = time.monotonic()
+        with pytest.raises(httpcore2.ReadTimeout):
+            await stream.read(100, timeout=0.2)
+        assert time.monotonic() - started >= 0.2
+        peer.transport.write(b"late")
+        assert await stream.read(100, timeout=5) == b"late"
+
+
+async def test_a_cancelled_read_leaves_the_stream_readable() -> None:
+    async with connected() as (stream, peer):
+        reading = asyncio.ensure_future(stream.read(100))
+        await asyncio.sleep(0.05)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        peer.transport.write(b"after")
+        assert await stream.read(100, timeout=5) == b"after"
+
+
+async def test_a_peer_that_stops_reading_is_a_write_timeout() -> None:
+    async with connected() as (stream, peer):
+        peer.transport.pause_reading()
+        chunk = b"x" * (1 << 20)
+        started = time.monotonic()
+        with pytest.raises(httpcore2.WriteTimeout):
+            for _ in range(64):  # more than the kernel's buffers on both ends hold
+                await stream.write(chunk, timeout=0.3)
+        assert time.monotonic() - started < 5
+
+
+async def test_a_large_answer_read_slowly_arrives_whole_and_reading_pauses_meanwhile() -> None:
+    payload = bytes(range(256)) * (16 * 1024)  # 4 MiB
+    async with connected() as (stream, peer):
+        assert isinstance(stream, AsyncioStream)
+        peer.transport.write(payload)
+        peer.transport.write_eof()
+        # Not read yet: the stream stops taking bytes from the socket past its limit.
+        await eventually(lambda: not stream._transport.is_reading())
+        assert len(stream._protocol.buffer) < READ_HIGH_WATER + (1 << 20)
+        received = bytearray()
+        while chunk := await stream.read(65536, timeout=5):
+            received += chunk
+        assert received == payload
+
+
+async def test_a_refused_connection_is_a_connect_error() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))  # bound, not listening: connecting is refused
+        port = unused.getsockname()[1]
+        with pytest.raises(httpcore2.ConnectError):
+            await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[int]:
+    """A port whose listen queue is full: the kernel drops further SYNs, a connect hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.1)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+async def test_a_connection_not_accepted_in_time_is_a_connect_timeout(full_backlog: int) -> None:
+    started = time.monotonic()
+    with pytest.raises(httpcore2.ConnectTimeout):
+        await AsyncioBackend().connect_tcp("127.0.0.1", full_backlog, timeout=0.3)
+    assert 0.3 <= time.monotonic() - started < 5
+
+
+async def test_socket_options_are_set_on_the_connection() -> None:
+    arrived: asyncio.Queue[_Peer] = asyncio.Queue()
+    server = await asyncio.get_running_loop().create_server(lambda: _Peer(arrived), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    option = (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, socket_options=[option])
+    try:
+        sock = stream.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert stream.get_extra_info("server_addr") == ("127.0.0.1", port)
+        assert stream.get_extra_info("client_addr")[0] == "127.0.0.1"
+        assert stream.get_extra_info("ssl_object") is None
+    finally:
+        await stream.aclose()
+        server.close()
+
+
+async def test_a_unix_socket_connection_carries_bytes_both_ways() -> None:
+    arrived: asyncio.Queue[_Peer] = asyncio.Queue()
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        path = str(Path(folder) / "s")
+        server = await asyncio.get_running_loop().create_unix_server(lambda: _Peer(arrived), path)
+        stream = await AsyncioBackend().connect_unix_socket(path, timeout=5)
+        try:
+            peer = await asyncio.wait_for(arrived.get(), 5)
+            await stream.write(b"ping", timeout=5)
+            peer.transport.write(b"pong")
+            assert await stream.read(10, timeout=5) == b"pong"
+            await eventually(lambda: peer.received == b"ping")
+        finally:
+            await stream.aclose()
+            server.close()
+
+
+# -- TLS -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def _contexts(authority: trustme.CA) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(server)
+    client = ssl.create_default_context()
+    authority.configure_trust(client)
+    return server, client
+
+
+async def test_tls_carries_a_large_answer_read_slowly(authority: trustme.CA) -> None:
+    payload = bytes(range(256)) * (8 * 1024)  # 2 MiB: reading pauses and resumes through TLS
+    async with connected(_contexts(authority)) as (stream, peer):
+        assert stream.get_extra_info("ssl_object") is not None
+        await stream.write(b"hello", timeout=5)
+        await eventually(lambda: peer.received == b"hello")
+        peer.transport.write(payload)
+        await asyncio.sleep(0.2)
+        received = bytearray()
+        while len(received) < len(payload):
+            received += await stream.read(65536, timeout=5)
+        assert received == payload
+
+
+async def test_a_certificate_nobody_trusts_is_a_connect_error(authority: trustme.CA) -> None:
+    server_context, _ = _contexts(authority)
+    server = await asyncio.get_running_loop().create_server(
+        asyncio.Protocol, "127.0.0.1", 0, ssl=server_context
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        plain = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+        with pytest.raises(httpcore2.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await plain.start_tls(ssl.create_default_context(), "localhost", timeout=5)
+    finally:
+        server.close()
+
+
+async def test_an_https_request_through_httpcore2s_pool(authority: trustme.CA) -> None:
+    server_context, client_context = _contexts(authority)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: _KeepAlive(KeepAliveServer()), "127.0.0.1", 0, ssl=server_context
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with httpcore2.AsyncConnectionPool(
+            ssl_context=client_context, network_backend=AsyncioBackend()
+        ) as pool:
+            response = await pool.request("POST", f"https://localhost:{port}/api", content=b"{}")
+        assert response.status == 200 and response.content == PING_BODY
+    finally:
+        server.close()
+
+
+# -- under trio ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    server = HostileServer()
+    yield server
+    server.close()
+
+
+def test_under_trio_calls_go_through_anyio(hostile: HostileServer) -> None:
+    hostile.play(respond_json({"now": 5}))
+
+    async def main() -> object:
+        async with cocalc_api.AsyncProject(
+            api_key="sk-test", host=hostile.url, project_id=PROJECT_ID
+        ) as project:
+            return await project.system.ping()
+
+    assert trio.run(main) == {"now": 5}
+
+
+def test_under_trio_a_stalled_answer_ends_at_the_calls_deadline(hostile: HostileServer) -> None:
+    hostile.play(stall_after_headers(seconds=30))
+
+    async def main() -> float:
+        async with cocalc_api.AsyncProject(
+            api_key="sk-test", host=hostile.url, project_id=PROJECT_ID, timeout=1, max_retries=0
+        ) as project:
+            started = time.monotonic()
+            with pytest.raises(cocalc_api.APITimeoutError):
+                await project.system.ping()
+            return time.monotonic() - started
+
+    assert 1 <= trio.run(main) < 6
