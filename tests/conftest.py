@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx2
 import pytest
 import vcr
 import yaml
@@ -64,6 +65,20 @@ def reference_client() -> ModuleType:
 
 LONG_JOB_S = 40
 _LONG_WAIT_WANTED = pytest.StashKey[bool]()
+# vcrpy replaces httpx2.HTTPTransport.handle_request while a test of the same worker plays a
+# cassette; the waiting thread's requests, made meanwhile, must reach its server instead.
+_SEND_UNRECORDED = httpx2.HTTPTransport.handle_request
+
+
+class _UnrecordedTransport(httpx2.BaseTransport):
+    def __init__(self) -> None:
+        self._inner = httpx2.HTTPTransport()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return _SEND_UNRECORDED(self._inner, request)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 @dataclass
@@ -84,8 +99,9 @@ def long_wait() -> Iterator[LongWait]:
 
     with (
         running_server() as server,
+        httpx2.Client(transport=_UnrecordedTransport()) as http,
         cocalc_api.Project(
-            api_key=server.api_key, host=server.url, project_id=server.project_id
+            api_key=server.api_key, host=server.url, project_id=server.project_id, http_client=http
         ) as project,
     ):
         job = project.jobs.start(f"sleep {LONG_JOB_S}; echo finished")
