@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import ssl
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -82,7 +83,8 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
                     host,
                     port,
                     local_addr=None if local_address is None else (local_address, 0),
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S,
+                    # An address has nothing to race; a name may have several (IPv6, IPv4).
+                    happy_eyeballs_delay=None if _is_address(host) else HAPPY_EYEBALLS_DELAY_S,
                 )
         sock = transport.get_extra_info("socket")
         for option in socket_options or ():
@@ -257,6 +259,14 @@ class _Protocol(asyncio.Protocol):
 def _expire(waiter: asyncio.Future[None], expired: type[Exception]) -> None:
     if not waiter.done():
         waiter.set_exception(expired("timed out"))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
