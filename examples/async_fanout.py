@@ -1,8 +1,7 @@
 """Many calls at once with AsyncProject: fan out, bound the concurrency, gather the results.
 
-Uses aiohttp's connection pool through `DefaultAioHttpClient` (the `aiohttp` extra:
-`pip install 'cocalc-sdk[aiohttp]'`), which keeps its CPU cost per call flat as connections
-grow. Settings come from COCALC_API_KEY, COCALC_PROJECT_ID and COCALC_HOST. Run it with
+One AsyncProject shares its pool of connections among all the calls in flight (docs/async.md).
+Settings come from COCALC_API_KEY, COCALC_PROJECT_ID and COCALC_HOST. Run it with
 `python examples/async_fanout.py`.
 """
 
@@ -25,10 +24,7 @@ async def square(project: cocalc_api.AsyncProject, slots: asyncio.Semaphore, n: 
 
 
 async def main() -> int:
-    async with (
-        cocalc_api.DefaultAioHttpClient() as http,
-        cocalc_api.AsyncProject(http_client=http) as project,
-    ):
+    async with cocalc_api.AsyncProject() as project:
         start = time.monotonic()
         pings = await asyncio.gather(*(project.ping() for _ in range(50)))
         print(f"{len(pings)} pings in {time.monotonic() - start:.2f} s")

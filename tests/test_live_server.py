@@ -175,15 +175,16 @@ def test_basic_and_bearer_are_both_accepted(server: ServerProcess) -> None:
         assert answer.status_code == 200 and "now" in answer.json()
 
 
-@pytest.mark.parametrize("pool", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("pool", ["default", "passed in"])
 async def test_cancelled_calls_leave_the_connections_usable(
     server: ServerProcess, pool: str
 ) -> None:
-    # 100 calls cancelled mid-flight (asyncio.wait_for and Task.cancel), then 100 good ones.
+    # 100 calls cancelled mid-flight (asyncio.wait_for and Task.cancel), then 100 good ones, on
+    # AsyncProject's own pool (asyncio connections) and on an httpx2 client's (anyio's).
     async with contextlib.AsyncExitStack() as stack:
         http = None
-        if pool == "aiohttp":
-            http = await stack.enter_async_context(cocalc_api.DefaultAioHttpClient())
+        if pool == "passed in":
+            http = await stack.enter_async_context(httpx2.AsyncClient())
         project = await stack.enter_async_context(
             cocalc_api.AsyncProject(
                 api_key=server.api_key,

@@ -31,7 +31,6 @@ from cocalc_api._exceptions import (
 from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
-    from cocalc_api._aiohttp import DefaultAioHttpClient
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
 
 __all__ = [
@@ -44,7 +43,6 @@ __all__ = [
     "AuthenticationError",
     "ClientClosedError",
     "CocalcError",
-    "DefaultAioHttpClient",
     "ExecError",
     "ExecTimeoutError",
     "HTTPStatusError",
@@ -67,12 +65,7 @@ _JOBS = frozenset({"AsyncJob", "Job", "JobTimeoutError", "JobUpdate"})
 
 
 def __getattr__(name: str) -> Any:
-    # Loaded on first use: only callers of the aiohttp extra pay for the module.
-    if name == "DefaultAioHttpClient":
-        from cocalc_api._aiohttp import DefaultAioHttpClient
-
-        return DefaultAioHttpClient
-    if name in _JOBS:
+    if name in _JOBS:  # loaded on first use: `import cocalc_api` stays light
         from cocalc_api import _jobs
 
         return getattr(_jobs, name)

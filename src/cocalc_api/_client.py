@@ -186,10 +186,11 @@ class Project(_ProjectBase[httpx2.Client], ProjectMethods):
 
 
 class AsyncProject(_ProjectBase[httpx2.AsyncClient], AsyncProjectMethods):
-    """`Project` for asyncio: the same methods, awaited. See `Project`.
+    """`Project` for asyncio (and trio): the same methods, awaited. See `Project`.
 
-    For hundreds of calls at once, pass `http_client=cocalc_api.DefaultAioHttpClient()` (the
-    `aiohttp` extra), and close it yourself, as any client passed in.
+    Made without `http_client`, its connections are asyncio's own transports, which keeps the
+    CPU cost of a call low with hundreds in flight (docs/async.md). A client passed in runs on
+    httpx2's own connections, and is yours to close.
     """
 
     _http_class = httpx2.AsyncClient

@@ -1,8 +1,7 @@
 """Calling the SDK against the hostile server, and checking what came back.
 
-Three kinds of client: Project ("sync"), AsyncProject over httpx2's own pool ("async"), and
-AsyncProject over `cocalc_api.DefaultAioHttpClient` ("aiohttp"), which must end every fault in
-the same typed exception as "async" does.
+Two kinds of client: Project ("sync") and AsyncProject ("async"), which must end every fault in
+the same typed exception.
 """
 
 from __future__ import annotations
@@ -17,18 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiohttp
-
 import cocalc_api
-from cocalc_api._aiohttp import AiohttpTransport
 
 KEY = "sk-SECRET-abc123"
 TOKEN = base64.b64encode(f"{KEY}:".encode()).decode("ascii")
 SECRETS = (KEY, TOKEN)
 PROJECT_ID = "9a3c1c1e-5b7a-4c55-9b1d-0c1c2f3e4d5a"
-KINDS = ("sync", "async", "aiohttp")
-# Tests of code that is the same whatever the HTTP client (settings, warnings) run with these.
-HTTPX_KINDS = ("sync", "async")
+KINDS = ("sync", "async")
 TESTS_DIR = str(Path(__file__).resolve().parent)
 
 E = TypeVar("E", bound=BaseException)
@@ -172,11 +166,11 @@ class Call:
 
 
 def run(kind: str, host: str, call: Call, client_timeout: float | None = None) -> Outcome:
-    """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop; over a
-    DefaultAioHttpClient for "aiohttp"), made with `timeout=client_timeout`."""
+    """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop), made with
+    `timeout=client_timeout`."""
     if kind == "sync":
         return _run_sync(host, call, client_timeout)
-    return asyncio.run(_run_async(host, call, kind, client_timeout))
+    return asyncio.run(_run_async(host, call, client_timeout))
 
 
 def _run_sync(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
@@ -197,11 +191,7 @@ def _run_sync(host: str, call: Call, client_timeout: float | None = None) -> Out
         return Outcome(result=result, elapsed=time.monotonic() - started)
 
 
-async def _run_async(
-    host: str, call: Call, kind: str = "async", client_timeout: float | None = None
-) -> Outcome:
-    if kind == "aiohttp":
-        return await _run_aiohttp(host, call, client_timeout)
+async def _run_async(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
     async with cocalc_api.AsyncProject(
         call.key,
         host=host,
@@ -210,37 +200,6 @@ async def _run_async(
         timeout=client_timeout,
     ) as project:
         return await _call_async(project, call)
-
-
-async def _run_aiohttp(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
-    # A client passed in is the caller's to close: AsyncProject.aclose() leaves it open.
-    async with cocalc_api.DefaultAioHttpClient() as http:
-        async with cocalc_api.AsyncProject(
-            call.key,
-            host=host,
-            project_id=PROJECT_ID,
-            max_retries=call.max_retries,
-            timeout=client_timeout,
-            http_client=http,
-        ) as project:
-            outcome = await _call_async(project, call)
-        assert not http.is_closed
-    assert_closed(http)
-    return outcome
-
-
-def assert_closed(http: cocalc_api.DefaultAioHttpClient) -> None:
-    """The client's aiohttp session (if a request opened one) and its connector are closed:
-    nothing is left for aiohttp to warn about ("Unclosed client session", "Unclosed
-    connector") when it is collected."""
-    assert http.is_closed
-    transport = http._transport
-    assert isinstance(transport, AiohttpTransport)
-    session = transport.session
-    if session is not None:
-        assert isinstance(session, aiohttp.ClientSession)
-        assert session.closed
-        assert session.connector is None or session.connector.closed
 
 
 async def _call_async(project: cocalc_api.AsyncProject, call: Call) -> Outcome:

@@ -39,7 +39,6 @@ def bad_gateway() -> Any:
     return respond(502, BAD_GATEWAY_PAGE, content_type="text/html")
 
 
-@pytest.mark.transport_independent  # spacing is _retry's; test_retry_safe_call retries on aiohttp
 def test_backoff_grows_and_all_attempts_are_made(kind: str, server: HostileServer) -> None:
     server.play(bad_gateway())
 
@@ -175,7 +174,7 @@ def test_retry_after_beyond_the_cap_raises_at_once(kind: str, server: HostileSer
         async def bounded() -> Outcome | None:
             try:
                 return await asyncio.wait_for(
-                    _run_async(server.url, Call(TARGETS["ping"], max_retries=1), kind), deadline
+                    _run_async(server.url, Call(TARGETS["ping"], max_retries=1)), deadline
                 )
             except TimeoutError:
                 return None
