@@ -21,13 +21,19 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpcore2
+import httpx2
 import pytest
 import trio
 import trustme
 
 import cocalc_api
-from cocalc_api._asyncio_network import READ_HIGH_WATER, AsyncioBackend, AsyncioStream
-from tests.faults.hostile import HostileServer, respond_json, stall_after_headers
+from cocalc_api._asyncio_network import (
+    READ_HIGH_WATER,
+    AsyncioBackend,
+    AsyncioStream,
+    pooled_transport,
+)
+from tests.faults.hostile import HostileServer, respond_json, stall_after_headers, trickle_headers
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
 PING_BODY = b'{"now":1764115200000}'
@@ -192,6 +198,19 @@ async def test_a_connection_the_server_closed_while_idle_is_not_used_again() -> 
     assert (server.connections, server.requests) == (2, 2)
 
 
+def test_the_default_pool_has_httpx2s_own_limits_and_certificate_checks() -> None:
+    # The independent source: what a plain httpx2.AsyncClient() is given by httpx2 itself.
+    ours = pooled_transport()._pool
+    theirs = httpx2.AsyncClient()._transport._pool  # type: ignore[attr-defined]
+    assert isinstance(ours._network_backend, AsyncioBackend)
+    for name in ("_max_connections", "_max_keepalive_connections", "_keepalive_expiry"):
+        assert getattr(ours, name) == getattr(theirs, name)
+    context = ours._ssl_context
+    assert context is not None and theirs._ssl_context is not None
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert context.cert_store_stats() == theirs._ssl_context.cert_store_stats()
+
+
 # -- the stream ------------------------------------------------------------------------------
 
 
@@ -208,30 +227,35 @@ async def test_an_idle_connection_is_readable_only_once_the_server_closed_it() -
     async with connected() as (stream, peer):
         await asyncio.sleep(0.05)
         assert stream.get_extra_info("is_readable") is False
-        peer.transport.write(b"last words")
-        peer.transport.close()
+        peer.transport.write(b"last words")  # bytes nobody asked for: the pool drops it too
         await eventually(lambda: stream.get_extra_info("is_readable") is True)
+        peer.transport.close()
         assert await stream.read(100, timeout=5) == b"last words"
         assert await stream.read(100, timeout=5) == b""  # an orderly close
-        with pytest.raises(httpcore2.WriteError):
+        assert stream.get_extra_info("is_readable") is True
+        # The SDK puts this text in its APIConnectionError ("connection to ... failed: ...").
+        with pytest.raises(httpcore2.WriteError, match="^the connection is closed$"):
             await stream.write(b"too late", timeout=5)
 
 
 async def test_a_reset_connection_is_a_read_error() -> None:
     async with connected() as (stream, peer):
         peer.reset()
-        with pytest.raises(httpcore2.ReadError):
+        with pytest.raises(httpcore2.ReadError, match="reset by peer"):
             await stream.read(100, timeout=5)
 
 
 async def test_a_silent_server_is_a_read_timeout_and_the_stream_still_reads() -> None:
     async with connected() as (stream, peer):
         started = time.monotonic()
-        with pytest.raises(httpcore2.ReadTimeout):
+        with pytest.raises(httpcore2.ReadTimeout, match="^timed out$"):
             await stream.read(100, timeout=0.2)
         assert time.monotonic() - started >= 0.2
         peer.transport.write(b"late")
         assert await stream.read(100, timeout=5) == b"late"
+        peer.transport.write(b"later")  # the connection is whole: more arrives and is read
+        assert await stream.read(100, timeout=5) == b"later"
+        assert stream.get_extra_info("is_readable") is False
 
 
 async def test_a_cancelled_read_leaves_the_stream_readable() -> None:
@@ -254,6 +278,34 @@ async def test_a_peer_that_stops_reading_is_a_write_timeout() -> None:
             for _ in range(64):  # more than the kernel's buffers on both ends hold
                 await stream.write(chunk, timeout=0.3)
         assert time.monotonic() - started < 5
+
+
+async def test_a_peer_that_reads_late_gets_everything_written_meanwhile() -> None:
+    async with connected() as (stream, peer):
+        peer.transport.pause_reading()
+        chunk = bytes(range(256)) * 4096  # 1 MiB
+        writing = asyncio.ensure_future(_write_all(stream, chunk, 32))
+        await asyncio.sleep(0.3)
+        assert not writing.done()  # waiting for the peer to read
+        peer.transport.resume_reading()
+        await asyncio.wait_for(writing, 10)
+        await eventually(lambda: len(peer.received) == 32 * len(chunk))
+        assert peer.received == chunk * 32
+
+
+async def test_a_peer_gone_while_the_write_waits_is_a_write_error() -> None:
+    async with connected() as (stream, peer):
+        peer.transport.pause_reading()
+        writing = asyncio.ensure_future(_write_all(stream, b"x" * (1 << 20), 64))
+        await asyncio.sleep(0.3)
+        peer.reset()
+        with pytest.raises(httpcore2.WriteError, match="^the connection was closed while writing$"):
+            await asyncio.wait_for(writing, 5)
+
+
+async def _write_all(stream: httpcore2.AsyncNetworkStream, chunk: bytes, count: int) -> None:
+    for _ in range(count):
+        await stream.write(chunk, timeout=10)
 
 
 async def test_a_large_answer_read_slowly_arrives_whole_and_reading_pauses_meanwhile() -> None:
@@ -324,13 +376,45 @@ async def test_socket_options_are_set_on_the_connection() -> None:
         server.close()
 
 
+async def test_connections_go_to_the_host_asked_from_the_local_address_asked() -> None:
+    # 127.0.0.2 is loopback too, but neither the default host nor the default source address.
+    arrived: asyncio.Queue[_Peer] = asyncio.Queue()
+    server = await asyncio.get_running_loop().create_server(lambda: _Peer(arrived), "127.0.0.2", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = AsyncioBackend()
+    streams = [
+        await backend.connect_tcp("127.0.0.2", port, timeout=5, local_address="127.0.0.2")
+        for _ in range(2)  # two at once: each gets a port of its own
+    ]
+    try:
+        for stream in streams:
+            assert stream.get_extra_info("server_addr") == ("127.0.0.2", port)
+            assert stream.get_extra_info("client_addr")[0] == "127.0.0.2"
+    finally:
+        for stream in streams:
+            await stream.aclose()
+        server.close()
+
+
+async def test_the_backend_sleeps() -> None:
+    started = time.monotonic()
+    await AsyncioBackend().sleep(0.05)
+    assert time.monotonic() - started >= 0.05
+
+
 async def test_a_unix_socket_connection_carries_bytes_both_ways() -> None:
     arrived: asyncio.Queue[_Peer] = asyncio.Queue()
     with tempfile.TemporaryDirectory(dir="/tmp") as folder:
         path = str(Path(folder) / "s")
         server = await asyncio.get_running_loop().create_unix_server(lambda: _Peer(arrived), path)
-        stream = await AsyncioBackend().connect_unix_socket(path, timeout=5)
+        option = (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        stream = await AsyncioBackend().connect_unix_socket(
+            path, timeout=5, socket_options=[option]
+        )
+        assert isinstance(stream, AsyncioStream)
         try:
+            sock = stream.get_extra_info("socket")
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
             peer = await asyncio.wait_for(arrived.get(), 5)
             await stream.write(b"ping", timeout=5)
             peer.transport.write(b"pong")
@@ -358,13 +442,15 @@ def _contexts(authority: trustme.CA) -> tuple[ssl.SSLContext, ssl.SSLContext]:
 
 
 async def test_tls_carries_a_large_answer_read_slowly(authority: trustme.CA) -> None:
-    payload = bytes(range(256)) * (8 * 1024)  # 2 MiB: reading pauses and resumes through TLS
+    payload = bytes(range(256)) * (16 * 1024)  # 4 MiB: reading pauses and resumes through TLS
     async with connected(_contexts(authority)) as (stream, peer):
         assert stream.get_extra_info("ssl_object") is not None
         await stream.write(b"hello", timeout=5)
         await eventually(lambda: peer.received == b"hello")
         peer.transport.write(payload)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.3)
+        assert isinstance(stream, AsyncioStream)  # not read yet: reading paused through TLS
+        assert len(stream._protocol.buffer) < READ_HIGH_WATER + (1 << 20)
         received = bytearray()
         while len(received) < len(payload):
             received += await stream.read(65536, timeout=5)
@@ -383,6 +469,31 @@ async def test_a_certificate_nobody_trusts_is_a_connect_error(authority: trustme
             await plain.start_tls(ssl.create_default_context(), "localhost", timeout=5)
     finally:
         server.close()
+
+
+async def test_a_certificate_for_another_name_is_a_connect_error(authority: trustme.CA) -> None:
+    # Trusted, but issued to another host: the name must be checked, not only the chain.
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("elsewhere.example").configure_cert(server_context)
+    _, client_context = _contexts(authority)
+    server = await asyncio.get_running_loop().create_server(
+        asyncio.Protocol, "127.0.0.1", 0, ssl=server_context
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        plain = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+        with pytest.raises(httpcore2.ConnectError, match="Hostname mismatch"):
+            await plain.start_tls(client_context, "localhost", timeout=5)
+    finally:
+        server.close()
+
+
+async def test_a_server_that_never_answers_the_handshake_is_a_connect_timeout() -> None:
+    async with connected() as (plain, _peer):  # a plain server: it never speaks TLS
+        started = time.monotonic()
+        with pytest.raises(httpcore2.ConnectTimeout):
+            await plain.start_tls(ssl.create_default_context(), "localhost", timeout=0.3)
+        assert 0.3 <= time.monotonic() - started < 5
 
 
 async def test_an_https_request_through_httpcore2s_pool(authority: trustme.CA) -> None:
@@ -436,3 +547,73 @@ def test_under_trio_a_stalled_answer_ends_at_the_calls_deadline(hostile: Hostile
             return time.monotonic() - started
 
     assert 1 <= trio.run(main) < 6
+
+
+def test_under_trio_trickled_headers_end_at_the_calls_deadline(hostile: HostileServer) -> None:
+    # A header line every 0.3 s never trips a read timeout; only the call's own limit ends it.
+    hostile.play(trickle_headers(interval=0.3, count=40))
+
+    async def main() -> float:
+        async with cocalc_api.AsyncProject(
+            api_key="sk-test", host=hostile.url, project_id=PROJECT_ID, timeout=1, max_retries=0
+        ) as project:
+            started = time.monotonic()
+            with pytest.raises(cocalc_api.APITimeoutError):
+                await project.system.ping()
+            return time.monotonic() - started
+
+    assert 1 <= trio.run(main) < 6
+
+
+def test_under_trio_connections_are_anyios_made_as_asked(full_backlog: int) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.2", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    option = (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+
+    async def main() -> None:
+        backend = AsyncioBackend()
+        stream = await backend.connect_tcp(
+            "127.0.0.2", port, timeout=5, local_address="127.0.0.2", socket_options=[option]
+        )
+        try:
+            assert not isinstance(stream, AsyncioStream)
+            assert stream.get_extra_info("server_addr") == ("127.0.0.2", port)
+            assert stream.get_extra_info("client_addr")[0] == "127.0.0.2"
+            sock = stream.get_extra_info("socket")
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        finally:
+            await stream.aclose()
+        with pytest.raises(httpcore2.ConnectTimeout):
+            await backend.connect_tcp("127.0.0.1", full_backlog, timeout=0.3)
+        started = time.monotonic()
+        await backend.sleep(0.05)
+        assert time.monotonic() - started >= 0.05
+
+    with listener:
+        trio.run(main)
+
+
+def test_under_trio_unix_socket_connections_are_anyios() -> None:
+    option = (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    with (
+        tempfile.TemporaryDirectory(dir="/tmp") as folder,
+        socket.socket(socket.AF_UNIX) as listener,
+    ):
+        path = str(Path(folder) / "s")
+        listener.bind(path)
+        listener.listen(8)
+
+        async def main() -> None:
+            stream = await AsyncioBackend().connect_unix_socket(
+                path, timeout=5, socket_options=[option]
+            )
+            try:
+                assert not isinstance(stream, AsyncioStream)
+                sock = stream.get_extra_info("socket")
+                assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            finally:
+                await stream.aclose()
+
+        trio.run(main)

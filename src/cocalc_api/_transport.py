@@ -367,12 +367,8 @@ class AsyncTransport:
         return policy.read_logged(call, started, response, content)
 
     async def _exchange(self, request: httpx2.Request) -> tuple[httpx2.Response, bytes]:
-        response = await self.http.send(request, stream=True)
-        try:
-            content = await response.aread()
-        finally:
-            await response.aclose()
-        return response, content
+        response = await self.http.send(request)  # the body read and the response closed
+        return response, response.content
 
 
 def _limit_to(request: httpx2.Request, deadline: float) -> float:
