@@ -259,7 +259,8 @@ async def test_a_silent_server_is_a_read_timeout_and_the_stream_still_reads() ->
         assert time.monotonic() - started >= 0.2
         peer.transport.write(b"late")
         assert await stream.read(100, timeout=5) == b"late"
-        peer.transport.write(b"later")  # the connection is whole: more arrives and is read
+        peer.transport.write(b"later")  # arriving while no read waits: the connection stays whole
+        await asyncio.sleep(0.05)
         assert await stream.read(100, timeout=5) == b"later"
         assert stream.get_extra_info("is_readable") is False
 

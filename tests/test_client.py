@@ -7,6 +7,7 @@ Answers come from httpx2.MockTransport, with texts from CONTRACT.md and the CoCa
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import pickle
@@ -94,6 +95,20 @@ def test_a_bad_setting_is_refused_at_once(settings: dict[str, Any], message: str
     assert isinstance(raised.value, ValueError) and isinstance(raised.value, TypeError)
     # The message never shows a password from a host.
     assert "pass@" not in str(raised.value)
+
+
+@pytest.mark.parametrize("key", ["sk-XYZxyz0123456789", "sk-AbC_dEf-X0"])
+def test_a_key_of_letters_digits_and_dashes_is_taken_as_given(key: str) -> None:
+    # CONTRACT.md: "Keys look like `sk-...`"; only spaces and line breaks are refused.
+    seen: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.headers["authorization"])
+        return httpx2.Response(200, json={"now": 1})
+
+    with httpx2.Client(transport=httpx2.MockTransport(answer)) as http:
+        cocalc_api.Project(key, host="https://cocalc.com", http_client=http).system.ping()
+    assert seen == ["Basic " + base64.b64encode(f"{key}:".encode()).decode()]
 
 
 def test_async_project_wants_an_async_client() -> None:
