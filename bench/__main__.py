@@ -128,6 +128,51 @@ def per_call_overhead() -> list[tuple[str, float, float]]:
     return rows
 
 
+def construction_times() -> list[tuple[str, float, float]]:
+    # Making a client and closing it, as a script or a test does per project: a new
+    # httpx2.Client() loads the trusted certificates each time (about 20 ms here).
+    ref_class = reference_client().Project
+    host = "http://127.0.0.1:1"  # never connected to
+
+    def ours() -> None:
+        cocalc_api.Project(api_key=KEY, host=host, project_id=PROJECT).close()
+
+    async def ours_async_once() -> None:
+        await cocalc_api.AsyncProject(api_key=KEY, host=host, project_id=PROJECT).aclose()
+
+    def ref() -> None:
+        ref_class(api_key=KEY, host=host, project_id=PROJECT).client.close()
+
+    def plain() -> None:
+        httpx2.Client().close()
+
+    def ms(make: Callable[[], None]) -> float:
+        started = time.perf_counter()
+        make()
+        return (time.perf_counter() - started) * 1000
+
+    loop = asyncio.new_event_loop()
+    samples: dict[str, list[float]] = {"plain": [], "ours": [], "async": [], "ref": []}
+    try:
+        for _ in range(25):  # interleaved
+            samples["plain"].append(ms(plain))
+            samples["ours"].append(ms(ours))
+            samples["async"].append(ms(lambda: loop.run_until_complete(ours_async_once())))
+            samples["ref"].append(ms(ref))
+    finally:
+        loop.close()
+    base = statistics.median(samples["plain"])
+    rows = [("make and close: httpx2.Client() (ms)", base, 1.0)]
+    for key, name in (
+        ("ours", "cocalc_api.Project()"),
+        ("async", "cocalc_api.AsyncProject()"),
+        ("ref", "cocalc-api 0.5.1 Project()"),
+    ):
+        value = statistics.median(samples[key])
+        rows.append((f"make and close: {name} (ms)", value, value / base))
+    return rows
+
+
 def import_times() -> list[tuple[str, float, float]]:
     def import_ms(statement: str, path: str | None = None) -> float:
         prelude = f"import sys; sys.path.insert(0, {path!r}); " if path else ""
@@ -359,6 +404,7 @@ def main() -> int:
     print(f"{'measure':<90} {'median':>10} {'ratio':>7}")
     sections: list[Callable[[], list[tuple[str, float, float]]]] = [
         per_call_overhead,
+        construction_times,
         import_times,
         generate_time,
     ]

@@ -24,6 +24,8 @@ import httpcore2
 import httpx2
 import sniffio
 
+from cocalc_api._tls import default_ssl_context
+
 # httpx2.AsyncClient's own defaults (each call's timeouts are set per request anyway).
 DEFAULT_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
 # Reading stops while this much is received and not yet read (a slow reader of a large answer).
@@ -45,7 +47,7 @@ SocketOption = (
 
 def pooled_transport() -> httpx2.AsyncHTTPTransport:
     """httpx2's transport as `httpx2.AsyncClient()` makes it, its connections on asyncio."""
-    ssl_context = httpx2.create_ssl_context()
+    ssl_context = default_ssl_context()
     transport = httpx2.AsyncHTTPTransport(verify=ssl_context, limits=DEFAULT_LIMITS)
     # httpx2 does not take a network backend; its pool is made again with one (httpcore2's
     # public arguments). tests/test_asyncio_network.py fails if httpx2 stops using `_pool`.

@@ -17,6 +17,7 @@ from cocalc_api._constants import DEFAULT_MAX_RETRIES
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
+from cocalc_api._tls import default_ssl_context
 from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
 from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 
@@ -155,7 +156,9 @@ class Project(_ProjectBase[httpx2.Client], ProjectMethods):
         self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
     def _new_http(self, settings: Settings) -> httpx2.Client:
-        return httpx2.Client(timeout=BACKSTOP_TIMEOUT, follow_redirects=False)
+        return httpx2.Client(
+            verify=default_ssl_context(), timeout=BACKSTOP_TIMEOUT, follow_redirects=False
+        )
 
     def _make_transport(self, policy: CallPolicy, http: httpx2.Client) -> SyncTransport:
         return SyncTransport(policy, http)
