@@ -3,12 +3,13 @@ that tests/test_jobs.py waits for while the rest of the run goes on."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -132,6 +133,21 @@ def long_wait() -> Iterator[LongWait]:
         if cli.poll() is None:
             cli.kill()
             cli.wait()
+
+
+# The default AsyncProject's connections are the running loop's own transports: the tests of
+# those run on asyncio's loop and on uvloop's (the one uvicorn picks when it is installed).
+_ON_EVERY_LOOP = {"test_asyncio_network.py", "test_tls.py"}
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    if item.path.name in _ON_EVERY_LOOP:
+        import uvloop
+
+        return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run

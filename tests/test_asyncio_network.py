@@ -4,8 +4,9 @@ Each test talks to a real loopback server (an asyncio one in the test's own loop
 threaded hostile server of the fault suite) and checks what httpcore2 expects of a network
 stream: bytes in order and none lost, an orderly close read as b"", a reset as ReadError, a
 silent peer as ReadTimeout, a full send buffer as WriteTimeout, an idle connection the server
-closed reported as readable so that the pool does not reuse it. Under trio the connections and
-the call's deadline are anyio's.
+closed reported as readable so that the pool does not reuse it. Each async test runs on
+asyncio's own loop and on uvloop's (tests/conftest.py). Under trio the connections and the
+call's deadline are anyio's.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import ssl
 import struct
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import httpcore2
 import httpx2
 import pytest
 import trio
 import trustme
+import uvloop
 
 import cocalc_api
 from cocalc_api._asyncio_network import (
@@ -41,6 +44,7 @@ from tests.faults.hostile import (
 )
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
+T = TypeVar("T")
 PING_BODY = b'{"now":1764115200000}'
 PING_ANSWER = (
     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
@@ -56,8 +60,7 @@ class _KeepAlive(asyncio.Protocol):
         self.received = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
         self.server.open.add(transport)
         self.server.connections += 1
 
@@ -117,8 +120,7 @@ class _Peer(asyncio.Protocol):
         self.received = bytearray()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
         self.arrived.put_nowait(self)
 
     def data_received(self, data: bytes) -> None:
@@ -340,8 +342,14 @@ async def test_a_refused_connection_is_a_connect_error() -> None:
 @pytest.fixture
 def full_backlog() -> Iterator[int]:
     """A port whose listen queue is full: the kernel drops further SYNs, a connect hangs."""
+    with _unanswering("127.0.0.1", 0) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def _unanswering(host: str, port: int) -> Iterator[int]:
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((host, port))
     listener.listen(0)
     port = listener.getsockname()[1]
     fillers = []
@@ -349,13 +357,15 @@ def full_backlog() -> Iterator[int]:
         filler = socket.socket()
         filler.setblocking(False)
         with contextlib.suppress(BlockingIOError):
-            filler.connect(("127.0.0.1", port))
+            filler.connect((host, port))
         fillers.append(filler)
     time.sleep(0.1)
-    yield port
-    for filler in fillers:
-        filler.close()
-    listener.close()
+    try:
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
 
 
 async def test_a_connection_not_accepted_in_time_is_a_connect_timeout(full_backlog: int) -> None:
@@ -363,6 +373,40 @@ async def test_a_connection_not_accepted_in_time_is_a_connect_timeout(full_backl
     with pytest.raises(httpcore2.ConnectTimeout):
         await AsyncioBackend().connect_tcp("127.0.0.1", full_backlog, timeout=0.3)
     assert 0.3 <= time.monotonic() - started < 5
+
+
+async def test_a_name_whose_first_address_never_answers_connects_through_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # RFC 8305: the next address is tried once the first has not answered for 0.25 s. One after
+    # the other, the call would wait out its whole connect timeout on the first.
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Queue[_Peer] = asyncio.Queue()
+    server = await loop.create_server(lambda: _Peer(arrived), "127.0.0.2", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    resolve_for_real = loop.getaddrinfo
+
+    async def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != "project.example":  # uvloop's sock_connect resolves the addresses again
+            return await resolve_for_real(host, port, *args, **kwargs)
+        stream, tcp = socket.SOCK_STREAM, socket.IPPROTO_TCP
+        return [
+            (socket.AF_INET, stream, tcp, "", ("127.0.0.1", port)),
+            (socket.AF_INET, stream, tcp, "", ("127.0.0.2", port)),
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", resolve)  # the name's addresses, in this order
+    with _unanswering("127.0.0.1", port):
+        started = time.monotonic()
+        stream = await AsyncioBackend().connect_tcp("project.example", port, timeout=3)
+        elapsed = time.monotonic() - started
+    try:
+        assert stream.get_extra_info("server_addr") == ("127.0.0.2", port)
+        assert 0.25 <= elapsed < 2
+    finally:
+        await stream.aclose()
+        server.close()
 
 
 async def test_socket_options_are_set_on_the_connection() -> None:
@@ -516,7 +560,24 @@ async def test_an_https_request_through_httpcore2s_pool(authority: trustme.CA) -
         server.close()
 
 
-# -- under trio ------------------------------------------------------------------------------
+# -- under trio and uvloop --------------------------------------------------------------------
+
+Main = Callable[[], Coroutine[Any, Any, T]]
+
+
+def _run_on_trio(main: Main[T]) -> T:
+    return trio.run(main)
+
+
+def _run_on_uvloop(main: Main[T]) -> T:
+    # uvloop is the loop uvicorn (and so many FastAPI services) runs when it is installed.
+    return uvloop.run(main())
+
+
+@pytest.fixture(params=[_run_on_trio, _run_on_uvloop], ids=["trio", "uvloop"])
+def run_elsewhere(request: pytest.FixtureRequest) -> Callable[[Main[Any]], Any]:
+    runner: Callable[[Main[Any]], Any] = request.param
+    return runner
 
 
 @pytest.fixture
@@ -526,7 +587,9 @@ def hostile() -> Iterator[HostileServer]:
     server.close()
 
 
-def test_under_trio_calls_go_through_anyio(hostile: HostileServer) -> None:
+def test_on_another_event_loop_calls_are_answered(
+    hostile: HostileServer, run_elsewhere: Callable[[Main[object]], object]
+) -> None:
     hostile.play(respond_json({"now": 5}))
 
     async def main() -> object:
@@ -535,7 +598,7 @@ def test_under_trio_calls_go_through_anyio(hostile: HostileServer) -> None:
         ) as project:
             return await project.system.ping()
 
-    assert trio.run(main) == {"now": 5}
+    assert run_elsewhere(main) == {"now": 5}
 
 
 @pytest.mark.parametrize(
@@ -547,8 +610,8 @@ def test_under_trio_calls_go_through_anyio(hostile: HostileServer) -> None:
     ],
     ids=["stalled", "trickled"],
 )
-def test_under_trio_a_slow_answer_ends_at_the_calls_deadline(
-    hostile: HostileServer, behaviour: Behaviour
+def test_on_another_event_loop_a_slow_answer_ends_at_the_calls_deadline(
+    hostile: HostileServer, behaviour: Behaviour, run_elsewhere: Callable[[Main[float]], float]
 ) -> None:
     hostile.play(behaviour)
 
@@ -561,7 +624,7 @@ def test_under_trio_a_slow_answer_ends_at_the_calls_deadline(
                 await project.system.ping()
             return time.monotonic() - started
 
-    assert 1 <= trio.run(main) < 6
+    assert 1 <= run_elsewhere(main) < 6
 
 
 def test_under_trio_connections_are_anyios_made_as_asked(full_backlog: int) -> None:

@@ -6,8 +6,10 @@ anyio's `extra()` and a `poll()`, whether each idle socket has been closed by th
 a connection is an asyncio transport and protocol: bytes arrive into a buffer as the loop reads
 them, so "has the server closed this idle connection" is a flag, and a timeout is a timer on
 the one future a read or a blocked write waits for. With 50 calls in flight this cuts the
-client's CPU per call by about 40% (BENCHMARKS.md). Under any other event loop (trio) the connections are
-httpcore2's own `AnyIOBackend`. The pool itself, HTTP/1.1 and TLS are still httpcore2's, h11's
+client's CPU per call by about 40% (BENCHMARKS.md). uvloop's transports serve the same way
+(its `create_connection` cannot race a name's addresses, so aiohappyeyeballs, asyncio's own
+algorithm as aiohttp uses it, connects the socket). Under trio, or another asyncio loop, the
+connections are httpcore2's own `AnyIOBackend`. The pool itself, HTTP/1.1 and TLS are still httpcore2's, h11's
 and the ssl module's.
 """
 
@@ -16,13 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import socket
 import ssl
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpcore2
 import httpx2
-import sniffio
 
 from cocalc_api._tls import default_ssl_context
 
@@ -75,19 +77,21 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
-        if sniffio.current_async_library() != "asyncio":
+        loop = _transports_loop()
+        if loop is None:
             return await self._other.connect_tcp(host, port, timeout, local_address, socket_options)
-        loop = asyncio.get_running_loop()
+        # An address has nothing to race; a name may have several (IPv6, IPv4).
+        delay = None if _is_address(host) else HAPPY_EYEBALLS_DELAY_S
+        local_addr = None if local_address is None else (local_address, 0)
         with _connect_errors():
             async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_connection(
-                    _Protocol,
-                    host,
-                    port,
-                    local_addr=None if local_address is None else (local_address, 0),
-                    # An address has nothing to race; a name may have several (IPv6, IPv4).
-                    happy_eyeballs_delay=None if _is_address(host) else HAPPY_EYEBALLS_DELAY_S,
-                )
+                if isinstance(loop, asyncio.BaseEventLoop):
+                    transport, protocol = await loop.create_connection(
+                        _Protocol, host, port, local_addr=local_addr, happy_eyeballs_delay=delay
+                    )
+                else:  # uvloop's create_connection tries the addresses one after another
+                    sock = await _race_addresses(loop, host, port, local_addr, delay)
+                    transport, protocol = await loop.create_connection(_Protocol, sock=sock)
         sock = transport.get_extra_info("socket")
         for option in socket_options or ():
             sock.setsockopt(*option)
@@ -99,9 +103,9 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
-        if sniffio.current_async_library() != "asyncio":
+        loop = _transports_loop()
+        if loop is None:
             return await self._other.connect_unix_socket(path, timeout, socket_options)
-        loop = asyncio.get_running_loop()
         with _connect_errors():
             async with asyncio.timeout(timeout):
                 transport, protocol = await loop.create_unix_connection(_Protocol, path)
@@ -111,7 +115,7 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
         return AsyncioStream(transport, protocol)
 
     async def sleep(self, seconds: float) -> None:
-        if sniffio.current_async_library() != "asyncio":
+        if _transports_loop() is None:
             await self._other.sleep(seconds)
         else:
             await asyncio.sleep(seconds)
@@ -205,8 +209,8 @@ class _Protocol(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # asyncio's own or uvloop's; uvloop's do not derive from asyncio.Transport.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -261,6 +265,40 @@ class _Protocol(asyncio.Protocol):
 def _expire(waiter: asyncio.Future[None], expired: type[Exception]) -> None:
     if not waiter.done():
         waiter.set_exception(expired("timed out"))
+
+
+def _transports_loop() -> asyncio.AbstractEventLoop | None:
+    """The running loop if its transports are known here: asyncio's own, or uvloop's.
+
+    None under trio, or under another asyncio loop (whose transports may behave otherwise):
+    their connections are anyio's.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no asyncio loop runs in this thread: trio
+        return None
+    if isinstance(loop, asyncio.BaseEventLoop) or type(loop).__module__ == "uvloop":
+        return loop
+    return None
+
+
+async def _race_addresses(
+    loop: asyncio.AbstractEventLoop,
+    host: str,
+    port: int,
+    local_addr: tuple[str, int] | None,
+    delay: float | None,
+) -> socket.socket:
+    """A connected socket to one of `host`'s addresses, raced as asyncio's own loop does."""
+    import aiohappyeyeballs  # only on loops whose create_connection cannot race
+
+    addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    local = (
+        None if local_addr is None else await loop.getaddrinfo(*local_addr, type=socket.SOCK_STREAM)
+    )
+    return await aiohappyeyeballs.start_connection(
+        addresses, local_addr_infos=local, happy_eyeballs_delay=delay, loop=loop
+    )
 
 
 def _is_address(host: str) -> bool:
