@@ -9,8 +9,8 @@ the one future a read or a blocked write waits for. With 50 calls in flight this
 client's CPU per call by about 40% (BENCHMARKS.md). uvloop's transports serve the same way
 (its `create_connection` cannot race a name's addresses, so aiohappyeyeballs, asyncio's own
 algorithm as aiohttp uses it, connects the socket). Under trio, or another asyncio loop, the
-connections are httpcore2's own `AnyIOBackend`. The pool itself, HTTP/1.1 and TLS are still httpcore2's, h11's
-and the ssl module's.
+connections are httpcore2's own `AnyIOBackend`. The pool itself, HTTP/1.1 and TLS are still
+httpcore2's, h11's and the ssl module's.
 """
 
 from __future__ import annotations
