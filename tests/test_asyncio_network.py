@@ -378,8 +378,9 @@ async def test_a_connection_not_accepted_in_time_is_a_connect_timeout(full_backl
 async def test_a_name_whose_first_address_never_answers_connects_through_the_next(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # RFC 8305: the next address is tried once the first has not answered for 0.25 s. One after
-    # the other, the call would wait out its whole connect timeout on the first.
+    # RFC 8305: the next address is tried once the first has not answered for a while; 250 ms
+    # is its recommended delay, and anyio's (httpcore2's default connections). One after the
+    # other, the call would wait out its whole connect timeout on the first.
     loop = asyncio.get_running_loop()
     arrived: asyncio.Queue[_Peer] = asyncio.Queue()
     server = await loop.create_server(lambda: _Peer(arrived), "127.0.0.2", 0)
@@ -403,7 +404,7 @@ async def test_a_name_whose_first_address_never_answers_connects_through_the_nex
         elapsed = time.monotonic() - started
     try:
         assert stream.get_extra_info("server_addr") == ("127.0.0.2", port)
-        assert 0.25 <= elapsed < 2
+        assert 0.25 <= elapsed < 1
     finally:
         await stream.aclose()
         server.close()
