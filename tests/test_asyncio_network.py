@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 import httpcore2
 import httpx2
 import pytest
+import sniffio
 import trio
 import trustme
 import uvloop
@@ -165,6 +166,26 @@ async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> Non
 
 
 # -- through AsyncProject --------------------------------------------------------------------
+
+
+async def test_a_call_tells_sniffio_its_loop_for_the_exchange_only() -> None:
+    # "asyncio" is sniffio's documented name for asyncio (uvloop's loop included).
+    seen: list[str | None] = []
+
+    async def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append(sniffio.current_async_library_cvar.get())
+        return httpx2.Response(200, json={"now": 5})
+
+    async with (
+        httpx2.AsyncClient(transport=httpx2.MockTransport(answer)) as http,
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host="http://127.0.0.1:1", project_id=PROJECT_ID, http_client=http
+        ) as project,
+    ):
+        before = sniffio.current_async_library_cvar.get()
+        assert await project.system.ping() == {"now": 5}
+        assert sniffio.current_async_library_cvar.get() == before  # undone after the call
+    assert seen == ["asyncio"]
 
 
 async def test_async_project_makes_its_connections_on_asyncio_transports(
