@@ -62,7 +62,7 @@ class _KeepAlive(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
-        self.server.open.add(transport)
+        self.server.open.add(self.transport)
         self.server.connections += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -84,6 +84,7 @@ class _KeepAlive(asyncio.Protocol):
                 return
             self.received = rest[length:]
             self.server.requests += 1
+            self.server.request_lines.append(head.split(b"\r\n", 1)[0])
             self.transport.write(PING_ANSWER)
 
 
@@ -92,6 +93,7 @@ class KeepAliveServer:
         self.open: set[asyncio.Transport] = set()
         self.connections = 0
         self.requests = 0
+        self.request_lines: list[bytes] = []
 
     def close_idle(self) -> None:
         """Close every connection, as a server does with those idle past its keep-alive."""

@@ -19,6 +19,7 @@ import pytest
 import trustme
 
 import cocalc_api
+from cocalc_api._tls import default_ssl_context, ssl_context_for
 from tests.test_asyncio_network import PING_BODY, KeepAliveServer, _KeepAlive
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
@@ -37,9 +38,14 @@ def no_certificate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @asynccontextmanager
-async def https_server(authority: trustme.CA) -> AsyncIterator[str]:
+async def https_server(
+    authority: trustme.CA, *, client_certificates: bool = False
+) -> AsyncIterator[str]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("localhost").configure_cert(context)
+    if client_certificates:  # only a client with a certificate from `authority` gets in
+        context.verify_mode = ssl.CERT_REQUIRED
+        authority.configure_trust(context)
     state = KeepAliveServer()
     server = await asyncio.get_running_loop().create_server(
         lambda: _KeepAlive(state), "127.0.0.1", 0, ssl=context
@@ -51,9 +57,9 @@ async def https_server(authority: trustme.CA) -> AsyncIterator[str]:
         state.close_idle()
 
 
-async def ping(host: str) -> object:
+async def ping(host: str, http_client: httpx2.AsyncClient | None = None) -> object:
     async with cocalc_api.AsyncProject(
-        api_key="sk-test", host=host, project_id=PROJECT_ID, max_retries=0
+        api_key="sk-test", host=host, project_id=PROJECT_ID, max_retries=0, http_client=http_client
     ) as project:
         return await project.system.ping()
 
@@ -125,3 +131,71 @@ async def test_ssl_cert_dir_set_after_a_first_client_is_trusted(
             await ping(host)
         monkeypatch.setenv("SSL_CERT_DIR", str(certificate_directory))
         assert await ping(host) == PING
+
+
+@pytest.fixture
+def trusted_by_environment(
+    authority: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority_file = tmp_path / "authority.pem"
+    authority.cert_pem.write_to_path(str(authority_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(authority_file))
+
+
+@pytest.mark.usefixtures("trusted_by_environment")
+async def test_a_client_certificate_given_is_sent_by_that_client_only(
+    authority: trustme.CA, tmp_path: Path
+) -> None:
+    identity = tmp_path / "client.pem"
+    authority.issue_cert("client@example.com").private_key_and_cert_chain_pem.write_to_path(
+        str(identity)
+    )
+    async with https_server(authority, client_certificates=True) as host:
+        with pytest.warns(DeprecationWarning, match="cert"):  # httpx2's own, as for its client
+            http = cocalc_api.DefaultAsyncHttpxClient(cert=str(identity))
+        async with http:
+            assert await ping(host, http) == PING
+        # The certificate went into that client's context, not the one default clients share.
+        with pytest.raises(cocalc_api.APIConnectionError):
+            await ping(host)
+
+
+@pytest.mark.usefixtures("trusted_by_environment")
+async def test_trust_env_off_leaves_ssl_cert_file_out(authority: trustme.CA) -> None:
+    async with https_server(authority) as host:
+        assert await ping(host) == PING
+        async with cocalc_api.DefaultAsyncHttpxClient(trust_env=False) as http:
+            with pytest.raises(cocalc_api.APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+                await ping(host, http)
+
+
+async def test_verify_off_is_that_clients_alone(authority: trustme.CA) -> None:
+    async with https_server(authority) as host:
+        async with cocalc_api.DefaultAsyncHttpxClient(verify=False) as http:
+            assert await ping(host, http) == PING
+        with pytest.raises(cocalc_api.APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+            await ping(host)
+    with (
+        cocalc_api.DefaultHttpxClient(verify=False) as unverified,
+        cocalc_api.Project(api_key="sk-test", host="http://127.0.0.1:1") as default,
+    ):
+        assert _pool_context(default).verify_mode == ssl.CERT_REQUIRED
+        assert unverified._transport._pool._ssl_context.verify_mode == ssl.CERT_NONE  # type: ignore[attr-defined]
+
+
+def test_a_context_given_is_used_as_it_is() -> None:
+    context = ssl.create_default_context()
+    with (
+        cocalc_api.DefaultHttpxClient(verify=context) as http,
+        cocalc_api.Project(
+            api_key="sk-test", host="http://127.0.0.1:1", http_client=http
+        ) as project,
+    ):
+        assert _pool_context(project) is context
+
+
+def test_an_http2_client_gets_a_context_of_its_own() -> None:
+    # httpcore2 sets the ALPN protocols on the context it is given, at every connection
+    # (httpcore2/_async/connection.py): an HTTP/2 client's "h2" must not reach the shared one.
+    assert ssl_context_for(True, None, trust_env=True, http2=True) is not default_ssl_context()
+    assert ssl_context_for(True, None, trust_env=True, http2=False) is default_ssl_context()

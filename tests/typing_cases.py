@@ -283,6 +283,8 @@ def context_managers() -> None:
         assert_type(mine.with_options(timeout=5), MyProject)
     with Project(http_client=httpx2.Client()) as shared:
         assert_type(shared.with_options(extra_headers={"X-A": "1"}), Project)
+    with Project(http_client=cocalc_api.DefaultHttpxClient(headers={"X-A": "1"})) as hooked:
+        assert_type(hooked, Project)
     assert_type(cocalc_api.Project("sk-...").close(), None)
 
 
@@ -291,6 +293,11 @@ async def async_context_managers() -> None:
         assert_type(project, AsyncProject)
         assert_type(await project.system.ping(), PingResult)
         assert_type(project.with_options(timeout=None), AsyncProject)
+    limits = httpx2.Limits(max_connections=400)
+    http = cocalc_api.DefaultAsyncHttpxClient(limits=limits)
+    assert_type(http, cocalc_api.DefaultAsyncHttpxClient)
+    async with http, AsyncProject(http_client=http) as pooled:
+        assert_type(await pooled.ping(), PingResult)
     assert_type(await cocalc_api.AsyncProject("sk-...").aclose(), None)
 
 

@@ -28,6 +28,7 @@ from cocalc_api._exceptions import (
     UnknownFunctionError,
     UnknownKernelError,
 )
+from cocalc_api._http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
 from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ __all__ = [
     "AuthenticationError",
     "ClientClosedError",
     "CocalcError",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpxClient",
     "ExecError",
     "ExecTimeoutError",
     "HTTPStatusError",

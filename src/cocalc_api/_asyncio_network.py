@@ -26,10 +26,9 @@ from typing import Any, cast
 import httpcore2
 import httpx2
 
+from cocalc_api._http_clients import DEFAULT_LIMITS
 from cocalc_api._tls import default_ssl_context
 
-# httpx2.AsyncClient's own defaults (each call's timeouts are set per request anyway).
-DEFAULT_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
 # Reading stops while this much is received and not yet read (a slow reader of a large answer).
 READ_HIGH_WATER = 256 * 1024
 # anyio's delay between the connection attempts to a name's several addresses (RFC 8305).
@@ -47,17 +46,21 @@ SocketOption = (
 )
 
 
-def pooled_transport() -> httpx2.AsyncHTTPTransport:
-    """httpx2's transport as `httpx2.AsyncClient()` makes it, its connections on asyncio."""
-    ssl_context = default_ssl_context()
-    transport = httpx2.AsyncHTTPTransport(verify=ssl_context, limits=DEFAULT_LIMITS)
+def pooled_transport(
+    ssl_context: ssl.SSLContext | None = None, *, limits: httpx2.Limits = DEFAULT_LIMITS
+) -> httpx2.AsyncHTTPTransport:
+    """httpx2's HTTP/1.1 transport as `httpx2.AsyncClient()` makes it (by default with the
+    shared certificate context), its connections on asyncio."""
+    if ssl_context is None:
+        ssl_context = default_ssl_context()
+    transport = httpx2.AsyncHTTPTransport(verify=ssl_context, limits=limits)
     # httpx2 does not take a network backend; its pool is made again with one (httpcore2's
     # public arguments). tests/test_asyncio_network.py fails if httpx2 stops using `_pool`.
     transport._pool = httpcore2.AsyncConnectionPool(
         ssl_context=ssl_context,
-        max_connections=DEFAULT_LIMITS.max_connections,
-        max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
-        keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
         network_backend=AsyncioBackend(),
     )
     return transport

@@ -15,9 +15,9 @@ import httpx2
 
 from cocalc_api._constants import DEFAULT_MAX_RETRIES
 from cocalc_api._exceptions import InvalidArgumentError
+from cocalc_api._http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
-from cocalc_api._tls import default_ssl_context
 from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
 from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
     from cocalc_api._jobs import AsyncJobs, Jobs
 
 _Http = TypeVar("_Http", httpx2.Client, httpx2.AsyncClient)
-# Timeouts are set per request by the transport; this one is only a backstop for a request
-# made on the client directly.
-BACKSTOP_TIMEOUT = httpx2.Timeout(30.0)
 
 
 class _ProjectBase(Generic[_Http]):
@@ -156,9 +153,7 @@ class Project(_ProjectBase[httpx2.Client], ProjectMethods):
         self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
     def _new_http(self, settings: Settings) -> httpx2.Client:
-        return httpx2.Client(
-            verify=default_ssl_context(), timeout=BACKSTOP_TIMEOUT, follow_redirects=False
-        )
+        return DefaultHttpxClient()
 
     def _make_transport(self, policy: CallPolicy, http: httpx2.Client) -> SyncTransport:
         return SyncTransport(policy, http)
@@ -212,11 +207,7 @@ class AsyncProject(_ProjectBase[httpx2.AsyncClient], AsyncProjectMethods):
         self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
 
     def _new_http(self, settings: Settings) -> httpx2.AsyncClient:
-        from cocalc_api._asyncio_network import pooled_transport  # not on `import cocalc_api`
-
-        return httpx2.AsyncClient(
-            transport=pooled_transport(), timeout=BACKSTOP_TIMEOUT, follow_redirects=False
-        )
+        return DefaultAsyncHttpxClient()
 
     def _make_transport(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncTransport:
         return AsyncTransport(policy, http)

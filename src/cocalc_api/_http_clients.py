@@ -1,0 +1,80 @@
+"""`DefaultHttpxClient` and `DefaultAsyncHttpxClient`: the HTTP clients the SDK makes itself.
+
+Each is the httpx2 client it derives from, with the SDK's defaults: redirects not followed, a
+backstop timeout (each call sets its own), the shared certificate context (_tls.py), and for
+the async one, connections on asyncio's own transports (_asyncio_network.py). Passed in as
+`http_client` with more settings (event hooks, headers, limits, a proxy), a call keeps all of
+that. Proxies, given or from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY),
+and HTTP/2 go through httpx2's own transports, as with any httpx2 client.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import httpx2
+
+from cocalc_api._tls import Cert, ssl_context_for
+
+# httpx2.AsyncClient's own defaults (each call's timeouts are set per request anyway).
+DEFAULT_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
+# Timeouts are set per request by the transport; this one is only a backstop for a request
+# made on the client directly.
+BACKSTOP_TIMEOUT = httpx2.Timeout(30.0)
+
+
+def _with_defaults(settings: dict[str, Any]) -> dict[str, Any]:
+    settings.setdefault("timeout", BACKSTOP_TIMEOUT)
+    settings.setdefault("follow_redirects", False)
+    # Resolved here so that httpx2 gets a context (no certificates loaded again), and so that
+    # a `cert` is loaded into a context of this client's own, never into the shared one.
+    settings["verify"] = ssl_context_for(
+        settings.get("verify", True),
+        settings.pop("cert", None),
+        trust_env=settings.get("trust_env", True),
+        http2=settings.get("http2", False),
+    )
+    return settings
+
+
+class DefaultHttpxClient(httpx2.Client):
+    """An `httpx2.Client` with the SDK's defaults; takes everything `httpx2.Client` takes.
+
+    >>> http = cocalc_api.DefaultHttpxClient(event_hooks={"request": [print]})
+    >>> project = cocalc_api.Project(http_client=http)
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**_with_defaults(settings))
+
+
+class DefaultAsyncHttpxClient(httpx2.AsyncClient):
+    """An `httpx2.AsyncClient` with the SDK's defaults, its connections on asyncio's own
+    transports (less CPU per call); takes everything `httpx2.AsyncClient` takes.
+
+    >>> http = cocalc_api.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=400))
+    >>> project = cocalc_api.AsyncProject(http_client=http)
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**_with_defaults(settings))
+
+    def _init_transport(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: Cert | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx2.Limits = DEFAULT_LIMITS,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> httpx2.AsyncBaseTransport:
+        # httpx2 asks for the transport of every URL that no proxy or mount takes (overriding
+        # this, rather than passing `transport=`, keeps the environment's proxies working).
+        if transport is not None or http2 or not http1:
+            return super()._init_transport(verify, cert, trust_env, http1, http2, limits, transport)
+        from cocalc_api._asyncio_network import pooled_transport  # not on `import cocalc_api`
+
+        context = ssl_context_for(verify, cert, trust_env=trust_env, http2=http2)
+        return pooled_transport(context, limits=limits)

@@ -1,0 +1,154 @@
+"""`DefaultHttpxClient` / `DefaultAsyncHttpxClient`: the clients the SDK makes, and what a
+user who passes one in keeps (hooks, proxies, the asyncio connections).
+
+Independent sources: a client sends to an HTTP proxy the request line in absolute form
+(RFC 9112, section 3.2.2), and an httpx2 client honours HTTP_PROXY / NO_PROXY when its
+`trust_env` is on (httpx2's documentation of `trust_env`, its default True). The reference
+client's `httpx.Client()` honours them too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+
+import httpcore2
+import httpx2
+import pytest
+
+import cocalc_api
+from cocalc_api._asyncio_network import AsyncioBackend, AsyncioStream
+from tests.test_asyncio_network import keep_alive_server
+
+PROJECT_ID = "00000000-0000-4000-8000-000000000000"
+PING = {"now": 1764115200000}  # what keep_alive_server answers
+# RFC 6761: a name under .invalid never resolves, so only a proxy can carry the call.
+UNREACHABLE_HOST = "http://project.invalid"
+PROXIED_LINE = b"POST http://project.invalid/api/conat/project HTTP/1.1"
+
+Ping = Callable[[str], Awaitable[object]]
+
+
+async def ping_sync(host: str) -> object:
+    def call() -> object:
+        with cocalc_api.Project(
+            api_key="sk-test", host=host, project_id=PROJECT_ID, max_retries=0
+        ) as project:
+            return project.system.ping()
+
+    return await asyncio.to_thread(call)  # the test's loop stays free to serve it
+
+
+async def ping_async(host: str) -> object:
+    async with cocalc_api.AsyncProject(
+        api_key="sk-test", host=host, project_id=PROJECT_ID, max_retries=0
+    ) as project:
+        return await project.system.ping()
+
+
+@pytest.fixture(params=[ping_sync, ping_async], ids=["Project", "AsyncProject"])
+def ping(request: pytest.FixtureRequest) -> Ping:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    yield
+
+
+@pytest.mark.filterwarnings("ignore::cocalc_api.InsecureHostWarning")
+async def test_calls_go_through_the_proxy_the_environment_names(
+    ping: Ping, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with keep_alive_server() as (proxy, proxy_url):
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        assert await ping(UNREACHABLE_HOST) == PING
+    assert proxy.request_lines == [PROXIED_LINE]
+
+
+async def test_hosts_in_no_proxy_are_reached_directly(
+    ping: Ping, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with keep_alive_server() as (server, url):
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:1")  # nothing listens there
+        with pytest.raises(cocalc_api.APIConnectionError):
+            await ping(url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert await ping(url) == PING
+    assert server.request_lines == [b"POST /api/conat/project HTTP/1.1"]
+
+
+@pytest.mark.filterwarnings("ignore::cocalc_api.InsecureHostWarning")
+async def test_a_proxy_given_to_a_client_passed_in_takes_its_calls() -> None:
+    async with (
+        keep_alive_server() as (proxy, proxy_url),
+        cocalc_api.DefaultAsyncHttpxClient(proxy=proxy_url) as http,
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host=UNREACHABLE_HOST, project_id=PROJECT_ID, http_client=http
+        ) as project,
+    ):
+        assert await project.system.ping() == PING
+    assert proxy.request_lines == [PROXIED_LINE]
+
+
+async def test_a_default_client_passed_in_keeps_its_hooks_and_asyncio_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[httpcore2.AsyncNetworkStream] = []
+    connect = AsyncioBackend.connect_tcp
+
+    async def counted(self: AsyncioBackend, *args: object, **kwargs: object) -> object:
+        stream = await connect(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(stream)
+        return stream
+
+    monkeypatch.setattr(AsyncioBackend, "connect_tcp", counted)
+    seen: list[str] = []
+
+    async def hook(request: httpx2.Request) -> None:
+        seen.append(request.headers["X-Trace"])
+
+    async with (
+        keep_alive_server() as (server, url),
+        cocalc_api.DefaultAsyncHttpxClient(
+            headers={"X-Trace": "t-1"}, event_hooks={"request": [hook]}
+        ) as http,
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host=url, project_id=PROJECT_ID, http_client=http
+        ) as project,
+    ):
+        assert await project.system.ping() == PING
+        assert await project.system.ping() == PING
+        assert not http.is_closed  # a client passed in is the caller's to close
+    assert seen == ["t-1", "t-1"]
+    assert len(opened) == 1 and isinstance(opened[0], AsyncioStream)
+    assert (server.connections, server.requests) == (1, 2)
+
+
+async def test_limits_given_are_the_pools() -> None:
+    # One connection at most: two calls at once take turns on it.
+    async with (
+        keep_alive_server() as (server, url),
+        cocalc_api.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=1)) as http,
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host=url, project_id=PROJECT_ID, http_client=http
+        ) as project,
+    ):
+        assert [*await asyncio.gather(project.system.ping(), project.system.ping())] == [PING] * 2
+    assert (server.connections, server.requests) == (1, 2)
+
+
+async def test_a_transport_given_is_used_as_it_is() -> None:
+    async def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json={"now": 7})
+
+    async with (
+        cocalc_api.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(answer)) as http,
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host="http://127.0.0.1:1", project_id=PROJECT_ID, http_client=http
+        ) as project,
+    ):
+        assert await project.system.ping() == {"now": 7}
