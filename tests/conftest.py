@@ -17,13 +17,28 @@ from typing import Any
 
 import httpx2
 import pytest
+import trustme
 import vcr
 import yaml
 
 from tests.cassette_config import make_vcr
+from tests.sockets import unanswering
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_CLIENT_DIR = REPO / ".venv" / "reference-client" / "cocalc_api"
+
+
+@pytest.fixture(scope="session")
+def authority() -> trustme.CA:
+    """A certificate authority for the TLS tests' servers (and clients)."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[int]:
+    """A loopback port whose listen queue is full: a connect to it hangs."""
+    with unanswering("127.0.0.1", 0) as port:
+        yield port
 
 
 @pytest.fixture(scope="session")

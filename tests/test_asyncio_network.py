@@ -43,6 +43,7 @@ from tests.faults.hostile import (
     stall_after_headers,
     trickle_headers,
 )
+from tests.sockets import tls_contexts, unanswering
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
 T = TypeVar("T")
@@ -362,35 +363,6 @@ async def test_a_refused_connection_is_a_connect_error() -> None:
             await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
 
 
-@pytest.fixture
-def full_backlog() -> Iterator[int]:
-    """A port whose listen queue is full: the kernel drops further SYNs, a connect hangs."""
-    with _unanswering("127.0.0.1", 0) as port:
-        yield port
-
-
-@contextlib.contextmanager
-def _unanswering(host: str, port: int) -> Iterator[int]:
-    listener = socket.socket()
-    listener.bind((host, port))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(8):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect((host, port))
-        fillers.append(filler)
-    time.sleep(0.1)
-    try:
-        yield port
-    finally:
-        for filler in fillers:
-            filler.close()
-        listener.close()
-
-
 async def test_a_connection_not_accepted_in_time_is_a_connect_timeout(full_backlog: int) -> None:
     started = time.monotonic()
     with pytest.raises(httpcore2.ConnectTimeout):
@@ -421,7 +393,7 @@ async def test_a_name_whose_first_address_never_answers_connects_through_the_nex
         ]
 
     monkeypatch.setattr(loop, "getaddrinfo", resolve)  # the name's addresses, in this order
-    with _unanswering("127.0.0.1", port):
+    with unanswering("127.0.0.1", port):
         started = time.monotonic()
         stream = await AsyncioBackend().connect_tcp("project.example", port, timeout=3)
         elapsed = time.monotonic() - started
@@ -502,22 +474,9 @@ async def test_a_unix_socket_connection_carries_bytes_both_ways() -> None:
 # -- TLS -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
-def _contexts(authority: trustme.CA) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("localhost").configure_cert(server)
-    client = ssl.create_default_context()
-    authority.configure_trust(client)
-    return server, client
-
-
 async def test_tls_carries_a_large_answer_read_slowly(authority: trustme.CA) -> None:
     payload = bytes(range(256)) * (16 * 1024)  # 4 MiB: reading pauses and resumes through TLS
-    async with connected(_contexts(authority)) as (stream, peer):
+    async with connected(tls_contexts(authority)) as (stream, peer):
         assert stream.get_extra_info("ssl_object") is not None
         await stream.write(b"hello", timeout=5)
         await eventually(lambda: peer.received == b"hello")
@@ -569,7 +528,7 @@ async def test_a_server_that_never_answers_the_handshake_is_a_connect_timeout() 
 
 
 async def test_an_https_request_through_httpcore2s_pool(authority: trustme.CA) -> None:
-    server_context, client_context = _contexts(authority)
+    server_context, client_context = tls_contexts(authority)
     server = await asyncio.get_running_loop().create_server(
         lambda: _KeepAlive(KeepAliveServer()), "127.0.0.1", 0, ssl=server_context
     )

@@ -26,11 +26,6 @@ PROJECT_ID = "00000000-0000-4000-8000-000000000000"
 PING = {"now": int(PING_BODY.split(b":")[1].rstrip(b"}"))}
 
 
-@pytest.fixture(scope="module")
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
 @pytest.fixture(autouse=True)
 def no_certificate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
