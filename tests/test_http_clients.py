@@ -141,6 +141,19 @@ async def test_limits_given_are_the_pools() -> None:
     assert (server.connections, server.requests) == (1, 2)
 
 
+async def test_limits_given_are_the_sync_pools_too() -> None:
+    async with keep_alive_server() as (server, url):
+        with (
+            cocalc_api.DefaultHttpxClient(limits=httpx2.Limits(max_connections=1)) as http,
+            cocalc_api.Project(
+                api_key="sk-test", host=url, project_id=PROJECT_ID, http_client=http
+            ) as project,
+        ):
+            calls = [asyncio.to_thread(project.system.ping) for _ in range(4)]
+            assert [*await asyncio.gather(*calls)] == [PING] * 4
+    assert (server.connections, server.requests) == (1, 4)
+
+
 async def test_a_transport_given_is_used_as_it_is() -> None:
     async def answer(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, json={"now": 7})

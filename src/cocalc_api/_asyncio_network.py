@@ -26,7 +26,7 @@ from typing import Any, cast
 import httpcore2
 import httpx2
 
-from cocalc_api._http_clients import DEFAULT_LIMITS
+from cocalc_api._http_clients import DEFAULT_LIMITS, SocketOption
 from cocalc_api._tls import default_ssl_context
 
 # Reading stops while this much is received and not yet read (a slow reader of a large answer).
@@ -40,10 +40,6 @@ _EXTRA_INFO_NAMES = {
     "server_addr": "peername",
     "socket": "socket",
 }
-# httpcore2's SOCKET_OPTION (private there): what `socket.setsockopt` takes.
-SocketOption = (
-    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-)
 
 
 def pooled_transport(

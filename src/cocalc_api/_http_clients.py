@@ -1,8 +1,10 @@
 """`DefaultHttpxClient` and `DefaultAsyncHttpxClient`: the HTTP clients the SDK makes itself.
 
 Each is the httpx2 client it derives from, with the SDK's defaults: redirects not followed, a
-backstop timeout (each call sets its own), the shared certificate context (_tls.py), and for
-the async one, connections on asyncio's own transports (_asyncio_network.py). Passed in as
+backstop timeout (each call sets its own), the shared certificate context (_tls.py), and
+connections of the SDK's network backends: for the sync one, httpcore2's sockets whose waits
+end by the call's deadline (_sync_network.py); for the async one, asyncio's own transports
+(_asyncio_network.py). Passed in as
 `http_client` with more settings (event hooks, headers, limits, a proxy), a call keeps all of
 that. Proxies, given or from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY),
 and HTTP/2 go through httpx2's own transports, as with any httpx2 client.
@@ -19,6 +21,10 @@ from cocalc_api._tls import Cert, ssl_context_for
 
 # httpx2.AsyncClient's own defaults (each call's timeouts are set per request anyway).
 DEFAULT_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
+# httpcore2's SOCKET_OPTION (private there): what `socket.setsockopt` takes.
+SocketOption = (
+    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+)
 # Timeouts are set per request by the transport; this one is only a backstop for a request
 # made on the client directly.
 BACKSTOP_TIMEOUT = httpx2.Timeout(30.0)
@@ -47,6 +53,24 @@ class DefaultHttpxClient(httpx2.Client):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**_with_defaults(settings))
+
+    def _init_transport(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: Cert | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx2.Limits = DEFAULT_LIMITS,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> httpx2.BaseTransport:
+        # As DefaultAsyncHttpxClient's: the transport of every URL no proxy or mount takes.
+        if transport is not None or http2 or not http1:
+            return super()._init_transport(verify, cert, trust_env, http1, http2, limits, transport)
+        from cocalc_api._sync_network import pooled_transport
+
+        context = ssl_context_for(verify, cert, trust_env=trust_env, http2=http2)
+        return pooled_transport(context, limits=limits)
 
 
 class DefaultAsyncHttpxClient(httpx2.AsyncClient):

@@ -256,12 +256,15 @@ def _describe_result(error: SchemaError) -> str:
 class SyncTransport:
     """Sends calls over an httpx2.Client."""
 
-    __slots__ = ("_headers", "http", "policy")
+    __slots__ = ("_deadline", "_headers", "http", "policy")
 
     def __init__(self, policy: CallPolicy, http: httpx2.Client) -> None:
+        from cocalc_api._sync_network import DEADLINE  # with httpcore2: not on `import cocalc_api`
+
         self.policy = policy
         self.http = http
         self._headers = policy.headers_for(http)
+        self._deadline = DEADLINE
 
     def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
@@ -289,6 +292,9 @@ class SyncTransport:
         started = time.perf_counter()
         if self.http.is_closed:
             raise ClientClosedError(f"{method.python_name}(): the project's client was closed")
+        # The default client's sockets end every wait by this deadline (_sync_network); httpx2
+        # alone bounds each read, and the body is read here, checked between chunks.
+        declared = self._deadline.set(deadline)
         try:
             _limit_to(request, deadline)
             response = self.http.send(request, stream=True)
@@ -300,6 +306,8 @@ class SyncTransport:
             failure = policy.connection_error(method, error)
             policy.log(method, started, type(failure).__name__)
             _raise(failure)
+        finally:
+            self._deadline.reset(declared)
         return policy.read_logged(call, started, response, content)
 
 

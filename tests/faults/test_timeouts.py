@@ -174,17 +174,8 @@ def test_trickling_body_ends_at_the_call_limit(
 
 
 def test_trickling_headers_end_at_the_call_limit(
-    kind: str,
-    server: HostileServer,
-    monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
+    kind: str, server: HostileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if kind == "sync":
-        # A known limit, in the README: httpx2's sync transport bounds each read of the headers,
-        # not all of them; the body is bounded as a whole. Strict, so a fix is noticed.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="sync: headers are bounded per read only")
-        )
     monkeypatch.setattr(_timeouts, "MIN_MARGIN_S", 0.5)
     server.play(trickle_headers(interval=0.2, count=20))  # 4 s in all, no read waits > 0.2 s
 
