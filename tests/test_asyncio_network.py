@@ -34,7 +34,6 @@ import cocalc_api
 from cocalc_api._asyncio_network import (
     AsyncioBackend,
     AsyncioStream,
-    pooled_transport,
 )
 from tests.faults.hostile import (
     Behaviour,
@@ -191,9 +190,8 @@ async def test_a_call_tells_sniffio_its_loop_for_the_exchange_only() -> None:
     assert seen == ["asyncio"]
 
 
-async def test_async_project_makes_its_connections_on_asyncio_transports(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def count_connections(monkeypatch: pytest.MonkeyPatch) -> list[httpcore2.AsyncNetworkStream]:
+    """The streams AsyncioBackend opens from now on, in order."""
     opened: list[httpcore2.AsyncNetworkStream] = []
     connect = AsyncioBackend.connect_tcp
 
@@ -203,6 +201,13 @@ async def test_async_project_makes_its_connections_on_asyncio_transports(
         return stream
 
     monkeypatch.setattr(AsyncioBackend, "connect_tcp", counted)
+    return opened
+
+
+async def test_async_project_makes_its_connections_on_asyncio_transports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened = count_connections(monkeypatch)
     async with (
         keep_alive_server() as (server, url),
         cocalc_api.AsyncProject(api_key="sk-test", host=url, project_id=PROJECT_ID) as project,
@@ -227,19 +232,6 @@ async def test_a_connection_the_server_closed_while_idle_is_not_used_again() -> 
         # Without retries: a request written to the closed connection would fail this call.
         assert await project.system.ping() == {"now": 1764115200000}
     assert (server.connections, server.requests) == (2, 2)
-
-
-def test_the_default_pool_has_httpx2s_own_limits_and_certificate_checks() -> None:
-    # The independent source: what a plain httpx2.AsyncClient() is given by httpx2 itself.
-    ours = pooled_transport()._pool
-    theirs = httpx2.AsyncClient()._transport._pool  # type: ignore[attr-defined]
-    assert isinstance(ours._network_backend, AsyncioBackend)
-    for name in ("_max_connections", "_max_keepalive_connections", "_keepalive_expiry"):
-        assert getattr(ours, name) == getattr(theirs, name)
-    context = ours._ssl_context
-    assert context is not None and theirs._ssl_context is not None
-    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
-    assert context.cert_store_stats() == theirs._ssl_context.cert_store_stats()
 
 
 # -- the stream ------------------------------------------------------------------------------

@@ -10,15 +10,18 @@ client's `httpx.Client()` honours them too.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
-import httpcore2
 import httpx2
 import pytest
 
 import cocalc_api
-from cocalc_api._asyncio_network import AsyncioBackend, AsyncioStream
-from tests.test_asyncio_network import keep_alive_server
+from cocalc_api import _asyncio_network as asyncio_network
+from cocalc_api import _sync_network as sync_network
+from cocalc_api._asyncio_network import AsyncioStream
+from tests.test_asyncio_network import count_connections, keep_alive_server
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
 PING = {"now": 1764115200000}  # what keep_alive_server answers
@@ -97,15 +100,7 @@ async def test_a_proxy_given_to_a_client_passed_in_takes_its_calls() -> None:
 async def test_a_default_client_passed_in_keeps_its_hooks_and_asyncio_connections(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    opened: list[httpcore2.AsyncNetworkStream] = []
-    connect = AsyncioBackend.connect_tcp
-
-    async def counted(self: AsyncioBackend, *args: object, **kwargs: object) -> object:
-        stream = await connect(self, *args, **kwargs)  # type: ignore[arg-type]
-        opened.append(stream)
-        return stream
-
-    monkeypatch.setattr(AsyncioBackend, "connect_tcp", counted)
+    opened = count_connections(monkeypatch)
     seen: list[str] = []
 
     async def hook(request: httpx2.Request) -> None:
@@ -165,3 +160,25 @@ async def test_a_transport_given_is_used_as_it_is() -> None:
         ) as project,
     ):
         assert await project.system.ping() == {"now": 7}
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "backend"),
+    [
+        (sync_network.pooled_transport, httpx2.Client, sync_network.DeadlineBackend),
+        (asyncio_network.pooled_transport, httpx2.AsyncClient, asyncio_network.AsyncioBackend),
+    ],
+    ids=["sync", "async"],
+)
+def test_the_sdks_pools_have_httpx2s_own_limits_and_certificate_checks(
+    ours: Callable[[], Any], theirs: Callable[[], Any], backend: type
+) -> None:
+    # The independent source: what a plain httpx2 client is given by httpx2 itself. (These
+    # fail too if httpx2 stops keeping its pool in `_pool`, which the SDK's pools replace.)
+    pool, their_pool = ours()._pool, theirs()._transport._pool
+    assert isinstance(pool._network_backend, backend)
+    for name in ("_max_connections", "_max_keepalive_connections", "_keepalive_expiry"):
+        assert getattr(pool, name) == getattr(their_pool, name)
+    context = pool._ssl_context
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert context.cert_store_stats() == their_pool._ssl_context.cert_store_stats()

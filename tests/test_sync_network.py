@@ -22,7 +22,7 @@ import pytest
 import trustme
 
 import cocalc_api
-from cocalc_api._sync_network import DEADLINE, DeadlineBackend, DeadlineStream, pooled_transport
+from cocalc_api._sync_network import DEADLINE, DeadlineBackend, DeadlineStream
 from tests.sockets import tls_contexts
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
@@ -200,19 +200,6 @@ def test_the_backend_sleeps() -> None:
 
 
 # -- through Project --------------------------------------------------------------------------
-
-
-def test_the_default_pool_has_httpx2s_own_limits_and_certificate_checks() -> None:
-    # The independent source: what a plain httpx2.Client() is given by httpx2 itself.
-    ours = pooled_transport()._pool
-    theirs = httpx2.Client()._transport._pool  # type: ignore[attr-defined]
-    assert isinstance(ours._network_backend, DeadlineBackend)
-    for name in ("_max_connections", "_max_keepalive_connections", "_keepalive_expiry"):
-        assert getattr(ours, name) == getattr(theirs, name)
-    context = ours._ssl_context
-    assert context is not None and theirs._ssl_context is not None
-    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
-    assert context.cert_store_stats() == theirs._ssl_context.cert_store_stats()
 
 
 def test_a_call_sets_its_deadline_for_its_exchange_only() -> None:

@@ -1,13 +1,12 @@
 """`DefaultHttpxClient` and `DefaultAsyncHttpxClient`: the HTTP clients the SDK makes itself.
 
 Each is the httpx2 client it derives from, with the SDK's defaults: redirects not followed, a
-backstop timeout (each call sets its own), the shared certificate context (_tls.py), and
-connections of the SDK's network backends: for the sync one, httpcore2's sockets whose waits
-end by the call's deadline (_sync_network.py); for the async one, asyncio's own transports
-(_asyncio_network.py). Passed in as
-`http_client` with more settings (event hooks, headers, limits, a proxy), a call keeps all of
-that. Proxies, given or from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY),
-and HTTP/2 go through httpx2's own transports, as with any httpx2 client.
+backstop timeout (each call sets its own), the shared certificate context (_tls.py), and the
+SDK's connections: for the sync one, httpcore2's sockets with every wait cut to the call's
+deadline (_sync_network.py); for the async one, asyncio's own transports (_asyncio_network.py).
+Passed in as `http_client` with more settings (event hooks, headers, limits, a proxy), a call
+keeps all of that. Proxies, given or from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+NO_PROXY), and HTTP/2 go through httpx2's own transports, as with any httpx2 client.
 """
 
 from __future__ import annotations
@@ -45,7 +44,9 @@ def _with_defaults(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 class DefaultHttpxClient(httpx2.Client):
-    """An `httpx2.Client` with the SDK's defaults; takes everything `httpx2.Client` takes.
+    """An `httpx2.Client` with the SDK's defaults, its sockets ending every wait by the call's
+    deadline (a server trickling its headers cannot hold a call); takes everything
+    `httpx2.Client` takes.
 
     >>> http = cocalc_api.DefaultHttpxClient(event_hooks={"request": [print]})
     >>> project = cocalc_api.Project(http_client=http)
