@@ -21,6 +21,7 @@ import cocalc_api
 from cocalc_api import _asyncio_network as asyncio_network
 from cocalc_api import _sync_network as sync_network
 from cocalc_api._asyncio_network import AsyncioStream
+from cocalc_api._tls import default_ssl_context
 from tests.test_asyncio_network import count_connections, keep_alive_server
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
@@ -160,6 +161,38 @@ async def test_a_transport_given_is_used_as_it_is() -> None:
         ) as project,
     ):
         assert await project.system.ping() == {"now": 7}
+
+
+def test_a_transport_given_to_the_sync_client_is_used_as_it_is() -> None:
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json={"now": 8})
+
+    with (
+        cocalc_api.DefaultHttpxClient(transport=httpx2.MockTransport(answer)) as http,
+        cocalc_api.Project(
+            api_key="sk-test", host="http://127.0.0.1:1", project_id=PROJECT_ID, http_client=http
+        ) as project,
+    ):
+        assert project.system.ping() == {"now": 8}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [cocalc_api.DefaultHttpxClient, cocalc_api.DefaultAsyncHttpxClient],
+    ids=["sync", "async"],
+)
+def test_an_http2_client_is_httpx2s_own_with_a_certificate_context_of_its_own(
+    make: Callable[..., Any],
+) -> None:
+    # httpx2's HTTP/2 pool, as httpx2.Client(http2=True, limits=...) makes it: the SDK's
+    # connections speak HTTP/1.1 only, and httpcore2 sets "h2" on the context it is given.
+    pool = make(http2=True, limits=httpx2.Limits(max_connections=7))._transport._pool
+    assert (pool._http1, pool._http2, pool._max_connections) == (True, True, 7)
+    backend = pool._network_backend
+    assert not isinstance(backend, sync_network.DeadlineBackend | asyncio_network.AsyncioBackend)
+    context = pool._ssl_context
+    assert context is not default_ssl_context()
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
 
 
 @pytest.mark.parametrize(

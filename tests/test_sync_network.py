@@ -139,6 +139,55 @@ def test_a_connection_not_accepted_by_the_deadline_is_a_connect_timeout(full_bac
     assert 0.3 <= time.monotonic() - started < 3
 
 
+def test_outside_a_call_a_connect_waits_its_own_timeout(full_backlog: int) -> None:
+    started = time.monotonic()
+    with pytest.raises(httpcore2.ConnectTimeout):
+        DeadlineBackend().connect_tcp("127.0.0.1", full_backlog, timeout=0.3)
+    assert 0.3 <= time.monotonic() - started < 3
+
+
+def test_a_connect_past_the_deadline_fails_at_once() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        started = time.monotonic()
+        with deadline_in(-1), pytest.raises(httpcore2.ConnectTimeout):
+            DeadlineBackend().connect_tcp("127.0.0.1", listener.getsockname()[1], timeout=5)
+        assert time.monotonic() - started < 1
+
+
+def test_connections_go_to_the_host_asked_from_the_address_asked_with_the_options_asked() -> None:
+    # Two loopback addresses other than 127.0.0.1, so that neither a default nor a swap passes.
+    with socket.create_server(("127.0.0.2", 0)) as listener:
+        option = (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        stream = DeadlineBackend().connect_tcp(
+            "127.0.0.2",
+            listener.getsockname()[1],
+            timeout=5,
+            local_address="127.0.0.3",
+            socket_options=[option],
+        )
+        peer, (client_host, _) = listener.accept()
+        with peer:
+            try:
+                assert client_host == "127.0.0.3"
+                assert stream.get_extra_info("server_addr")[0] == "127.0.0.2"
+                assert stream.get_extra_info("socket").getsockopt(*option[:2]) == 1
+            finally:
+                stream.close()
+
+
+def test_outside_a_call_a_handshake_waits_its_own_timeout() -> None:
+    with connected() as (plain, _peer):  # the peer never speaks TLS
+        started = time.monotonic()
+        with pytest.raises(httpcore2.ConnectTimeout):
+            plain.start_tls(ssl.create_default_context(), "localhost", timeout=0.3)
+        assert 0.3 <= time.monotonic() - started < 3
+
+
+def test_a_handshake_past_the_deadline_fails_at_once() -> None:
+    with connected() as (plain, _peer), deadline_in(-1), pytest.raises(httpcore2.ConnectTimeout):
+        plain.start_tls(ssl.create_default_context(), "localhost", timeout=5)
+
+
 def test_a_handshake_not_answered_by_the_deadline_is_a_connect_timeout() -> None:
     with connected() as (plain, _peer):  # the peer never speaks TLS
         started = time.monotonic()
@@ -191,6 +240,34 @@ def test_a_unix_socket_connection_carries_bytes_both_ways() -> None:
             stream.close()
         with deadline_in(-1), pytest.raises(httpcore2.ConnectTimeout):
             DeadlineBackend().connect_unix_socket(path, timeout=5)
+
+
+def test_a_unix_socket_with_a_full_queue_is_a_connect_error_not_a_wait() -> None:
+    # With a timeout, Python connects without blocking, and a full queue of a Unix socket is
+    # EAGAIN at once (a blocking connect, with no timeout, would wait for room forever).
+    with (
+        tempfile.TemporaryDirectory(dir="/tmp") as folder,
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener,
+        contextlib.ExitStack() as fillers,
+    ):
+        path = str(Path(folder) / "s")
+        listener.bind(path)
+        listener.listen(0)
+        while True:
+            filler = fillers.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+            filler.setblocking(False)
+            try:
+                filler.connect(path)
+            except BlockingIOError:
+                break
+        for deadline in (None, 30.0):
+            started = time.monotonic()
+            with (
+                deadline_in(deadline) if deadline else contextlib.nullcontext(),
+                pytest.raises(httpcore2.ConnectError),
+            ):
+                DeadlineBackend().connect_unix_socket(path, timeout=5)
+            assert time.monotonic() - started < 1
 
 
 def test_the_backend_sleeps() -> None:

@@ -12,7 +12,7 @@ NO_PROXY), and HTTP/2 go through httpx2's own transports, as with any httpx2 cli
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 
@@ -70,8 +70,8 @@ class DefaultHttpxClient(httpx2.Client):
             return super()._init_transport(verify, cert, trust_env, http1, http2, limits, transport)
         from cocalc_api._sync_network import pooled_transport
 
-        context = ssl_context_for(verify, cert, trust_env=trust_env, http2=http2)
-        return pooled_transport(context, limits=limits)
+        # By now `verify` is the context _with_defaults resolved (and `cert` is None).
+        return pooled_transport(cast(ssl.SSLContext, verify), limits=limits)
 
 
 class DefaultAsyncHttpxClient(httpx2.AsyncClient):
@@ -101,5 +101,5 @@ class DefaultAsyncHttpxClient(httpx2.AsyncClient):
             return super()._init_transport(verify, cert, trust_env, http1, http2, limits, transport)
         from cocalc_api._asyncio_network import pooled_transport  # not on `import cocalc_api`
 
-        context = ssl_context_for(verify, cert, trust_env=trust_env, http2=http2)
-        return pooled_transport(context, limits=limits)
+        # By now `verify` is the context _with_defaults resolved (and `cert` is None).
+        return pooled_transport(cast(ssl.SSLContext, verify), limits=limits)
