@@ -97,6 +97,7 @@ class DefaultAsyncHttpxClient(httpx2.AsyncClient):
     ) -> httpx2.AsyncBaseTransport:
         # httpx2 asks for the transport of every URL that no proxy or mount takes (overriding
         # this, rather than passing `transport=`, keeps the environment's proxies working).
+        # tests/test_asyncio_network.py and test_sync_network.py fail if httpx2 stops asking.
         if transport is not None or http2 or not http1:
             return super()._init_transport(verify, cert, trust_env, http1, http2, limits, transport)
         from cocalc_api._asyncio_network import pooled_transport  # not on `import cocalc_api`
