@@ -26,7 +26,7 @@ from typing import Any, cast
 import httpcore2
 import httpx2
 
-from cocalc_api._http_clients import DEFAULT_LIMITS, SocketOption
+from cocalc_api._http_clients import DEFAULT_LIMITS, SocketOption, pool_on
 from cocalc_api._tls import default_ssl_context
 
 # Reading stops while this much is received and not yet read (a slow reader of a large answer).
@@ -50,15 +50,7 @@ def pooled_transport(
     if ssl_context is None:
         ssl_context = default_ssl_context()
     transport = httpx2.AsyncHTTPTransport(verify=ssl_context, limits=limits)
-    # httpx2 does not take a network backend; its pool is made again with one (httpcore2's
-    # public arguments). tests/test_asyncio_network.py fails if httpx2 stops using `_pool`.
-    transport._pool = httpcore2.AsyncConnectionPool(
-        ssl_context=ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=AsyncioBackend(),
-    )
+    transport._pool = pool_on(httpcore2.AsyncConnectionPool, ssl_context, limits, AsyncioBackend())
     return transport
 
 

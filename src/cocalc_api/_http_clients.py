@@ -12,7 +12,8 @@ NO_PROXY), and HTTP/2 go through httpx2's own transports, as with any httpx2 cli
 from __future__ import annotations
 
 import ssl
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import httpx2
 
@@ -24,9 +25,31 @@ DEFAULT_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 )
+Pool = TypeVar("Pool")
 # Timeouts are set per request by the transport; this one is only a backstop for a request
 # made on the client directly.
 BACKSTOP_TIMEOUT = httpx2.Timeout(30.0)
+
+
+def pool_on(
+    make_pool: Callable[..., Pool],
+    ssl_context: ssl.SSLContext,
+    limits: httpx2.Limits,
+    backend: object,
+) -> Pool:
+    """The pool httpx2's transport makes for these limits, on the SDK's network backend.
+
+    httpx2 takes no network backend, so the SDK's transports get their pool made again with one
+    (httpcore2's public arguments) in place of `_pool`; tests/test_http_clients.py fails if
+    httpx2 stops keeping it there.
+    """
+    return make_pool(
+        ssl_context=ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=backend,
+    )
 
 
 def _with_defaults(settings: dict[str, Any]) -> dict[str, Any]:

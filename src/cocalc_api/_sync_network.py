@@ -20,7 +20,7 @@ from typing import Any
 import httpcore2
 import httpx2
 
-from cocalc_api._http_clients import DEFAULT_LIMITS, SocketOption
+from cocalc_api._http_clients import DEFAULT_LIMITS, SocketOption, pool_on
 from cocalc_api._tls import default_ssl_context
 
 # The monotonic time by which the exchange under way in this context must end.
@@ -37,15 +37,7 @@ def pooled_transport(
     if ssl_context is None:
         ssl_context = default_ssl_context()
     transport = httpx2.HTTPTransport(verify=ssl_context, limits=limits)
-    # As in _asyncio_network: httpx2 takes no network backend, so its pool is made again with
-    # one. tests/test_sync_network.py fails if httpx2 stops using `_pool`.
-    transport._pool = httpcore2.ConnectionPool(
-        ssl_context=ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=DeadlineBackend(),
-    )
+    transport._pool = pool_on(httpcore2.ConnectionPool, ssl_context, limits, DeadlineBackend())
     return transport
 
 
