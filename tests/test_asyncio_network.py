@@ -370,8 +370,18 @@ async def test_a_name_whose_first_address_never_answers_connects_through_the_nex
     # other, the call would wait out its whole connect timeout on the first.
     loop = asyncio.get_running_loop()
     arrived: asyncio.Queue[_Peer] = asyncio.Queue()
-    server = await loop.create_server(lambda: _Peer(arrived), "127.0.0.2", 0)
-    port = server.sockets[0].getsockname()[1]
+    # One port on two addresses: unanswering on 127.0.0.1, listening on 127.0.0.2. A port free
+    # on one may be taken on the other (the run's other sockets), so try until one is free on both.
+    first = contextlib.ExitStack()
+    for _ in range(20):
+        port = first.enter_context(unanswering("127.0.0.1", 0))
+        try:
+            server = await loop.create_server(lambda: _Peer(arrived), "127.0.0.2", port)
+            break
+        except OSError:
+            first.close()
+    else:
+        pytest.fail("no port free on both 127.0.0.1 and 127.0.0.2")
 
     resolve_for_real = loop.getaddrinfo
 
@@ -385,7 +395,7 @@ async def test_a_name_whose_first_address_never_answers_connects_through_the_nex
         ]
 
     monkeypatch.setattr(loop, "getaddrinfo", resolve)  # the name's addresses, in this order
-    with unanswering("127.0.0.1", port):
+    with first:
         started = time.monotonic()
         stream = await AsyncioBackend().connect_tcp("project.example", port, timeout=3)
         elapsed = time.monotonic() - started
