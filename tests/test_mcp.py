@@ -10,6 +10,7 @@ structured result against the tool's outputSchema itself.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -28,12 +29,13 @@ import pytest
 import yaml
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, TextContent, TextResourceContents, Tool
+from mcp_types import CallToolResult, ImageContent, TextContent, TextResourceContents, Tool
 
 import cocalc_api
 from cocalc_api import AsyncProject
 from cocalc_mcp import build_server
 from cocalc_project_server.testing import ServerProcess, running_server, stop_process_group
+from tests.test_mcp_content import PNG
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -279,6 +281,27 @@ async def test_jupyter(server: ServerProcess) -> None:
     assert meta["type"] == type(raised.value).__name__
     assert meta["message"] == str(raised.value) and "no-such-kernel" in meta["message"]
     assert text(unknown) == f"{type(raised.value).__name__}: {raised.value}"
+
+
+async def test_jupyter_images_come_as_image_blocks(server: ServerProcess) -> None:
+    # A PNG made by the test, shown by a real kernel: the image block must carry these bytes.
+    code = (
+        "import base64\nfrom IPython.display import Image, display\n"
+        f"display(Image(data=base64.b64decode({base64.b64encode(PNG).decode()!r})))"
+    )
+    async with connect(server) as client:
+        result = await client.call_tool(
+            "system_jupyter_execute", {"input": code, "kernel": "python3"}
+        )
+    assert not result.is_error, text(result)
+    (shown,) = result.structured_content["result"]
+    assert base64.b64decode(shown["data"]["image/png"]) == PNG  # the structured result: whole
+    text_block, image = result.content
+    assert isinstance(image, ImageContent) and image.mime_type == "image/png"
+    assert base64.b64decode(image.data) == PNG
+    assert isinstance(text_block, TextContent)
+    (item,) = json.loads(text_block.text)
+    assert item["data"]["image/png"] == f"<image/png, {len(PNG)} bytes: image 1 after this text>"
 
 
 async def test_files_listing_and_resources(server: ServerProcess) -> None:

@@ -21,6 +21,7 @@ from mcp.shared.exceptions import MCPError
 
 from cocalc_api import AsyncProject, CocalcError, InvalidArgumentError
 from cocalc_api._timeouts import call_limits
+from cocalc_mcp._content import content_blocks
 from cocalc_mcp._tools import RESULT_KEY, ToolSpec, tool_specs
 
 logger = logging.getLogger("cocalc_mcp")
@@ -109,12 +110,10 @@ def build_server(
                 logger.exception("%s failed", spec.name)
             return _error_result(error, redact)
         structured = {RESULT_KEY: result} if spec.wrapped else result
-        # The text block repeats the result for clients that do not read structured content:
-        # a string as it is (a file's text reads better than its JSON), anything else as JSON.
-        text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
-        return types.CallToolResult(
-            content=[types.TextContent(text=text)], structured_content=structured
-        )
+        # The content blocks repeat the result for clients that do not read structured content:
+        # a string as it is (a file's text reads better than its JSON), anything else as JSON,
+        # and Jupyter's images as image blocks.
+        return types.CallToolResult(content=content_blocks(result), structured_content=structured)
 
     async def list_resources(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
