@@ -83,10 +83,7 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
                 else:  # uvloop's create_connection tries the addresses one after another
                     sock = await _race_addresses(loop, host, port, local_addr, delay)
                     transport, protocol = await loop.create_connection(_Protocol, sock=sock)
-        sock = transport.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        return AsyncioStream(transport, protocol)
+        return _stream(transport, protocol, socket_options)
 
     async def connect_unix_socket(
         self,
@@ -100,10 +97,7 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
         with _connect_errors():
             async with asyncio.timeout(timeout):
                 transport, protocol = await loop.create_unix_connection(_Protocol, path)
-        sock = transport.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        return AsyncioStream(transport, protocol)
+        return _stream(transport, protocol, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         if _transports_loop() is None:
@@ -251,6 +245,19 @@ class _Protocol(asyncio.Protocol):
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+def _stream(
+    transport: asyncio.Transport,
+    protocol: _Protocol,
+    socket_options: Iterable[SocketOption] | None,
+) -> AsyncioStream:
+    """The stream of a connection just opened, its socket options set (after the connect, as
+    httpcore2's own backends set them)."""
+    sock = transport.get_extra_info("socket")
+    for option in socket_options or ():
+        sock.setsockopt(*option)
+    return AsyncioStream(transport, protocol)
 
 
 def _expire(waiter: asyncio.Future[None], expired: type[Exception]) -> None:
