@@ -233,7 +233,7 @@ class DelayedSyncTransport(httpx.BaseTransport):
 
 
 Rate = tuple[float, float]  # calls per second, client CPU per call (ms)
-THROUGHPUT_ROUNDS = 8  # each of the 4 stacks follows the idle stretch in 2 of them
+THROUGHPUT_ROUNDS = 10  # each of the 5 stacks follows the idle stretch in 2 of them
 
 
 def throughput(server: Any) -> list[tuple[str, float, float]]:
@@ -263,6 +263,12 @@ def throughput(server: Any) -> list[tuple[str, float, float]]:
 
         inner = pooled_transport()
         client = httpx2.AsyncClient(transport=DelayedTransport(delay, inner))
+        return await ours(client, calls, concurrency)
+
+    async def aiohttp_client(calls: int, concurrency: int) -> Rate:
+        # AsyncProject over DefaultAioHttpClient: aiohttp's pool and C parser under httpx2.
+        http = cocalc_api.DefaultAioHttpClient()
+        client = httpx2.AsyncClient(transport=DelayedTransport(delay, http._transport))
         return await ours(client, calls, concurrency)
 
     async def aiohttp_pool(calls: int, concurrency: int) -> Rate:
@@ -345,12 +351,16 @@ def throughput(server: Any) -> list[tuple[str, float, float]]:
     stacks: dict[str, Callable[[int, int], Rate]] = {
         "default": lambda calls, concurrency: asyncio.run(default_pool(calls, concurrency)),
         "uvloop": on_uvloop,
+        "DefaultAioHttpClient": lambda calls, concurrency: asyncio.run(
+            aiohttp_client(calls, concurrency)
+        ),
         "aiohttp": lambda calls, concurrency: asyncio.run(aiohttp_pool(calls, concurrency)),
         "sockets": lambda calls, concurrency: asyncio.run(bare_sockets(calls, concurrency)),
     }
     names = {
         "default": "AsyncProject()",
         "uvloop": "AsyncProject() on uvloop",
+        "DefaultAioHttpClient": "AsyncProject(http_client=DefaultAioHttpClient())",
         "aiohttp": "raw aiohttp, no SDK",
         "sockets": "bare sockets, no HTTP library",
     }

@@ -1,5 +1,6 @@
 """`DefaultHttpxClient` / `DefaultAsyncHttpxClient`: the clients the SDK makes, and what a
-user who passes one in keeps (hooks, proxies, the asyncio connections).
+user who passes one in keeps (hooks, proxies, the asyncio connections); `DefaultAioHttpClient`
+keeps the same over aiohttp's pool.
 
 Independent sources: a client sends to an HTTP proxy the request line in absolute form
 (RFC 9112, section 3.2.2), and an httpx2 client honours HTTP_PROXY / NO_PROXY when its
@@ -50,7 +51,20 @@ async def ping_async(host: str) -> object:
         return await project.system.ping()
 
 
-@pytest.fixture(params=[ping_sync, ping_async], ids=["Project", "AsyncProject"])
+async def ping_aiohttp(host: str) -> object:
+    async with (
+        cocalc_api.DefaultAioHttpClient() as http,
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host=host, project_id=PROJECT_ID, max_retries=0, http_client=http
+        ) as project,
+    ):
+        return await project.system.ping()
+
+
+@pytest.fixture(
+    params=[ping_sync, ping_async, ping_aiohttp],
+    ids=["Project", "AsyncProject", "DefaultAioHttpClient"],
+)
 def ping(request: pytest.FixtureRequest) -> Ping:
     return request.param  # type: ignore[no-any-return]
 
@@ -86,10 +100,12 @@ async def test_hosts_in_no_proxy_are_reached_directly(
 
 
 @pytest.mark.filterwarnings("ignore::cocalc_api.InsecureHostWarning")
-async def test_a_proxy_given_to_a_client_passed_in_takes_its_calls() -> None:
+@pytest.mark.parametrize("client", ["DefaultAsyncHttpxClient", "DefaultAioHttpClient"])
+async def test_a_proxy_given_to_a_client_passed_in_takes_its_calls(client: str) -> None:
+    make: Callable[..., httpx2.AsyncClient] = getattr(cocalc_api, client)
     async with (
         keep_alive_server() as (proxy, proxy_url),
-        cocalc_api.DefaultAsyncHttpxClient(proxy=proxy_url) as http,
+        make(proxy=proxy_url) as http,
         cocalc_api.AsyncProject(
             api_key="sk-test", host=UNREACHABLE_HOST, project_id=PROJECT_ID, http_client=http
         ) as project,
@@ -121,6 +137,31 @@ async def test_a_default_client_passed_in_keeps_its_hooks_and_asyncio_connection
         assert not http.is_closed  # a client passed in is the caller's to close
     assert seen == ["t-1", "t-1"]
     assert len(opened) == 1 and isinstance(opened[0], AsyncioStream)
+    assert (server.connections, server.requests) == (1, 2)
+
+
+async def test_the_aiohttp_client_keeps_its_hooks_and_aiohttps_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened = count_connections(monkeypatch)
+    seen: list[str] = []
+
+    async def hook(request: httpx2.Request) -> None:
+        seen.append(request.headers["X-Trace"])
+
+    async with (
+        keep_alive_server() as (server, url),
+        cocalc_api.DefaultAioHttpClient(
+            headers={"X-Trace": "t-1"}, event_hooks={"request": [hook]}
+        ) as http,
+        cocalc_api.AsyncProject(
+            api_key="sk-test", host=url, project_id=PROJECT_ID, http_client=http
+        ) as project,
+    ):
+        assert await project.system.ping() == PING
+        assert await project.system.ping() == PING
+    assert seen == ["t-1", "t-1"]
+    assert opened == []  # none of the SDK's own connections: aiohttp's pool kept one
     assert (server.connections, server.requests) == (1, 2)
 
 

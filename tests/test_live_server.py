@@ -175,16 +175,19 @@ def test_basic_and_bearer_are_both_accepted(server: ServerProcess) -> None:
         assert answer.status_code == 200 and "now" in answer.json()
 
 
-@pytest.mark.parametrize("pool", ["default", "passed in"])
+@pytest.mark.parametrize("pool", ["default", "passed in", "aiohttp"])
 async def test_cancelled_calls_leave_the_connections_usable(
     server: ServerProcess, pool: str
 ) -> None:
     # 100 calls cancelled mid-flight (asyncio.wait_for and Task.cancel), then 100 good ones, on
-    # AsyncProject's own pool (asyncio connections) and on an httpx2 client's (anyio's).
+    # AsyncProject's own pool (asyncio connections), on an httpx2 client's (anyio's) and on
+    # aiohttp's (DefaultAioHttpClient).
     async with contextlib.AsyncExitStack() as stack:
-        http = None
+        http: httpx2.AsyncClient | None = None
         if pool == "passed in":
             http = await stack.enter_async_context(httpx2.AsyncClient())
+        elif pool == "aiohttp":
+            http = await stack.enter_async_context(cocalc_api.DefaultAioHttpClient())
         project = await stack.enter_async_context(
             cocalc_api.AsyncProject(
                 api_key=server.api_key,

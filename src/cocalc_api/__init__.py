@@ -32,6 +32,7 @@ from cocalc_api._http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
 from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
+    from cocalc_api._aiohttp import DefaultAioHttpClient
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "ClientClosedError",
     "CocalcError",
+    "DefaultAioHttpClient",
     "DefaultAsyncHttpxClient",
     "DefaultHttpxClient",
     "ExecError",
@@ -72,4 +74,14 @@ def __getattr__(name: str) -> Any:
         from cocalc_api import _jobs
 
         return getattr(_jobs, name)
+    if name == "DefaultAioHttpClient":  # aiohttp is an extra, and heavy to import
+        try:
+            from cocalc_api._aiohttp import DefaultAioHttpClient
+        except ModuleNotFoundError as missing:
+            raise ModuleNotFoundError(
+                f"cocalc_api.DefaultAioHttpClient needs the aiohttp extra ({missing.name} is "
+                "not installed): pip install 'cocalc-sdk[aiohttp]'",
+                name=missing.name,
+            ) from missing
+        return DefaultAioHttpClient
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

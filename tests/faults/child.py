@@ -1,12 +1,13 @@
 """Runs one SDK call in a child process and prints its outcome as JSON.
 
-`python -m tests.faults.child <sync|async> <host> <max_retries> <strict-warnings 0|1>`:
+`python -m tests.faults.child <sync|async|aiohttp> <host> <max_retries> <strict-warnings 0|1>`:
 pings `host`. The parent can kill it on a deadline, and warning filters set here affect only it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -39,10 +40,13 @@ def _sync(host: str, retries: int) -> None:
             _report(started, result=result)
 
 
-async def _async(host: str, retries: int) -> None:
-    async with cocalc_api.AsyncProject(
-        KEY, host=host, project_id=PROJECT_ID, max_retries=retries
-    ) as p:
+async def _async(host: str, retries: int, aiohttp: bool) -> None:
+    async with (
+        cocalc_api.DefaultAioHttpClient() if aiohttp else contextlib.nullcontext() as http,
+        cocalc_api.AsyncProject(
+            KEY, host=host, project_id=PROJECT_ID, max_retries=retries, http_client=http
+        ) as p,
+    ):
         started = time.monotonic()
         try:
             result = await p.ping()
@@ -60,7 +64,7 @@ def main() -> None:
     if kind == "sync":
         _sync(host, retries)
     else:
-        asyncio.run(_async(host, retries))
+        asyncio.run(_async(host, retries, aiohttp=kind == "aiohttp"))
 
 
 if __name__ == "__main__":

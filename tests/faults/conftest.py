@@ -12,7 +12,8 @@ from tests.faults.hostile import HostileServer, refused_port
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """`kind`, which client: 'sync' (Project) or 'async' (AsyncProject)."""
+    """`kind`, which client: 'sync' (Project), 'async' (AsyncProject) or 'aiohttp'
+    (AsyncProject over DefaultAioHttpClient)."""
     if "kind" in metafunc.fixturenames:
         metafunc.parametrize("kind", KINDS)
 

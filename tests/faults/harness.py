@@ -1,7 +1,8 @@
 """Calling the SDK against the hostile server, and checking what came back.
 
-Two kinds of client: Project ("sync") and AsyncProject ("async"), which must end every fault in
-the same typed exception.
+Three kinds of client: Project ("sync"), AsyncProject ("async"), and AsyncProject over
+`cocalc_api.DefaultAioHttpClient` ("aiohttp"), which must end every fault in the same typed
+exception.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ KEY = "sk-SECRET-abc123"
 TOKEN = base64.b64encode(f"{KEY}:".encode()).decode("ascii")
 SECRETS = (KEY, TOKEN)
 PROJECT_ID = "9a3c1c1e-5b7a-4c55-9b1d-0c1c2f3e4d5a"
-KINDS = ("sync", "async")
+KINDS = ("sync", "async", "aiohttp")
 TESTS_DIR = str(Path(__file__).resolve().parent)
 
 E = TypeVar("E", bound=BaseException)
@@ -166,10 +167,12 @@ class Call:
 
 
 def run(kind: str, host: str, call: Call, client_timeout: float | None = None) -> Outcome:
-    """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop), made with
-    `timeout=client_timeout`."""
+    """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop; over a
+    DefaultAioHttpClient for "aiohttp"), made with `timeout=client_timeout`."""
     if kind == "sync":
         return _run_sync(host, call, client_timeout)
+    if kind == "aiohttp":
+        return asyncio.run(_run_aiohttp(host, call, client_timeout))
     return asyncio.run(_run_async(host, call, client_timeout))
 
 
@@ -200,6 +203,23 @@ async def _run_async(host: str, call: Call, client_timeout: float | None = None)
         timeout=client_timeout,
     ) as project:
         return await _call_async(project, call)
+
+
+async def _run_aiohttp(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
+    # A client passed in is the caller's to close: AsyncProject.aclose() leaves it open.
+    async with cocalc_api.DefaultAioHttpClient() as http:
+        async with cocalc_api.AsyncProject(
+            call.key,
+            host=host,
+            project_id=PROJECT_ID,
+            max_retries=call.max_retries,
+            timeout=client_timeout,
+            http_client=http,
+        ) as project:
+            outcome = await _call_async(project, call)
+        assert not http.is_closed
+    assert http.is_closed
+    return outcome
 
 
 async def _call_async(project: cocalc_api.AsyncProject, call: Call) -> Outcome:
