@@ -11,18 +11,23 @@ client's `httpx.Client()` honours them too.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 import httpx2
 import pytest
 
 import cocalc_api
+from cocalc_api import _aiohttp as aiohttp_client
 from cocalc_api import _asyncio_network as asyncio_network
 from cocalc_api import _sync_network as sync_network
 from cocalc_api._asyncio_network import AsyncioStream
 from cocalc_api._tls import default_ssl_context
+from tests.faults.hostile import refused_port
 from tests.test_asyncio_network import count_connections, keep_alive_server
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
@@ -256,3 +261,92 @@ def test_the_sdks_pools_have_httpx2s_own_limits_and_certificate_checks(
     context = pool._ssl_context
     assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
     assert context.cert_store_stats() == their_pool._ssl_context.cert_store_stats()
+
+
+# -- DefaultAioHttpClient: its settings and its failures -----------------------------------
+
+
+async def test_the_aiohttp_client_has_the_sdks_defaults_and_shared_certificate_context() -> None:
+    async with (
+        cocalc_api.DefaultAioHttpClient() as http,
+        cocalc_api.DefaultAsyncHttpxClient() as ours,
+    ):
+        assert http.follow_redirects is False
+        assert http.timeout == ours.timeout  # the backstop every default client has
+        assert http._transport.ssl_context is default_ssl_context()
+
+
+@pytest.mark.filterwarnings("ignore::cocalc_api.InsecureHostWarning")
+async def test_the_aiohttp_client_gives_its_settings_to_every_transport() -> None:
+    limits = httpx2.Limits(max_connections=7, max_keepalive_connections=3, keepalive_expiry=2.0)
+    async with cocalc_api.DefaultAioHttpClient(
+        verify=False, limits=limits, proxy="http://127.0.0.1:1", follow_redirects=True
+    ) as http:
+        assert http.follow_redirects is True
+        (proxied,) = [t for t in http._mounts.values() if t is not None]
+        for transport in (http._transport, proxied):
+            assert transport.limits == limits
+            context = transport.ssl_context
+            assert (context.verify_mode, context.check_hostname) == (ssl.CERT_NONE, False)
+        assert str(proxied.proxy.url) == "http://127.0.0.1:1"
+        assert http._transport.proxy is None
+
+
+@pytest.mark.parametrize("route", ["direct", "proxy"])
+def test_the_aiohttp_client_says_it_speaks_http_1_1_only(
+    route: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # httpx-aiohttp's own rule, for the transport of each route: HTTP/2 asked for alongside
+    # HTTP/1.1 falls back to it with a warning; HTTP/2 alone is refused. For the proxy's route
+    # alone, the direct one gets a transport of the test's (used as it is).
+    route_settings: dict[str, Any] = (
+        {}
+        if route == "direct"
+        else {"proxy": "http://127.0.0.1:1", "transport": httpx2.MockTransport(lambda r: None)}
+    )
+    cocalc_api.DefaultAioHttpClient(http2=True, **route_settings)
+    warned = [r for r in caplog.records if "HTTP/2 is not supported by aiohttp" in r.getMessage()]
+    assert len(warned) == 1
+    with pytest.raises(httpx2.UnsupportedProtocol):
+        cocalc_api.DefaultAioHttpClient(http1=False, http2=True, **route_settings)
+
+
+def test_a_failure_with_no_text_is_named_by_its_class() -> None:
+    # Some of aiohttp's exceptions carry no message; the mapped one says what happened.
+    error = aiohttp_client._mapped(aiohttp.ClientPayloadError())
+    assert type(error) is httpx2.RemoteProtocolError
+    assert str(error) == "ClientPayloadError"
+
+
+async def test_a_refused_connect_through_aiohttp_is_httpx2s_connect_error() -> None:
+    sock = refused_port()  # bound, not listening
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/api/conat/project"
+    try:
+        async with cocalc_api.DefaultAioHttpClient() as http:
+            with pytest.raises(httpx2.ConnectError) as raised:
+                await http.post(url, content=b"{}")
+    finally:
+        sock.close()
+    assert type(raised.value) is httpx2.ConnectError  # what httpcore2 raises: not a timeout
+    assert raised.value.request.url == url  # set by httpx2's client
+    text = str(raised.value)  # aiohttp's own words, and what the errno means
+    assert "Cannot connect to host 127.0.0.1:" in text, text
+    assert text.endswith(f"({os.strerror(errno.ECONNREFUSED)})"), text
+
+
+async def test_an_answer_cut_short_through_aiohttp_is_httpx2s_protocol_error() -> None:
+    # The head promises 100 bytes, 10 come, then the connection closes (RFC 9112, 8: an
+    # incomplete message); httpcore2 raises RemoteProtocolError for it.
+    async def cut_short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(cut_short, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    async with server, cocalc_api.DefaultAioHttpClient() as http:
+        with pytest.raises(httpx2.RemoteProtocolError) as raised:
+            await http.get(url)
+    assert raised.value.request.url == url
+    assert raised.value.__cause__ is None  # aiohttp's, with the request's headers, not chained

@@ -43,8 +43,9 @@ _FAILURES: tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...] =
 )
 
 
-def _mapped(error: Exception, request: httpx2.Request) -> Exception:
-    """httpcore2's exception for `error`, httpx-aiohttp's mapping or aiohttp's own."""
+def _mapped(error: Exception) -> Exception:
+    """httpcore2's exception for `error`, httpx-aiohttp's mapping or aiohttp's own (httpx2's
+    client sets the request on it)."""
     cause = error.__cause__ if isinstance(error, httpx2.TransportError) else error
     for failure, mapped in _FAILURES:
         if isinstance(cause, failure):
@@ -52,23 +53,22 @@ def _mapped(error: Exception, request: httpx2.Request) -> Exception:
             if isinstance(cause, OSError) and cause.errno:
                 # asyncio's text for a refused connect names no cause ("Connect call failed").
                 message += f" ({os.strerror(cause.errno)})"
-            return mapped(message, request=request)
+            return mapped(message)
     return error
 
 
 class _Stream(httpx2.AsyncByteStream):
     """httpx-aiohttp's response body, its failures mapped again."""
 
-    def __init__(self, inner: httpx2.AsyncByteStream, request: httpx2.Request) -> None:
+    def __init__(self, inner: httpx2.AsyncByteStream) -> None:
         self._inner = inner
-        self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._inner:
                 yield chunk
         except (httpx2.TransportError, aiohttp.ClientError) as error:
-            raise _mapped(error, self._request) from None
+            raise _mapped(error) from None
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -79,8 +79,8 @@ class _Transport(AiohttpTransport):
         try:
             response = await super().handle_async_request(request)
         except (httpx2.TransportError, aiohttp.ClientError) as error:
-            raise _mapped(error, request) from None
-        response.stream = _Stream(cast(httpx2.AsyncByteStream, response.stream), request)
+            raise _mapped(error) from None
+        response.stream = _Stream(cast(httpx2.AsyncByteStream, response.stream))
         return response
 
 
@@ -109,9 +109,8 @@ class DefaultAioHttpClient(httpx2.AsyncClient):
     ) -> httpx2.AsyncBaseTransport:
         if transport is not None:
             return transport
-        return _Transport(
-            verify=verify, cert=cert, trust_env=trust_env, http1=http1, http2=http2, limits=limits
-        )
+        # By now `verify` is the context _with_defaults resolved (and `cert` is None).
+        return _Transport(verify=verify, http1=http1, http2=http2, limits=limits)
 
     def _init_proxy_transport(
         self,
@@ -123,12 +122,4 @@ class DefaultAioHttpClient(httpx2.AsyncClient):
         http2: bool = False,
         limits: httpx2.Limits = DEFAULT_LIMITS,
     ) -> httpx2.AsyncBaseTransport:
-        return _Transport(
-            verify=verify,
-            cert=cert,
-            trust_env=trust_env,
-            http1=http1,
-            http2=http2,
-            limits=limits,
-            proxy=proxy,
-        )
+        return _Transport(verify=verify, http1=http1, http2=http2, limits=limits, proxy=proxy)
