@@ -7,15 +7,24 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.harness import KINDS
+from tests.faults.harness import HTTPX_KINDS, KINDS
 from tests.faults.hostile import HostileServer, refused_port
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "transport_independent: the test exercises no HTTP client code, so `kind` is only "
+        "'sync' and 'async' (not 'aiohttp')",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`kind`, which client: 'sync' (Project), 'async' (AsyncProject) or 'aiohttp'
     (AsyncProject over DefaultAioHttpClient)."""
     if "kind" in metafunc.fixturenames:
-        metafunc.parametrize("kind", KINDS)
+        independent = metafunc.definition.get_closest_marker("transport_independent")
+        metafunc.parametrize("kind", HTTPX_KINDS if independent else KINDS)
 
 
 def _hostile_server() -> Iterator[HostileServer]:

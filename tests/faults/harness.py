@@ -24,6 +24,8 @@ TOKEN = base64.b64encode(f"{KEY}:".encode()).decode("ascii")
 SECRETS = (KEY, TOKEN)
 PROJECT_ID = "9a3c1c1e-5b7a-4c55-9b1d-0c1c2f3e4d5a"
 KINDS = ("sync", "async", "aiohttp")
+# Tests of code that is the same whatever the HTTP client (settings, warnings) run with these.
+HTTPX_KINDS = ("sync", "async")
 TESTS_DIR = str(Path(__file__).resolve().parent)
 
 E = TypeVar("E", bound=BaseException)

@@ -39,6 +39,7 @@ def bad_gateway() -> Any:
     return respond(502, BAD_GATEWAY_PAGE, content_type="text/html")
 
 
+@pytest.mark.transport_independent  # spacing is _retry's; test_retry_safe_call retries on aiohttp
 def test_backoff_grows_and_all_attempts_are_made(kind: str, server: HostileServer) -> None:
     server.play(bad_gateway())
 

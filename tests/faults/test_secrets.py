@@ -142,6 +142,7 @@ def _construct(kind: str, host: str) -> Callable[[], object]:
     return build
 
 
+@pytest.mark.transport_independent
 @pytest.mark.parametrize("host", ["http://example.com", "http://10.0.0.5:8080", "http://0.0.0.0"])
 def test_plain_http_remote_host_warns(kind: str, host: str) -> None:
     caught = _warnings_of(_construct(kind, host))
@@ -150,6 +151,7 @@ def test_plain_http_remote_host_warns(kind: str, host: str) -> None:
     assert not leaks(str(caught[0].message))
 
 
+@pytest.mark.transport_independent
 @pytest.mark.parametrize(
     "host",
     ["http://127.0.0.1:8080", "http://localhost:5000", "http://[::1]:80", "https://example.com"],
@@ -158,6 +160,7 @@ def test_loopback_or_https_does_not_warn(kind: str, host: str) -> None:
     assert _warnings_of(_construct(kind, host)) == []
 
 
+@pytest.mark.transport_independent
 def test_insecure_host_warning_points_at_the_caller(kind: str) -> None:
     (caught,) = _warnings_of(_construct(kind, "http://example.com"))
 
