@@ -119,20 +119,24 @@ async def test_a_proxy_given_to_a_client_passed_in_takes_its_calls(client: str) 
     assert proxy.request_lines == [PROXIED_LINE]
 
 
-async def test_a_default_client_passed_in_keeps_its_hooks_and_asyncio_connections(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("client", "sdk_connections"),
+    [("DefaultAsyncHttpxClient", 1), ("DefaultAioHttpClient", 0)],
+)
+async def test_a_default_client_passed_in_keeps_its_hooks_and_its_connections(
+    monkeypatch: pytest.MonkeyPatch, client: str, sdk_connections: int
 ) -> None:
+    # The SDK's asyncio connections for DefaultAsyncHttpxClient; aiohttp's pool for the other.
     opened = count_connections(monkeypatch)
     seen: list[str] = []
 
     async def hook(request: httpx2.Request) -> None:
         seen.append(request.headers["X-Trace"])
 
+    make: Callable[..., httpx2.AsyncClient] = getattr(cocalc_api, client)
     async with (
         keep_alive_server() as (server, url),
-        cocalc_api.DefaultAsyncHttpxClient(
-            headers={"X-Trace": "t-1"}, event_hooks={"request": [hook]}
-        ) as http,
+        make(headers={"X-Trace": "t-1"}, event_hooks={"request": [hook]}) as http,
         cocalc_api.AsyncProject(
             api_key="sk-test", host=url, project_id=PROJECT_ID, http_client=http
         ) as project,
@@ -141,32 +145,8 @@ async def test_a_default_client_passed_in_keeps_its_hooks_and_asyncio_connection
         assert await project.system.ping() == PING
         assert not http.is_closed  # a client passed in is the caller's to close
     assert seen == ["t-1", "t-1"]
-    assert len(opened) == 1 and isinstance(opened[0], AsyncioStream)
-    assert (server.connections, server.requests) == (1, 2)
-
-
-async def test_the_aiohttp_client_keeps_its_hooks_and_aiohttps_connections(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    opened = count_connections(monkeypatch)
-    seen: list[str] = []
-
-    async def hook(request: httpx2.Request) -> None:
-        seen.append(request.headers["X-Trace"])
-
-    async with (
-        keep_alive_server() as (server, url),
-        cocalc_api.DefaultAioHttpClient(
-            headers={"X-Trace": "t-1"}, event_hooks={"request": [hook]}
-        ) as http,
-        cocalc_api.AsyncProject(
-            api_key="sk-test", host=url, project_id=PROJECT_ID, http_client=http
-        ) as project,
-    ):
-        assert await project.system.ping() == PING
-        assert await project.system.ping() == PING
-    assert seen == ["t-1", "t-1"]
-    assert opened == []  # none of the SDK's own connections: aiohttp's pool kept one
+    assert len(opened) == sdk_connections
+    assert all(isinstance(stream, AsyncioStream) for stream in opened)
     assert (server.connections, server.requests) == (1, 2)
 
 

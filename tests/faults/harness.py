@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import time
 import traceback
@@ -173,9 +174,7 @@ def run(kind: str, host: str, call: Call, client_timeout: float | None = None) -
     DefaultAioHttpClient for "aiohttp"), made with `timeout=client_timeout`."""
     if kind == "sync":
         return _run_sync(host, call, client_timeout)
-    if kind == "aiohttp":
-        return asyncio.run(_run_aiohttp(host, call, client_timeout))
-    return asyncio.run(_run_async(host, call, client_timeout))
+    return asyncio.run(_run_async(host, call, client_timeout, aiohttp=kind == "aiohttp"))
 
 
 def _run_sync(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
@@ -196,20 +195,13 @@ def _run_sync(host: str, call: Call, client_timeout: float | None = None) -> Out
         return Outcome(result=result, elapsed=time.monotonic() - started)
 
 
-async def _run_async(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
-    async with cocalc_api.AsyncProject(
-        call.key,
-        host=host,
-        project_id=PROJECT_ID,
-        max_retries=call.max_retries,
-        timeout=client_timeout,
-    ) as project:
-        return await _call_async(project, call)
-
-
-async def _run_aiohttp(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
-    # A client passed in is the caller's to close: AsyncProject.aclose() leaves it open.
-    async with cocalc_api.DefaultAioHttpClient() as http:
+async def _run_async(
+    host: str, call: Call, client_timeout: float | None = None, *, aiohttp: bool = False
+) -> Outcome:
+    async with contextlib.AsyncExitStack() as stack:
+        http = (
+            await stack.enter_async_context(cocalc_api.DefaultAioHttpClient()) if aiohttp else None
+        )
         async with cocalc_api.AsyncProject(
             call.key,
             host=host,
@@ -219,8 +211,9 @@ async def _run_aiohttp(host: str, call: Call, client_timeout: float | None = Non
             http_client=http,
         ) as project:
             outcome = await _call_async(project, call)
-        assert not http.is_closed
-    assert http.is_closed
+        # A client passed in is the caller's to close: AsyncProject.aclose() leaves it open.
+        assert http is None or not http.is_closed
+    assert http is None or http.is_closed
     return outcome
 
 
