@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import logging
 import os
 import shutil
@@ -28,6 +30,32 @@ from .process_groups import signal_group
 log = logging.getLogger(__name__)
 
 KERNEL_READY_TIMEOUT_S = 60.0
+
+# A Unix socket's path has at most 107 bytes (103 on macOS, whose $TMPDIR alone takes about
+# 50): a kernel's sockets get short names of their own, `k<n>-<port>` (ports 1 to 5).
+MAX_SOCKET_PATH = 103 if sys.platform == "darwin" else 107
+_socket_numbers = itertools.count(1)
+
+
+def _sockets(runtime_dir: str) -> dict[str, str]:
+    """Where a kernel listens: Unix sockets in the server's private runtime folder rather than
+    open ports, unless $TMPDIR is too long for a socket's path; then TCP on loopback, as the
+    real service always does (launch-kernel.ts)."""
+    prefix = os.path.join(runtime_dir, f"k{next(_socket_numbers)}")
+    if len(os.fsencode(f"{prefix}-99")) <= MAX_SOCKET_PATH:
+        return {"transport": "ipc", "ip": prefix}
+    _warn_long_runtime_dir(runtime_dir)
+    return {"transport": "tcp", "ip": "127.0.0.1"}
+
+
+@functools.cache
+def _warn_long_runtime_dir(runtime_dir: str) -> None:
+    log.warning(
+        "kernels listen on 127.0.0.1: sockets under %s would be longer than %d bytes",
+        runtime_dir,
+        MAX_SOCKET_PATH,
+    )
+
 
 # The stateless API's kernels run under `ulimit -n 1000 -f 10485760 -t 30 -v 3000000`
 # (src/packages/jupyter/stateless-api/kernel.ts, DEFAULT_ULIMIT, applied by
@@ -158,13 +186,13 @@ async def start_kernel(
     ``on_spawn`` sees the handle as soon as the process exists, before the kernel is ready.
     A kernel that dies while starting raises its death message, as the real service does.
     """
+    # The real service's name for the connection file (launch-kernel.ts: kernel-<uuid>.json).
     stem = os.path.join(runtime_dir, f"kernel-{uuid.uuid4()}")
     manager = _manager_class(limited)(
         kernel_name=name,
         kernel_spec_manager=specs,
         connection_file=f"{stem}.json",
-        # Unix sockets in the server's private runtime folder instead of open TCP ports.
-        transport="ipc",
+        **_sockets(runtime_dir),
     )
     stderr_path = f"{stem}.stderr"
     stderr = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

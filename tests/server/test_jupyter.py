@@ -10,12 +10,14 @@ import ast
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
@@ -297,6 +299,30 @@ def test_kernel_runs_under_the_real_ulimits(api: Api) -> None:
     )
     expected = [1000, 10485760 * 1024, 30, 3000000 * 1024]
     assert value_of(run(api, code)) == [(n, n) for n in expected]
+
+
+@pytest.mark.parametrize(("length", "transport"), [(65, "ipc"), (95, "tcp")])
+def test_kernels_start_under_a_long_tmpdir(
+    length: int, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Unix socket's path holds at most 107 bytes (unix(7); 103 on macOS, whose $TMPDIR is
+    # about 50). The server keeps its kernels' files under $TMPDIR: with 65 bytes of it the
+    # sockets still fit there, with 95 the kernels listen on loopback, as the real service's do.
+    base = tempfile.mkdtemp(prefix="t")
+    tmpdir = os.path.join(base, "d" * (length - len(base) - 1))
+    os.mkdir(tmpdir)
+    monkeypatch.setenv("TMPDIR", tmpdir)
+    try:
+        with running_server(kernel_pool_size=1) as srv, httpx2.Client(timeout=60) as client:
+            api = Api(srv, client)
+            assert run(api, "6 * 7") == [{"data": {"text/plain": "42"}}]
+            pid = running_kernel(api)  # the pool's, whose connection file stays while it runs
+            (kernel,) = [k for k in kernels(api) if k["pid"] == pid]
+            assert os.path.dirname(kernel["connectionFile"]).startswith(tmpdir)
+            connection = json.loads(Path(kernel["connectionFile"]).read_text())
+            assert connection["transport"] == transport
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_pool_size_zero_starts_a_kernel_of_its_own(api: Api) -> None:
