@@ -69,7 +69,7 @@ def _method_entry(method: Method, components: dict[str, Any]) -> dict[str, Any]:
         "returns": method.returns,
         "retry": method.retry,
         "effect": method.effect,
-        "timeout_param": method.timeout.python_name if method.timeout else None,
+        "timeout_param": method.timeout.param if method.timeout else None,
         "params": params,
         "input_schema": input_schema,
         "result_schema": _inline(method.result_schema, components),

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import yaml
 
+from generator.runtime import TimeoutPolicy
+
 REF_PREFIX = "#/components/schemas/"
 PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 RETRY_KINDS = ("safe", "idempotent", "unsafe")
@@ -60,16 +62,6 @@ class Slot:
     def variable(self) -> str:
         """The local that holds an options object in the generated body."""
         return f"_options{self.index}" if self.index else "_options"
-
-
-@dataclass(frozen=True)
-class TimeoutPolicy:
-    python_name: str  # the parameter that bounds the call
-    wire_name: str  # its name in its options object (or its slot's name)
-    slot: int  # the index of its slot in the wire `args`
-    unit_seconds: float  # seconds per unit of that parameter
-    server_default: float  # the server's limit when the parameter is omitted, in its unit
-    enforced_by_server: bool  # the server enforces it on the work itself, not just the envelope
 
 
 @dataclass(frozen=True)
@@ -424,7 +416,7 @@ def _timeout(entry: dict[str, Any], params: tuple[Param, ...]) -> TimeoutPolicy 
     if param.kind != "keyword" and not _is_option(entry, param):
         raise SpecError("timeout.param must be a property of an options object")
     return TimeoutPolicy(
-        python_name=param.python_name,
+        param=param.python_name,
         wire_name=param.wire_name,
         slot=param.slot,
         unit_seconds=TIMEOUT_UNITS[table["unit"]],

@@ -8,9 +8,10 @@ from typing import Any
 
 import jinja2
 
-from generator.method_table import Method, Namespace, namespaces
+from generator.method_table import Method, Namespace, SpecError, namespaces
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+RUNTIME = Path(__file__).resolve().parent / "runtime.py"
 # Envelope shapes: the transport's business, not something a user imports.
 PRIVATE_SCHEMAS = frozenset({"RpcRequest", "RpcResponse", "RpcError", "EmptyArgs"})
 
@@ -43,6 +44,15 @@ def _namespace_context(ns: Namespace) -> dict[str, Any]:
     }
 
 
+def _envelope_default_ms(spec: dict[str, Any]) -> int:
+    """The server's limit of a call whose envelope has no `timeout` (the spec's default)."""
+    envelope = spec["components"]["schemas"]["RpcRequest"]["properties"]["timeout"]
+    default = envelope.get("default")
+    if not isinstance(default, int) or default <= 0:
+        raise SpecError("RpcRequest.timeout needs a positive integer default (milliseconds)")
+    return default
+
+
 def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
     tree = namespaces(spec)
     methods = [m for ns in tree for m in ns.methods]
@@ -55,6 +65,7 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
         "shortcut_typeddicts": _type_names(shortcuts),
         "title": spec.get("info", {}).get("title", "API"),
         "paths": list(spec.get("paths", {})),
+        "envelope_default_ms": _envelope_default_ms(spec),
     }
     env = _environment()
 
@@ -64,8 +75,10 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(header + text, encoding="utf-8")
 
-    for name in ("__init__.py", "_runtime.py", "specs.py", "project.py"):
+    for name in ("__init__.py", "specs.py", "project.py"):
         write(name, f"{name}.jinja")
+    # The runtime depends on no spec: copied as it is.
+    (package / "_runtime.py").write_text(header + RUNTIME.read_text(encoding="utf-8"))
     write("resources/__init__.py", "resources/__init__.py.jinja")
     for ns in tree:
         write(f"resources/{ns.name}.py", "resources/namespace.py.jinja", _namespace_context(ns))

@@ -241,7 +241,7 @@ def test_a_timeout_policy_names_its_parameter_and_slot(spec: dict[str, Any]) -> 
     (method,) = {ns.name: ns for ns in namespaces(changed)}["tasks"].methods
     policy = method.timeout
     assert policy is not None
-    assert (policy.python_name, policy.wire_name, policy.slot) == ("limit", "limit", 1)
+    assert (policy.param, policy.wire_name, policy.slot) == ("limit", "limit", 1)
     assert (policy.server_default, policy.enforced_by_server) == (2000.0, True)
     assert method.params[0].description == ""  # the slot says nothing about itself
     assert [(p.python_name, p.kind, p.required, p.slot) for p in method.params] == [

@@ -4,6 +4,9 @@
 
 A caller (the handwritten transport) sends a method's wire `args` and returns its result; all
 transport policy lives there, so the generated methods only pack their arguments.
+
+A plain module, copied as it is into each generated package as `_runtime.py` (nothing in it
+depends on the spec); the generator uses its `TimeoutPolicy` too, so there is one.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ from importlib import import_module
 from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 R = TypeVar("R")
-
-API_PATH = "/api/conat/project"
 
 # The slot fill of a required slot in `pack_args`: it is always sent as given.
 REQUIRED: Any = object()
@@ -40,10 +41,10 @@ class TimeoutPolicy(NamedTuple):
 
     param: str  # its Python name
     wire_name: str  # its name on the wire, in the options object of slot `slot`
-    slot: int
-    unit_seconds: float
-    server_default: float
-    enforced_by_server: bool
+    slot: int  # the index of its slot in the wire `args`
+    unit_seconds: float  # seconds per unit of that parameter
+    server_default: float  # the server's limit when the parameter is omitted, in its unit
+    enforced_by_server: bool  # the server enforces it on the work itself, not just the envelope
 
 
 class SchemaError(ValueError):
@@ -95,10 +96,12 @@ class MethodSpec(NamedTuple, Generic[R]):
         return self.retry != "unsafe"
 
     def validate_args(self, value: list[Any]) -> None:
-        validator(self.args_schema)(value)
+        if self.args_schema:  # "": a method outside the table (`call()`), sent as given
+            validator(self.args_schema)(value)
 
     def validate_result(self, value: Any) -> None:
-        validator(self.result_schema)(value)
+        if self.result_schema:
+            validator(self.result_schema)(value)
 
     def describe(self, message: str) -> str:
         """A validator's message with the argument's Python name instead of its wire path."""

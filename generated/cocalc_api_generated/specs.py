@@ -26,6 +26,11 @@ if TYPE_CHECKING:
         TestResult,
     )
 
+# The one HTTP path of the API, and the server's limit of a call whose envelope sends no
+# `timeout` (milliseconds): the client, the local server and the docs read them from here.
+API_PATH = "/api/conat/project"
+DEFAULT_ENVELOPE_TIMEOUT_MS = 15000
+
 SYSTEM_PING: MethodSpec[PingResult] = MethodSpec(
     wire_name="system.ping",
     namespace="system",

@@ -30,7 +30,10 @@ class RpcRequest(TypedDict):
     """
     timeout: NotRequired[int]
     """
-    Server-side limit of the whole call in MILLISECONDS; 15000 when absent.
+    Server-side limit of the whole call in MILLISECONDS; 15000 when absent
+    (src/packages/server/api/project-bridge.ts). The SDK, the local server and the
+    generator read this default from here.
+
     """
     compute_server_id: NotRequired[int]
     """

@@ -3,11 +3,13 @@ server's own numbers; the README's timeout table states the others."""
 
 from __future__ import annotations
 
+from cocalc_api_generated.specs import DEFAULT_ENVELOPE_TIMEOUT_MS
+
 DEFAULT_HOST = "https://cocalc.com"
 
-# The server ends a call after its envelope limit; 15 s when the envelope has none
-# (CONTRACT.md §1).
-SERVER_DEFAULT_ENVELOPE_S = 15.0
+# The server ends a call after its envelope limit; 15 s when the envelope has none (the spec's
+# RpcRequest.timeout default, from src/packages/server/api/project-bridge.ts).
+SERVER_DEFAULT_ENVELOPE_S = DEFAULT_ENVELOPE_TIMEOUT_MS / 1000
 # A command with no limit of its own (exec `timeout=0`) still has a finite call: this long,
 # unless a client timeout is set. Longer work belongs in an async job.
 UNLIMITED_COMMAND_ENVELOPE_S = 3600.0

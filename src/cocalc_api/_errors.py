@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cocalc_api._constants import SERVER_DEFAULT_ENVELOPE_S
 from cocalc_api._exceptions import (
     APIError,
     AsyncJobNotFoundError,
@@ -153,7 +154,7 @@ def async_job_unknown(failure: Failure) -> CocalcError | None:
 def async_wait_timeout(failure: Failure) -> CocalcError | None:
     if not _is_408(failure.message) or failure.options.get("async_await") is not True:
         return None
-    limit = failure.limits.envelope_s or 15.0
+    limit = failure.limits.envelope_s or SERVER_DEFAULT_ENVELOPE_S
     return ServerTimeoutError(
         failure.message,
         method=failure.method.wire_name,

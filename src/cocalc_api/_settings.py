@@ -81,6 +81,8 @@ def make_settings(
     extra_headers: Mapping[str, str] | None,
     *,
     stacklevel: int,
+    project_scoped: bool = True,
+    warn: bool = True,
 ) -> Settings:
     """Settings from the arguments, else the environment; InvalidArgumentError if unusable."""
     key = api_key if api_key is not None else os.environ.get("COCALC_API_KEY")
@@ -90,13 +92,15 @@ def make_settings(
         raise InvalidArgumentError("api_key must not contain spaces or line breaks")
     url = check_host(host if host is not None else os.environ.get("COCALC_HOST") or DEFAULT_HOST)
     hostname = urlsplit(url).hostname or ""
-    if url.startswith("http://") and not _is_loopback(hostname):
+    if warn and url.startswith("http://") and not _is_loopback(hostname):
         warnings.warn(
             f"{url} is plain http: the API key would cross the network in clear text",
             InsecureHostWarning,
             stacklevel=stacklevel + 1,
         )
-    project = project_id if project_id is not None else os.environ.get("COCALC_PROJECT_ID")
+    project = project_id
+    if project is None and project_scoped:
+        project = os.environ.get("COCALC_PROJECT_ID")
     if project is not None and not isinstance(project, str):
         raise InvalidArgumentError(f"project_id must be a string, got {type(project).__name__}")
     return Settings(

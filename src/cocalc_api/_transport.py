@@ -37,7 +37,7 @@ from cocalc_api._exceptions import (
 from cocalc_api._settings import Settings
 from cocalc_api._timeouts import CallLimits, call_limits
 from cocalc_api._version import __version__
-from cocalc_api_generated._runtime import API_PATH, MethodSpec, SchemaError
+from cocalc_api_generated._runtime import MethodSpec, SchemaError
 
 R = TypeVar("R")
 
@@ -62,7 +62,7 @@ class CallPolicy:
 
     __slots__ = ("_headers", "_secrets", "_timeouts", "_url", "settings", "url")
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, path: str) -> None:
         token = base64.b64encode(f"{settings.api_key}:".encode()).decode("ascii")
         # Basic with the key as username, as the reference client sends it.
         self._headers = httpx2.Headers(
@@ -71,7 +71,7 @@ class CallPolicy:
         self._headers.update(dict(settings.extra_headers))
         self._secrets = (settings.api_key, token)
         self.settings = settings
-        self.url = settings.host.rstrip("/") + API_PATH
+        self.url = settings.host.rstrip("/") + path
         self._url = httpx2.URL(self.url)  # parsed once: parsing costs more than the rest of a call
         self._timeouts: dict[float, dict[str, float | None]] = {}
 

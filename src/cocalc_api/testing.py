@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ import httpx2
 
 from cocalc_api._client import AsyncProject, Project
 from cocalc_api._exceptions import InvalidArgumentError
+from cocalc_api._settings import Settings
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
 from cocalc_api_generated.specs import BY_WIRE, METHODS
 
@@ -341,11 +342,23 @@ class _FakeMixin:
         """Every call answered so far, in order."""
         return self.stubs.calls
 
+    def _arguments(self, settings: Settings, http_client: Any) -> dict[str, Any]:
+        # Copies and pickles are made through the constructor, with these stubs: a copy
+        # answers from (and records into) the same stubs as this one.
+        return {
+            "stubs": self.stubs,
+            "project_id": settings.project_id or PROJECT_ID,
+            "timeout": settings.timeout,
+            "max_retries": settings.max_retries,
+            "extra_headers": dict(settings.extra_headers),
+        }
+
 
 class FakeProject(_FakeMixin, Project):
     """A `Project` answered by stubs instead of a server: the whole SDK runs (argument checks,
     result validation, error types), only the network is replaced. Retries are off unless
-    you pass `max_retries`, so each call takes one answer.
+    you pass `max_retries`, so each call takes one answer. Copies (`with_options`) and
+    unpickled copies answer from the same stubs.
 
     >>> fake = FakeProject()
     >>> fake.stub("system.exec", {"type": "blocking", "stdout": "hi\\n", "stderr": "", "exit_code": 0})
@@ -360,6 +373,7 @@ class FakeProject(_FakeMixin, Project):
         project_id: str = PROJECT_ID,
         timeout: float | None = None,
         max_retries: int = 0,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.stubs = Stubs() if stubs is None else stubs
         http = httpx2.Client(transport=mock_transport(self.stubs))
@@ -370,6 +384,7 @@ class FakeProject(_FakeMixin, Project):
             timeout=timeout,
             max_retries=max_retries,
             http_client=http,
+            extra_headers=extra_headers,
         )
         self._owns_http = True  # made here, so closed with the project
 
@@ -384,6 +399,7 @@ class FakeAsyncProject(_FakeMixin, AsyncProject):
         project_id: str = PROJECT_ID,
         timeout: float | None = None,
         max_retries: int = 0,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.stubs = Stubs() if stubs is None else stubs
         http = httpx2.AsyncClient(transport=mock_transport(self.stubs))
@@ -394,5 +410,6 @@ class FakeAsyncProject(_FakeMixin, AsyncProject):
             timeout=timeout,
             max_retries=max_retries,
             http_client=http,
+            extra_headers=extra_headers,
         )
         self._owns_http = True

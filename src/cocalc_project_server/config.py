@@ -6,10 +6,12 @@ import resource
 from dataclasses import dataclass
 from pathlib import Path
 
+from cocalc_api_generated.specs import API_PATH
+
 from .network import LISTEN_BACKLOG
 
-ENDPOINT = "/api/conat/project"
-DEFAULT_ENVELOPE_TIMEOUT_MS = 15_000
+# The path and the envelope's default limit, from the spec (as the SDK reads them).
+ENDPOINT = API_PATH
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DEFAULT_KERNEL_POOL_SIZE = 2
 MAX_KERNEL_POOL_SIZE = 8

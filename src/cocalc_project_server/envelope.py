@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .config import DEFAULT_ENVELOPE_TIMEOUT_MS
+from cocalc_api_generated.specs import DEFAULT_ENVELOPE_TIMEOUT_MS
+
 from .errors import WireError
 
 

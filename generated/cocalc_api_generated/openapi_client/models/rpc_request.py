@@ -25,8 +25,11 @@ class RpcRequest:
     """ Optional with a project-scoped key (if sent it must match the key's project);
     required with an account-scoped key.
      """
-    timeout: int | Unset = UNSET
-    """ Server-side limit of the whole call in MILLISECONDS; 15000 when absent. """
+    timeout: int | Unset = 15000
+    """ Server-side limit of the whole call in MILLISECONDS; 15000 when absent
+    (src/packages/server/api/project-bridge.ts). The SDK, the local server and the
+    generator read this default from here.
+     """
     compute_server_id: int | Unset = UNSET
     """ Routes the call to a compute server; 0 (the default) is the project. """
 
