@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,6 +89,16 @@ class Overload:
 
 
 @dataclass(frozen=True)
+class JobStart:
+    """`project.jobs.start` made of this method: its own positional parameters, then the
+    method's other options as keywords; `fixed` parameters are set by `start` itself."""
+
+    positional: tuple[str, ...]  # Python names, in order
+    fixed: dict[str, Any]  # Python name -> the value start sends
+    options: tuple[Param, ...]  # every other parameter, passed on as given
+
+
+@dataclass(frozen=True)
 class Method:
     wire_name: str
     namespace: str
@@ -109,6 +119,7 @@ class Method:
     project_shortcut: bool
     errors: tuple[str, ...]  # the method's own error rules (cocalc_api/_errors.py), by name
     type_names: tuple[str, ...]  # component schemas its annotations name
+    job_start: JobStart | None = None  # `jobs.start` derives from this method
 
     @property
     def retry_safe(self) -> bool:
@@ -465,6 +476,25 @@ def _overloads(
     return tuple(found)
 
 
+def _job_start(entry: dict[str, Any], params: tuple[Param, ...]) -> JobStart | None:
+    table = entry.get("job_start")
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - {"positional", "fixed"}:
+        raise SpecError("job_start takes `positional` (a list) and `fixed` (a mapping)")
+    by_name = {p.python_name: p for p in params}
+    positional = tuple(table.get("positional", []))
+    fixed = dict(table.get("fixed", {}))
+    for name in (*positional, *fixed):
+        if name not in by_name:
+            raise SpecError(f"job_start names {name!r}, which is not a parameter")
+    ordered = [p.python_name for p in params[: len(positional)]]
+    if list(positional) != ordered:
+        raise SpecError(f"job_start.positional must be the first parameters, {ordered}")
+    taken = {*positional, *fixed}
+    return JobStart(positional, fixed, tuple(p for p in params if p.python_name not in taken))
+
+
 def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
     for key in ("wire", "args", "result", "summary", "retry", "effect"):
         if key not in entry:
@@ -513,6 +543,7 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
         errors=_error_rules(entry),
         type_names=tuple(sorted(names)),
     )
+    method = replace(method, job_start=_job_start(entry, method.params))
     _check_signature(method)
     return method
 

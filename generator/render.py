@@ -77,6 +77,14 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
 
     for name in ("__init__.py", "specs.py", "project.py"):
         write(name, f"{name}.jinja")
+    job_methods = [m for m in methods if m.job_start is not None]
+    if len(job_methods) > 1:
+        raise SpecError("x-cocalc-methods: at most one method may be marked job_start")
+    for method in job_methods:
+        job = method.job_start
+        assert job is not None
+        used = [n for n in method.type_names if any(n in p.annotation for p in job.options)]
+        write("jobs.py", "jobs.py.jinja", {"method": method, "job": job, "option_types": used})
     # The runtime depends on no spec: copied as it is.
     (package / "_runtime.py").write_text(header + RUNTIME.read_text(encoding="utf-8"))
     write("resources/__init__.py", "resources/__init__.py.jinja")

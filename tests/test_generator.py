@@ -237,6 +237,11 @@ def extend(spec: dict[str, Any]) -> dict[str, Any]:
         "required": ["task_id", "started"],
         "properties": {"task_id": {"type": "string"}, "started": {"type": "boolean"}},
     }
+    # A new exec option: project.jobs.start must take it with no handwritten change.
+    schemas["ExecOptions"]["properties"]["nice_level"] = {
+        "type": "integer",
+        "description": "Scheduling priority of the command.",
+    }
     spec["x-cocalc-methods"] += [
         {
             "wire": "system.fileHash",
@@ -304,7 +309,14 @@ def test_new_methods_are_not_there_before() -> None:
     # So the tests below show the generator adding them, not something handwritten.
     for path in [*(REPO / "src").rglob("*.py"), *COMMITTED.rglob("*.py")]:
         text = path.read_text(encoding="utf-8")
-        for name in ("file_hash", "fileHash", "start_task", "startTask", "TaskResult"):
+        for name in (
+            "file_hash",
+            "fileHash",
+            "start_task",
+            "startTask",
+            "TaskResult",
+            "nice_level",
+        ):
             assert name not in text, (path, name)
 
 
@@ -326,7 +338,9 @@ RUNTIME_CHECK = textwrap.dedent(
     PROJECT_ID = sys.argv[1]
     bodies = []
     answers = {"system.fileHash": "d41d8cd9",
-               "tasks.startTask": {"task_id": "t1", "started": True}}
+               "tasks.startTask": {"task_id": "t1", "started": True},
+               "system.exec": {"type": "async", "job_id": "j1", "status": "running",
+                               "start": 1, "stdout": "", "stderr": "", "exit_code": 0}}
 
     def handler(request):
         body = json.loads(request.content)
@@ -365,6 +379,8 @@ RUNTIME_CHECK = textwrap.dedent(
         "missing": error(lambda: p.system.file_hash()),
         "unknown": error(lambda: p.system.file_hash("a", mode="r")),
         "options_positionally": error(lambda: p.tasks.start_task("q", "n")),
+        "job": p.jobs.start("make", nice_level=5).id,
+        "job_bad_option": error(lambda: p.jobs.start("make", nice_level="high")),
     }
     answers["system.fileHash"] = 42
     report["bad_result"] = error(lambda: p.system.file_hash("a.txt"))
@@ -497,6 +513,15 @@ def test_new_method_validates_its_result(runtime_report: dict[str, Any]) -> None
 
 
 @slow
+@slow
+def test_a_new_exec_option_reaches_jobs_start(runtime_report: dict[str, Any]) -> None:
+    assert runtime_report["job"] == "j1"
+    (body,) = _bodies(runtime_report, "system.exec")
+    assert body["args"] == [{"command": "make", "nice_level": 5, "async_call": True}]
+    assert runtime_report["job_bad_option"][0] == "InvalidArgumentError"
+    assert runtime_report["job_bad_option"][2] == 0  # refused before sending
+
+
 def test_new_method_works_on_async_project(runtime_report: dict[str, Any]) -> None:
     assert runtime_report["async_result"] == "async"
     assert _bodies(runtime_report, "system.fileHash")[-1]["args"] == ["c.txt"]
@@ -515,6 +540,7 @@ TYPED_USE = textwrap.dedent(
         assert_type(project.system.file_hash("x", "md5"), str)
         assert_type(project.tasks.start_task(name="x"), TaskResult)
         assert_type(project.tasks.start_task(name="x")["started"], bool)
+        project.jobs.start("make", nice_level=3)
 
 
     async def use_async(project: cocalc_api.AsyncProject) -> None:
@@ -532,6 +558,7 @@ MISTYPED_USE = textwrap.dedent(
         assert_type(project.system.file_hash("x"), int)
         project.system.file_hash("x", "sha256")
         project.tasks.start_task(name=1)
+        project.jobs.start("make", nice_level="high")
     """
 )
 
@@ -578,6 +605,10 @@ def test_new_methods_type_check(extended: Extended) -> None:
         (
             'mistyped_use.py:9: error: Argument "name" to "start_task" of "TasksMethods" '
             'has incompatible type "int"; expected "str"  [arg-type]'
+        ),
+        (
+            'mistyped_use.py:10: error: Argument "nice_level" to "start" of "Jobs" has '
+            'incompatible type "str"; expected "int | None"  [arg-type]'
         ),
     ], result.stdout + result.stderr
     assert result.returncode == 1

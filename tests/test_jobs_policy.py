@@ -644,14 +644,17 @@ async def test_async_progress_on_stderr_names_the_command(
 
 @pytest.mark.parametrize("jobs_class", [_jobs.Jobs, _jobs.AsyncJobs])
 def test_start_takes_every_exec_option_of_the_spec(jobs_class: type[Any]) -> None:
-    # start() is written by hand (it returns a handle, not exec's answer), so this keeps it in
-    # step with the spec: every ExecOptions property but async_call, which start() sets itself.
+    # start()'s options are generated from the exec entry (JobStartOptions): every
+    # ExecOptions property of the spec but async_call, which start() sets itself.
     import inspect
     from pathlib import Path
 
     import yaml
 
+    from cocalc_api_generated.jobs import JobStartOptions
+
     spec = yaml.safe_load((Path(__file__).parent.parent / "spec" / "project-api.yaml").read_text())
     options = set(spec["components"]["schemas"]["ExecOptions"]["properties"]) - {"async_call"}
-    parameters = set(inspect.signature(jobs_class.start).parameters) - {"self"}
-    assert parameters == options
+    positional = [name for name in inspect.signature(jobs_class.start).parameters if name != "self"]
+    assert positional == ["command", "args", "options"]
+    assert {"command", "args"} | set(JobStartOptions.__optional_keys__) == options

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, NamedTuple, Unpack, cast
 
 from cocalc_api._exceptions import (
     APIError,
@@ -35,6 +35,7 @@ from cocalc_api._exceptions import (
     ServerTimeoutError,
 )
 from cocalc_api._progress import Display, ProgressCallback, open_display
+from cocalc_api_generated.jobs import JobStartOptions
 
 if TYPE_CHECKING:
     from cocalc_api._client import AsyncProject, Project
@@ -120,6 +121,11 @@ def _check_wait_args(timeout: float | None, poll: float) -> None:
         )
     if not math.isfinite(poll):
         raise InvalidArgumentError(f"poll must be finite, got {poll!r}")
+
+
+def _check_follow_poll(poll: float) -> None:
+    if not poll > 0:
+        raise InvalidArgumentError(f"poll must be a positive number of seconds, got {poll!r}")
 
 
 class _JobBase:
@@ -220,6 +226,97 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.monotonic()
 
 
+# -- the loops of wait() and follow(), written once ----------------------------------------
+# Each loop is a generator that says what to do next (a step) and is sent what came of it, so
+# it does no I/O itself (the sans-I/O pattern of h11): `Job` drives it with blocking calls,
+# `AsyncJob` with awaited ones. A waiting call whose limit ran out is thrown into the loop as
+# the ServerTimeoutError it is.
+
+
+class _Status(NamedTuple):
+    """Ask for the job's state now (`status()`); sent back: the snapshot."""
+
+
+class _WaitCall(NamedTuple):
+    """One waiting call of at most `seconds`; sent back: the snapshot, or thrown in: the
+    ServerTimeoutError of a call whose limit ran out while the job still runs."""
+
+    seconds: float
+
+
+class _Sleep(NamedTuple):
+    seconds: float
+
+
+class _Done(NamedTuple):
+    """What a driver yields last: the loop's result."""
+
+    value: ExecuteCodeOutputAsync | None
+
+
+_Step = _Status | _WaitCall | _Sleep | JobUpdate
+_Plan = Generator[_Step, "ExecuteCodeOutputAsync | None", "ExecuteCodeOutputAsync | None"]
+
+
+def _wait_plan(job: _JobBase, timeout: float | None, poll: float, display: Display) -> _Plan:
+    """wait(): chained waiting calls until the job ends or `timeout` runs out."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if display.wants_updates:
+        first = yield _Status()
+        assert first is not None
+        display.update(first)
+        if first["status"] != "running":
+            return first
+    while True:
+        remaining = _remaining(deadline)
+        if remaining is not None and remaining < MIN_WAIT_CALL_S:
+            final = yield _Status()
+            assert final is not None
+            display.update(final)
+            if final["status"] != "running":
+                return final
+            raise job._timed_out(cast(float, timeout))
+        chunk = poll if remaining is None else min(poll, remaining)
+        try:
+            snapshot = yield _WaitCall(chunk)
+        except ServerTimeoutError:  # this call's limit ran out, the job still runs
+            if display.wants_updates:
+                snapshot = yield _Status()
+                assert snapshot is not None
+                display.update(snapshot)
+                if snapshot["status"] != "running":
+                    return snapshot
+            continue
+        assert snapshot is not None
+        job._record(snapshot)
+        display.update(snapshot)
+        if snapshot["status"] != "running":
+            return snapshot
+
+
+def _follow_plan(poll: float) -> _Plan:
+    """follow(): the job's state every `poll` seconds, handing out what is new."""
+    cursor = _Cursor()
+    while True:
+        snapshot = yield _Status()
+        assert snapshot is not None
+        update = cursor.advance(snapshot)
+        if update is not None:
+            yield update
+            if update.done:
+                return None
+        yield _Sleep(poll)
+
+
+def _next_step(
+    plan: _Plan, sent: ExecuteCodeOutputAsync | None, failure: ServerTimeoutError | None
+) -> _Step | _Done:
+    try:
+        return plan.throw(failure) if failure is not None else plan.send(sent)
+    except StopIteration as stop:
+        return _Done(stop.value)
+
+
 class Job(_JobBase):
     """An async exec job of a `Project`. Made by `project.jobs.start(...)` or
     `project.jobs.get(job_id)`."""
@@ -261,38 +358,35 @@ class Job(_JobBase):
         _check_wait_args(timeout, poll)
         if self.done and self._last is not None:
             return self._last
-        deadline = None if timeout is None else time.monotonic() + timeout
         display = open_display(progress, self.command)
         try:
-            if display.wants_updates:
-                first = self.status()
-                display.update(first)
-                if first["status"] != "running":
-                    return first
-            while True:
-                remaining = _remaining(deadline)
-                if remaining is not None and remaining < MIN_WAIT_CALL_S:
-                    final = self.status()
-                    display.update(final)
-                    if final["status"] != "running":
-                        return final
-                    raise self._timed_out(cast(float, timeout))
-                chunk = poll if remaining is None else min(poll, remaining)
-                try:
-                    snapshot = self._wait_call(chunk)
-                except ServerTimeoutError:  # this call's limit ran out, the job still runs
-                    if display.wants_updates:
-                        snapshot = self.status()
-                        display.update(snapshot)
-                        if snapshot["status"] != "running":
-                            return snapshot
-                    continue
-                self._record(snapshot)
-                display.update(snapshot)
-                if snapshot["status"] != "running":
-                    return snapshot
+            for item in self._drive(_wait_plan(self, timeout, poll, display)):
+                if isinstance(item, _Done):
+                    return cast("ExecuteCodeOutputAsync", item.value)
+            raise AssertionError("the loop ended without a result")  # pragma: no cover
         finally:
             display.close()
+
+    def _drive(self, plan: _Plan) -> Iterator[JobUpdate | _Done]:
+        """Run a loop of steps with blocking calls; yields its updates, then its result."""
+        sent: ExecuteCodeOutputAsync | None = None
+        failure: ServerTimeoutError | None = None
+        while True:
+            step = _next_step(plan, sent, failure)
+            sent, failure = None, None
+            if isinstance(step, _Done | JobUpdate):
+                yield step
+                if isinstance(step, _Done):
+                    return
+            elif isinstance(step, _Sleep):
+                time.sleep(step.seconds)
+            elif isinstance(step, _Status):
+                sent = self.status()
+            else:
+                try:
+                    sent = self._wait_call(step.seconds)
+                except ServerTimeoutError as error:
+                    failure = error
 
     def _wait_call(self, seconds: float) -> ExecuteCodeOutputAsync:
         try:
@@ -305,16 +399,10 @@ class Job(_JobBase):
     def follow(self, *, poll: float = DEFAULT_FOLLOW_POLL_S) -> Iterator[JobUpdate]:
         """Yield the job's output as it arrives, from its start, until it ends (the last
         update has `done` set). Asks for new output every `poll` seconds."""
-        if not poll > 0:
-            raise InvalidArgumentError(f"poll must be a positive number of seconds, got {poll!r}")
-        cursor = _Cursor()
-        while True:
-            update = cursor.advance(self.status())
-            if update is not None:
-                yield update
-                if update.done:
-                    return
-            time.sleep(poll)
+        _check_follow_poll(poll)
+        for item in self._drive(_follow_plan(poll)):
+            if isinstance(item, JobUpdate):
+                yield item
 
     def kill(self, signal: int = SIGTERM) -> None:
         """Send `signal` (default SIGTERM) to the job's process group: the command and every
@@ -362,38 +450,37 @@ class AsyncJob(_JobBase):
         _check_wait_args(timeout, poll)
         if self.done and self._last is not None:
             return self._last
-        deadline = None if timeout is None else time.monotonic() + timeout
-        display: Display = open_display(progress, self.command)
+        display = open_display(progress, self.command)
         try:
-            if display.wants_updates:
-                first = await self.status()
-                display.update(first)
-                if first["status"] != "running":
-                    return first
-            while True:
-                remaining = _remaining(deadline)
-                if remaining is not None and remaining < MIN_WAIT_CALL_S:
-                    final = await self.status()
-                    display.update(final)
-                    if final["status"] != "running":
-                        return final
-                    raise self._timed_out(cast(float, timeout))
-                chunk = poll if remaining is None else min(poll, remaining)
-                try:
-                    snapshot = await self._wait_call(chunk)
-                except ServerTimeoutError:  # this call's limit ran out, the job still runs
-                    if display.wants_updates:
-                        snapshot = await self.status()
-                        display.update(snapshot)
-                        if snapshot["status"] != "running":
-                            return snapshot
-                    continue
-                self._record(snapshot)
-                display.update(snapshot)
-                if snapshot["status"] != "running":
-                    return snapshot
+            async for item in self._drive(_wait_plan(self, timeout, poll, display)):
+                if isinstance(item, _Done):
+                    return cast("ExecuteCodeOutputAsync", item.value)
+            raise AssertionError("the loop ended without a result")  # pragma: no cover
         finally:
             display.close()
+
+    async def _drive(self, plan: _Plan) -> AsyncIterator[JobUpdate | _Done]:
+        """Run a loop of steps with awaited calls; yields its updates, then its result."""
+        import anyio
+
+        sent: ExecuteCodeOutputAsync | None = None
+        failure: ServerTimeoutError | None = None
+        while True:
+            step = _next_step(plan, sent, failure)
+            sent, failure = None, None
+            if isinstance(step, _Done | JobUpdate):
+                yield step
+                if isinstance(step, _Done):
+                    return
+            elif isinstance(step, _Sleep):
+                await anyio.sleep(step.seconds)
+            elif isinstance(step, _Status):
+                sent = await self.status()
+            else:
+                try:
+                    sent = await self._wait_call(step.seconds)
+                except ServerTimeoutError as error:
+                    failure = error
 
     async def _wait_call(self, seconds: float) -> ExecuteCodeOutputAsync:
         try:
@@ -405,18 +492,10 @@ class AsyncJob(_JobBase):
 
     async def follow(self, *, poll: float = DEFAULT_FOLLOW_POLL_S) -> AsyncIterator[JobUpdate]:
         """Yield the job's output as it arrives; see `Job.follow`."""
-        import anyio
-
-        if not poll > 0:
-            raise InvalidArgumentError(f"poll must be a positive number of seconds, got {poll!r}")
-        cursor = _Cursor()
-        while True:
-            update = cursor.advance(await self.status())
-            if update is not None:
-                yield update
-                if update.done:
-                    return
-            await anyio.sleep(poll)
+        _check_follow_poll(poll)
+        async for item in self._drive(_follow_plan(poll)):
+            if isinstance(item, JobUpdate):
+                yield item
 
     async def kill(self, signal: int = SIGTERM) -> None:
         """Signal the job's process group; see `Job.kill`."""
@@ -442,49 +521,16 @@ class Jobs:
         self,
         command: str,
         args: list[str] | None = None,
-        *,
-        path: str | None = None,
-        cwd: str | None = None,
-        timeout: float | None = None,
-        max_output: int | None = None,
-        bash: bool | None = None,
-        env: dict[str, Any] | None = None,
-        err_on_exit: bool | None = None,
-        ulimit_timeout: bool | None = None,
-        compute_server_id: int | None = None,
-        home: str | None = None,
-        uid: int | None = None,
-        gid: int | None = None,
-        aggregate: str | float | None = None,
-        verbose: bool | None = None,
-        filesystem: bool | None = None,
+        **options: Unpack[JobStartOptions],
     ) -> Job:
         """Start `command` as an async job (`system.exec` with `async_call=True`).
 
-        The arguments are exec's. `timeout` is the command's own limit in seconds, enforced
+        The arguments are exec's (all of them but `async_call`, from the spec: the generated
+        `JobStartOptions`). `timeout` is the command's own limit in seconds, enforced
         by the service (default 60; 0 for none): a job past it is killed and ends as failed.
         Pass `err_on_exit=False` to keep a failed command's real exit code and output.
         """
-        answer = self._project.system.exec(
-            command,
-            args,
-            path,
-            cwd,
-            timeout,
-            max_output,
-            bash,
-            env,
-            async_call=True,
-            compute_server_id=compute_server_id,
-            err_on_exit=err_on_exit,
-            ulimit_timeout=ulimit_timeout,
-            home=home,
-            uid=uid,
-            gid=gid,
-            aggregate=aggregate,
-            verbose=verbose,
-            filesystem=filesystem,
-        )
+        answer = self._project.system.exec(command, args, async_call=True, **options)
         return Job(self._project, answer["job_id"], command=_shown(command, args), snapshot=answer)
 
     def get(self, job_id: str) -> Job:
@@ -504,44 +550,10 @@ class AsyncJobs:
         self,
         command: str,
         args: list[str] | None = None,
-        *,
-        path: str | None = None,
-        cwd: str | None = None,
-        timeout: float | None = None,
-        max_output: int | None = None,
-        bash: bool | None = None,
-        env: dict[str, Any] | None = None,
-        err_on_exit: bool | None = None,
-        ulimit_timeout: bool | None = None,
-        compute_server_id: int | None = None,
-        home: str | None = None,
-        uid: int | None = None,
-        gid: int | None = None,
-        aggregate: str | float | None = None,
-        verbose: bool | None = None,
-        filesystem: bool | None = None,
+        **options: Unpack[JobStartOptions],
     ) -> AsyncJob:
         """Start `command` as an async job; see `Jobs.start`."""
-        answer = await self._project.system.exec(
-            command,
-            args,
-            path,
-            cwd,
-            timeout,
-            max_output,
-            bash,
-            env,
-            async_call=True,
-            compute_server_id=compute_server_id,
-            err_on_exit=err_on_exit,
-            ulimit_timeout=ulimit_timeout,
-            home=home,
-            uid=uid,
-            gid=gid,
-            aggregate=aggregate,
-            verbose=verbose,
-            filesystem=filesystem,
-        )
+        answer = await self._project.system.exec(command, args, async_call=True, **options)
         return AsyncJob(
             self._project, answer["job_id"], command=_shown(command, args), snapshot=answer
         )
