@@ -456,7 +456,7 @@ def test_numbers_are_kept_as_given() -> None:
 def test_the_settings_repr_hides_the_key() -> None:
     made, _ = project(timeout=3)
     text = repr(made._settings)
-    assert KEY not in text and "api_key='<hidden>'" in text
+    assert KEY not in text and "api_key='<redacted>'" in text
     assert "timeout=3.0" in text and "max_retries=0" in text and PROJECT in text
     assert KEY not in repr(made._caller.policy)
 

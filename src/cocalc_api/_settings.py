@@ -6,7 +6,6 @@ is added here once.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import warnings
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 from cocalc_api._constants import DEFAULT_HOST
 from cocalc_api._exceptions import InsecureHostWarning, InvalidArgumentError
+from cocalc_api.safety import REDACTED, is_loopback
 
 # Headers the client sets itself: the key is the only credential, and the body is JSON.
 RESERVED_HEADERS = frozenset({"authorization", "content-type", "content-length", "host"})
@@ -51,7 +51,7 @@ class Settings:
     def __repr__(self) -> str:
         return (
             f"Settings(host={self.host!r}, project_id={self.project_id!r}, "
-            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, api_key='<hidden>')"
+            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, api_key={REDACTED!r})"
         )
 
     def with_changes(
@@ -92,7 +92,7 @@ def make_settings(
         raise InvalidArgumentError("api_key must not contain spaces or line breaks")
     url = check_host(host if host is not None else os.environ.get("COCALC_HOST") or DEFAULT_HOST)
     hostname = urlsplit(url).hostname or ""
-    if warn and url.startswith("http://") and not _is_loopback(hostname):
+    if warn and url.startswith("http://") and not is_loopback(hostname):
         warnings.warn(
             f"{url} is plain http: the API key would cross the network in clear text",
             InsecureHostWarning,
@@ -174,12 +174,3 @@ def check_headers(headers: object) -> dict[str, str]:
             raise InvalidArgumentError(f"extra_headers cannot set {name!r}: the client sets it")
         checked[name] = value
     return checked
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False

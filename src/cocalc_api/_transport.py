@@ -37,6 +37,7 @@ from cocalc_api._exceptions import (
 from cocalc_api._settings import Settings
 from cocalc_api._timeouts import CallLimits, call_limits
 from cocalc_api._version import __version__
+from cocalc_api.safety import redact
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
 
 R = TypeVar("R")
@@ -207,10 +208,7 @@ class CallPolicy:
         return APIConnectionError(f"{method.wire_name}: connection to {self.url} failed: {detail}")
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret and secret in text:
-                text = text.replace(secret, "<redacted>")
-        return text
+        return redact(text, self._secrets)
 
     def log(self, method: MethodSpec[Any], started: float, outcome: str) -> None:
         """One line per attempt at INFO: method, outcome (ok, or the exception's name), time."""

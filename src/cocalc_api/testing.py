@@ -24,6 +24,7 @@ import httpx2
 from cocalc_api._client import AsyncProject, Project
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._settings import Settings
+from cocalc_api.safety import redact
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
 from cocalc_api_generated.specs import BY_WIRE, METHODS
 
@@ -60,7 +61,6 @@ JSON_BODY_MATCHER = "cocalc_json_body"
 MATCH_ON = ("method", "path", JSON_BODY_MATCHER)
 # The key travels in Authorization; none of these headers reaches a cassette.
 FILTER_HEADERS = ("authorization", "cookie", "set-cookie")
-REDACTED = "<redacted>"
 
 
 def json_body_matcher(left: Request, right: Request) -> None:
@@ -83,8 +83,7 @@ def scrubber(
         if isinstance(value, list):
             return [scrub(item) for item in value]
         if isinstance(value, str):
-            for secret in hidden:
-                value = value.replace(secret, REDACTED)
+            value = redact(value, hidden)
             return value.replace(project_id, placeholder) if project_id else value
         return value
 
@@ -119,8 +118,7 @@ def scrub_hooks(
         else:
             if scrub(received) != received:  # rewrite only what needs scrubbing
                 text = json.dumps(scrub(received))
-        for secret in hidden:
-            text = text.replace(secret, REDACTED)
+        text = redact(text, hidden)
         if "content" in response:
             response["content"] = text
         else:

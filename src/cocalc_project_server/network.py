@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
+
+from cocalc_api import safety
 
 # Connections waiting to be accepted. uvicorn re-listens with its own `backlog`, so it gets this
 # too; asyncio also retries a failing accept that many times per event (CPython gh-151615).
@@ -12,17 +13,7 @@ LISTEN_BACKLOG = 128
 
 def is_loopback(host: str) -> bool:
     """True if every address ``host`` names is a loopback address."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+    return safety.is_loopback(host, resolve=True)
 
 
 class ListenError(OSError):
