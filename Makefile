@@ -44,6 +44,7 @@ check-generated: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src generator tests demo bench examples
 	$(BIN)/ruff format --check src generator tests demo bench examples
+	$(BIN)/lint-imports --no-cache
 
 # mypy strict over the code and the examples; pyright strict over what users write (the typing
 # cases and the examples: [tool.pyright] in pyproject.toml).
