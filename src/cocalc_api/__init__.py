@@ -34,11 +34,13 @@ from cocalc_api._version import __version__
 if TYPE_CHECKING:
     from cocalc_api._aiohttp import DefaultAioHttpClient
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
+    from cocalc_api.hub import AsyncHub, Hub
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncHub",
     "AsyncJob",
     "AsyncJobNotFoundError",
     "AsyncProject",
@@ -51,6 +53,7 @@ __all__ = [
     "ExecError",
     "ExecTimeoutError",
     "HTTPStatusError",
+    "Hub",
     "InsecureHostWarning",
     "InvalidArgumentError",
     "Job",
@@ -70,6 +73,10 @@ _JOBS = frozenset({"AsyncJob", "Job", "JobTimeoutError", "JobUpdate"})
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("Hub", "AsyncHub"):  # the hub API's methods load with it, not with Project
+        from cocalc_api import hub
+
+        return getattr(hub, name)
     if name in _JOBS:  # loaded on first use: `import cocalc_api` stays light
         from cocalc_api import _jobs
 

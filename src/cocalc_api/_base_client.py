@@ -131,15 +131,16 @@ class BaseClient(Generic[_Http]):
     def _arguments(self, settings: Settings, http_client: _Http | None) -> dict[str, Any]:
         """The constructor's arguments for a client with `settings` (and `http_client`, or
         connections of its own). A subclass whose constructor differs says so here."""
-        return {
-            "api_key": settings.api_key,
-            "host": settings.host,
-            "project_id": settings.project_id,
-            "timeout": settings.timeout,
-            "max_retries": settings.max_retries,
-            "extra_headers": dict(settings.extra_headers),
-            "http_client": http_client,
-        }
+        arguments: dict[str, Any] = {"api_key": settings.api_key, "host": settings.host}
+        if self._endpoint.project_scoped:
+            arguments["project_id"] = settings.project_id
+        arguments.update(
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            extra_headers=dict(settings.extra_headers),
+            http_client=http_client,
+        )
+        return arguments
 
     # -- what the reference client has too ------------------------------------------------
 

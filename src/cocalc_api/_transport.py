@@ -95,7 +95,7 @@ class CallPolicy:
             raise InvalidArgumentError(
                 f"{method.python_name}(): {method.describe(str(error))}"
             ) from None
-        limits = call_limits(method.timeout, timeout, self.settings.timeout)
+        limits = call_limits(method.timeout, timeout, self.settings.timeout, method.envelope_s)
         if limits.command is not None and method.timeout is not None:
             # The client's timeout becomes the command's own limit (see _timeouts).
             slot = method.timeout.slot
