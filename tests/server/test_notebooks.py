@@ -25,6 +25,7 @@ import pytest
 from ipykernel.kernelspec import RESOURCES
 from yapf.yapflib.yapf_api import FormatCode
 
+import cocalc_api
 from cocalc_project_server.convert import plan
 from cocalc_project_server.testing import ServerProcess, running_server
 
@@ -164,6 +165,33 @@ def test_logo_is_the_last_in_sort_order_and_cached(api: Api, jupyter_path: Path)
     assert api.call("editor.jupyterKernelLogo", "zz-logos") == expected
     fresh = api.call("editor.jupyterKernelLogo", "zz-logos", {"noCache": True})
     assert fresh["base64"] == base64.b64encode(b"new logo").decode()
+
+
+def test_sdk_accepts_kernels_without_optional_keys(api: Api) -> None:
+    folders = user_data_dir(api.server.root) / "kernels"
+    with cocalc_api.Project(
+        api_key=api.server.api_key, host=api.server.url, project_id=api.server.project_id
+    ) as project:
+        # Installed in the project's HOME, through the server.
+        for name, spec in (("bare", {}), ("argv-only", {"argv": ["false"]})):
+            project.system.write_text_file_to_project(
+                path=f"{folders.relative_to(api.server.root)}/{name}/kernel.json",
+                content=json.dumps(spec),
+            )
+        try:
+            listed = project.editor.jupyter_kernels(no_cache=True)  # validated by the SDK
+        finally:
+            shutil.rmtree(folders)
+    by_name = {k["name"]: k for k in listed}
+    # kernel-data.ts: a key kernel.json lacks is undefined and left out of the JSON; only name,
+    # env (`?? {}`) and resource_dir are always set.
+    assert by_name["bare"] == {"name": "bare", "env": {}, "resource_dir": str(folders / "bare")}
+    assert by_name["argv-only"] == {
+        "name": "argv-only",
+        "env": {},
+        "resource_dir": str(folders / "argv-only"),
+        "argv": ["false"],
+    }
 
 
 def test_kernel_installed_in_the_project_runs(api: Api) -> None:
