@@ -27,7 +27,7 @@ class Notebooks:
     def __init__(self, exec_context: ExecContext, kernels: KernelPool) -> None:
         self._exec = exec_context
         self._kernels = kernels
-        self._catalog = KernelSpecCatalog()
+        self._catalog = KernelSpecCatalog(exec_context.env)
         self._tools = formatters.ToolRunner(exec_context)
 
     async def nbconvert(self, *args: Any) -> None:
