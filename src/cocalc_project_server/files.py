@@ -25,6 +25,7 @@ from .fileconfine import confine_entry, confine_lexical
 from .listing import list_folder
 from .nodeerrors import fs_error
 from .paths import confine
+from .removal import remove_all
 from .signals import send_signals
 
 # system.version: the smc-version of the CoCalc source this server follows
@@ -124,7 +125,7 @@ class ProjectFiles:
         for target in targets:
             confine_entry(self._root, target)
         doomed = [nodepath.resolve("/", v) for t in targets for v in fileops.deleted_variations(t)]
-        await asyncio.to_thread(fileops.remove_all, doomed)
+        await asyncio.to_thread(remove_all, doomed)
 
     async def move_files(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/move-files.ts: `dest` is a folder ("" is HOME).
