@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .api import ProjectApi
@@ -22,6 +22,7 @@ from .config import ENDPOINT, ServerConfig
 from .dispatch import Dispatcher
 from .envelope import Envelope, parse_envelope, unreachable_message
 from .errors import WireError
+from .filetext import FileText
 
 # A body this many times over the limit is not even read to the end.
 _DRAIN_FACTOR = 8
@@ -105,6 +106,9 @@ def create_app(config: ServerConfig) -> ProjectApp:
             name = envelope.name if envelope is not None else ""
             csid = envelope.compute_server_id if envelope is not None else 0
             return json_response({"error": unreachable_message(config.project_id, name, csid)})
+        if isinstance(result, FileText):
+            # Encoded as it is sent (in worker threads): never the whole answer in memory.
+            return StreamingResponse(result.json_chunks(), media_type="application/json")
         return json_response(result)
 
     return ProjectApp(
