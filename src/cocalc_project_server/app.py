@@ -28,12 +28,21 @@ from .filetext import FileText
 _DRAIN_FACTOR = 8
 
 
+def _too_large(limit: int) -> WireError:
+    return WireError(f"request body too large: the limit is {limit} bytes")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, or a :class:`WireError` if it is larger than ``limit`` bytes.
 
-    An oversized body is still drained (up to a point) so the client can read the answer
-    instead of seeing its upload cut off.
+    A body whose ``Content-Length`` is over the limit is refused before any of it is read (and
+    before uvicorn sends ``100 Continue``): what the client still sends is discarded, never
+    kept. One that turns out too large while read is drained (up to a point) so the client
+    can read the answer instead of seeing its upload cut off.
     """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:  # h11 has checked it is a number
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -43,7 +52,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         elif size > limit * _DRAIN_FACTOR:
             break
     if size > limit:
-        raise WireError(f"request body too large: the limit is {limit} bytes")
+        raise _too_large(limit)
     return b"".join(chunks)
 
 
@@ -92,6 +101,7 @@ def create_app(config: ServerConfig) -> ProjectApp:
     async def project_call(request: Request) -> Response:
         envelope: Envelope | None = None
         try:
+            # The key is checked on the request head, before any of the body is read.
             authenticate(request.headers.get("authorization"), config.api_key)
             envelope = parse_envelope(await read_body(request, config.max_request_bytes))
             check_project(envelope.project_id, config.project_id)
