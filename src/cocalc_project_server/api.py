@@ -77,7 +77,9 @@ class ProjectApi:
             size=config.kernel_pool_size,
             max_size=MAX_KERNEL_POOL_SIZE,
         )
-        self._files = ProjectFiles(self._root, self._env, self._processes)
+        self._files = ProjectFiles(
+            self._root, self._env, self._processes, max_read_bytes=config.max_read_bytes
+        )
         self._notebooks = Notebooks(self._exec, self._kernels)
         files, notebooks = self._files, self._notebooks
         self.methods: dict[str, Handler] = {

@@ -19,12 +19,15 @@ from typing import Any
 
 from . import fileops, jsjson, nodepath
 from .capabilities import ASPECTS, ProjectConfiguration
+from .config import DEFAULT_MAX_READ_BYTES
 from .errors import ProjectError, WireError
 from .exec_ import ProcessRegistry
 from .fileconfine import confine_entry, confine_lexical
+from .filetext import FileText, read_limited
 from .listing import list_folder
 from .nodeerrors import fs_error
 from .paths import confine
+from .removal import remove_all
 from .signals import send_signals
 
 # system.version: the smc-version of the CoCalc source this server follows
@@ -88,8 +91,16 @@ def _strip_outputs(notebook: Any) -> None:
 class ProjectFiles:
     """The project's folder (HOME) and the processes it started."""
 
-    def __init__(self, root: str, env: Mapping[str, str], processes: ProcessRegistry) -> None:
+    def __init__(
+        self,
+        root: str,
+        env: Mapping[str, str],
+        processes: ProcessRegistry,
+        *,
+        max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
+    ) -> None:
         self._root = root
+        self._max_read_bytes = max_read_bytes
         self._env = env
         self._processes = processes
         self._configuration = ProjectConfiguration(env)
@@ -124,7 +135,7 @@ class ProjectFiles:
         for target in targets:
             confine_entry(self._root, target)
         doomed = [nodepath.resolve("/", v) for t in targets for v in fileops.deleted_variations(t)]
-        await asyncio.to_thread(fileops.remove_all, doomed)
+        await asyncio.to_thread(remove_all, doomed)
 
     async def move_files(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/move-files.ts: `dest` is a folder ("" is HOME).
@@ -214,12 +225,13 @@ class ProjectFiles:
         except OSError as exc:
             raise fs_error(exc, "open", shown) from None
 
-    async def read_text_file(self, options: dict[str, Any], *args: Any) -> str:
+    async def read_text_file(self, options: dict[str, Any], *args: Any) -> FileText:
         path = _fs_path(options["path"])
         if path == "":
             raise fs_error(_enoent(), "open", path)
-        data = await asyncio.to_thread(_read_bytes, self._from_home(path), path)
-        return data.decode("utf-8", "replace")
+        target = self._from_home(path)
+        data = await asyncio.to_thread(read_limited, target, path, self._max_read_bytes)
+        return FileText(data)  # the app sends it as a JSON string, encoded piece by piece
 
     async def configuration(self, *args: Any) -> dict[str, Any] | None:
         # Unchecked arguments: configuration.ts answers undefined (null) for any aspect but
