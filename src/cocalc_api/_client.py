@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import httpx2
 
-from cocalc_api._constants import DEFAULT_MAX_RETRIES
+from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
 from cocalc_api._logging import configure_from_environment
@@ -44,10 +44,18 @@ class _ProjectBase(Generic[_Http]):
         max_retries: int,
         http_client: _Http | None,
         extra_headers: Mapping[str, str] | None,
+        max_response_bytes: int,
     ) -> None:
         configure_from_environment()
         settings = make_settings(
-            api_key, host, project_id, timeout, max_retries, extra_headers, stacklevel=4
+            api_key,
+            host,
+            project_id,
+            timeout,
+            max_retries,
+            extra_headers,
+            stacklevel=4,
+            max_response_bytes=max_response_bytes,
         )
         if http_client is not None and not isinstance(http_client, self._http_class):
             wanted = f"{self._http_class.__module__}.{self._http_class.__qualname__}"
@@ -99,10 +107,13 @@ class _ProjectBase(Generic[_Http]):
         timeout: float | None | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy with other call settings, sharing this one's connections (which this one
         still owns and closes); this one is unchanged. `extra_headers` are added to its own."""
-        settings = self._settings.with_changes(timeout, max_retries, extra_headers)
+        settings = self._settings.with_changes(
+            timeout, max_retries, extra_headers, max_response_bytes
+        )
         clone = object.__new__(type(self))
         clone._setup(settings, self._http, owns_http=False)
         return clone
@@ -149,8 +160,18 @@ class Project(_ProjectBase[httpx2.Client], ProjectMethods):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.Client | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
+        self._start(
+            api_key,
+            host,
+            project_id,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     def _new_http(self, settings: Settings) -> httpx2.Client:
         return DefaultHttpxClient()
@@ -203,8 +224,18 @@ class AsyncProject(_ProjectBase[httpx2.AsyncClient], AsyncProjectMethods):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.AsyncClient | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
+        self._start(
+            api_key,
+            host,
+            project_id,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     def _new_http(self, settings: Settings) -> httpx2.AsyncClient:
         return DefaultAsyncHttpxClient()
