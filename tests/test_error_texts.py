@@ -115,6 +115,30 @@ def test_any_other_text_is_an_api_error_and_a_runtime_error() -> None:
     )
 
 
+def test_a_long_text_is_whole_in_message_and_shortened_in_str() -> None:
+    # A megabyte of error text would otherwise fill every traceback and log line.
+    text = "Error: " + "".join(f"line {n}\n" for n in range(100_000))
+    error = error_of(ping, text)
+    assert type(error) is cocalc_api.APIError
+    assert error.message == text
+    shown = str(error)
+    assert len(shown) < 5_000
+    assert shown.startswith("Error: line 0\nline 1\n") and shown.endswith("line 99999\n")
+    left_out = len(text) - 2500 - 1500
+    assert (
+        f"[... {left_out} characters left out here; the whole text is the error's .message" in shown
+    )
+
+
+def test_a_long_exec_command_keeps_the_stderr_at_the_end_of_str() -> None:
+    command = "echo " + "a" * 20_000
+    text = f"command '{command}' exited with nonzero code 1 -- stderr='the reason'"
+    error = error_of(exec_(command=command), text)
+    assert isinstance(error, cocalc_api.ExecError)
+    assert (error.message, error.command, error.stderr) == (text, command, "the reason")
+    assert len(str(error)) < 5_000 and str(error).endswith("stderr='the reason'")
+
+
 @pytest.mark.parametrize(("value", "name"), [(5, "int"), (None, "NoneType"), ({}, "dict")])
 def test_an_error_that_is_not_a_string_is_a_bad_response(value: object, name: str) -> None:
     error = error_of(ping, value)

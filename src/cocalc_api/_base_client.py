@@ -97,6 +97,7 @@ class BaseClient(Generic[_Http]):
         max_retries: int,
         http_client: _Http | None,
         extra_headers: Mapping[str, str] | None,
+        max_response_bytes: int,
     ) -> None:
         """The constructor's work, for every API (called from each subclass's `__init__`)."""
         configure_from_environment()
@@ -110,6 +111,7 @@ class BaseClient(Generic[_Http]):
             stacklevel=4,
             project_scoped=self._endpoint.project_scoped,
             warn=not _COPYING.get(),
+            max_response_bytes=max_response_bytes,
         )
         if http_client is not None and not isinstance(http_client, self._http_class):
             wanted = f"{self._http_class.__module__}.{self._http_class.__qualname__}"
@@ -139,6 +141,7 @@ class BaseClient(Generic[_Http]):
             max_retries=settings.max_retries,
             extra_headers=dict(settings.extra_headers),
             http_client=http_client,
+            max_response_bytes=settings.max_response_bytes,
         )
         return arguments
 
@@ -172,17 +175,25 @@ class BaseClient(Generic[_Http]):
         """How often a retry-safe call is tried again after a transient failure."""
         return self._settings.max_retries
 
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest answer read, in bytes after decompression (ResponseTooLargeError)."""
+        return self._settings.max_response_bytes
+
     def copy(
         self,
         *,
         timeout: float | None | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy with other call settings, sharing this one's connections (which this one
         still owns and closes); this one is unchanged. `extra_headers` are added to its own.
         Made through the constructor, so a subclass keeps what its constructor sets up."""
-        settings = self._settings.with_changes(timeout, max_retries, extra_headers)
+        settings = self._settings.with_changes(
+            timeout, max_retries, extra_headers, max_response_bytes
+        )
         copying = _COPYING.set(True)
         try:
             return type(self)(**self._arguments(settings, self._http))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cocalc_api._constants import MESSAGE_HEAD_CHARS, MESSAGE_TAIL_CHARS
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -24,6 +26,7 @@ __all__ = [
     "InsecureHostWarning",
     "InvalidArgumentError",
     "ProjectUnavailableError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerTimeoutError",
     "UnknownFunctionError",
@@ -37,6 +40,18 @@ class CocalcError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its fields rather than through __init__, whose arguments are keywords.
         return (_restore, (type(self), self.args, self.__dict__))
+
+
+def shortened(text: str) -> str:
+    """`text`, or its start and end around a note of how much was left out (a server may send
+    megabytes of error text: a traceback or log line would carry all of it)."""
+    cut = len(text) - MESSAGE_HEAD_CHARS - MESSAGE_TAIL_CHARS
+    if cut <= 0:
+        return text
+    return (
+        f"{text[:MESSAGE_HEAD_CHARS]} [... {cut} characters left out here; the whole text is "
+        f"the error's .message ...] {text[-MESSAGE_TAIL_CHARS:]}"
+    )
 
 
 def _restore(cls: type[CocalcError], args: tuple[Any, ...], state: dict[str, Any]) -> CocalcError:
@@ -54,13 +69,14 @@ class APIError(CocalcError, RuntimeError):
     """The service answered with `{"error": message}`.
 
     `.message` is the server's exact text; `str(error)` is the same, or, where that text alone
-    would leave you guessing, an explanation of it that says what to do.
+    would leave you guessing, an explanation of it that says what to do; either is shortened
+    past a few thousand characters.
     """
 
     def __init__(
         self, message: str, *, method: str | None = None, explanation: str | None = None
     ) -> None:
-        super().__init__(explanation or message)
+        super().__init__(shortened(explanation or message))
         self.message = message
         self.method = method  # the wire name, e.g. "system.exec"
 
@@ -166,6 +182,16 @@ class APITimeoutError(APIConnectionError, TimeoutError):
 
 class ResponseValidationError(CocalcError, ValueError):
     """The response does not match the spec: not JSON, or a result of the wrong shape."""
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """The answer is longer than the client's `max_response_bytes` (counted after
+    decompression, or announced by its Content-Length); the rest of it was not read."""
+
+    def __init__(self, message: str, *, limit: int, size: int) -> None:
+        super().__init__(message)
+        self.limit = limit  # the client's max_response_bytes
+        self.size = size  # bytes read when reading stopped, or the Content-Length announced
 
 
 class InsecureHostWarning(UserWarning):

@@ -13,7 +13,6 @@ import logging
 import math
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any, NamedTuple, NoReturn, TypeVar
 
 import httpx2
@@ -32,7 +31,9 @@ from cocalc_api._exceptions import (
     HTTPStatusError,
     InvalidArgumentError,
     ProjectUnavailableError,
+    ResponseTooLargeError,
     ResponseValidationError,
+    shortened,
 )
 from cocalc_api._settings import Settings
 from cocalc_api._timeouts import CallLimits, call_limits
@@ -156,6 +157,8 @@ class CallPolicy:
             raise ResponseValidationError(
                 f"{method.wire_name}: the response is not JSON ({error}): {excerpt!r}"
             ) from None
+        except RecursionError:  # deeper than Python's parser goes (about 1000 levels)
+            raise self._too_deep(method) from None
         if type(data) is dict and "error" in data:
             raise self._api_error(call, data["error"])
         try:
@@ -165,7 +168,35 @@ class CallPolicy:
                 f"{method.wire_name}: the result does not match {method.result_schema}: "
                 f"{self.redact(_describe_result(error))}"
             ) from None
+        except RecursionError:
+            raise self._too_deep(method) from None
         return data
+
+    def _too_deep(self, method: MethodSpec[Any]) -> ResponseValidationError:
+        return ResponseValidationError(
+            f"{method.wire_name}: the response is nested deeper than Python's JSON parser goes "
+            f"(about {sys.getrecursionlimit()} levels)"
+        )
+
+    def too_large(self, method: MethodSpec[Any], overflow: Overflow) -> CocalcError:
+        """The error for an answer past `max_response_bytes`: a proxy's error page is still
+        its HTTPStatusError (from the start of the page), which may be retried."""
+        response = overflow.response
+        if response.status_code != 200:
+            return self._status_error(response, overflow.start)
+        limit = self.settings.max_response_bytes
+        if overflow.declared:
+            seen = f"its Content-Length is {overflow.size}"
+        else:
+            seen = f"more than {limit} bytes arrived (counted after decompression)"
+        return ResponseTooLargeError(
+            f"{method.wire_name}: the answer is larger than max_response_bytes={limit} "
+            f"({limit / (1 << 20):g} MiB): "
+            f"{seen}; reading stopped. Pass a larger max_response_bytes to the project "
+            "(or to with_options) if an answer this large is expected",
+            limit=limit,
+            size=overflow.size,
+        )
 
     def _status_error(self, response: httpx2.Response, content: bytes) -> HTTPStatusError:
         return HTTPStatusError(
@@ -246,15 +277,16 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _describe_result(error: SchemaError) -> str:
-    # fastjsonschema names the value "data..."; say which field it was instead.
-    message = str(error)
+    # fastjsonschema names the value "data..."; say which field it was instead. Its text may
+    # quote the answer's own keys, which may be long.
+    message = shortened(str(error))
     return message.removeprefix("data.").removeprefix("data ")
 
 
 class SyncTransport:
     """Sends calls over an httpx2.Client."""
 
-    __slots__ = ("_deadline", "_headers", "http", "policy")
+    __slots__ = ("_deadline", "_headers", "_max_bytes", "http", "policy")
 
     def __init__(self, policy: CallPolicy, http: httpx2.Client) -> None:
         from cocalc_api._sync_network import DEADLINE  # with httpcore2: not on `import cocalc_api`
@@ -263,6 +295,7 @@ class SyncTransport:
         self.http = http
         self._headers = policy.headers_for(http)
         self._deadline = DEADLINE
+        self._max_bytes = policy.settings.max_response_bytes
 
     def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
@@ -297,11 +330,15 @@ class SyncTransport:
             _limit_to(request, deadline)
             response = self.http.send(request, stream=True)
             try:
-                content = _read_by(response.iter_bytes(), deadline, request)
+                content = _read_by(response, deadline, self._max_bytes)
             finally:
                 response.close()
         except httpx2.HTTPError as error:
             failure = policy.connection_error(method, error)
+            policy.log(method, started, type(failure).__name__)
+            _raise(failure)
+        except Overflow as overflow:
+            failure = policy.too_large(method, overflow)
             policy.log(method, started, type(failure).__name__)
             _raise(failure)
         finally:
@@ -317,6 +354,7 @@ class AsyncTransport:
         "_event_loop",
         "_fail_after",
         "_headers",
+        "_max_bytes",
         "_timeout",
         "http",
         "policy",
@@ -335,6 +373,7 @@ class AsyncTransport:
         self._declared_loop = sniffio.current_async_library_cvar
         self._timeout = asyncio.timeout
         self._fail_after = anyio.fail_after
+        self._max_bytes = policy.settings.max_response_bytes
 
     async def call(self, method: MethodSpec[R], args: list[Any], timeout: float | None) -> R:
         policy = self.policy
@@ -375,23 +414,48 @@ class AsyncTransport:
                     declared = self._declared_loop.set("asyncio")
                     try:
                         async with self._timeout(limit):
-                            response, content = await self._exchange(request)
+                            response, content = await self._exchange(request, deadline)
                     finally:
                         self._declared_loop.reset(declared)
                 else:
                     with self._fail_after(limit):
-                        response, content = await self._exchange(request)
+                        response, content = await self._exchange(request, deadline)
             except TimeoutError:
                 _past(request)
         except httpx2.HTTPError as error:
             failure = policy.connection_error(method, error)
             policy.log(method, started, type(failure).__name__)
             _raise(failure)
+        except Overflow as overflow:
+            failure = policy.too_large(method, overflow)
+            policy.log(method, started, type(failure).__name__)
+            _raise(failure)
         return policy.read_logged(call, started, response, content)
 
-    async def _exchange(self, request: httpx2.Request) -> tuple[httpx2.Response, bytes]:
-        response = await self.http.send(request)  # the body read and the response closed
-        return response, response.content
+    async def _exchange(
+        self, request: httpx2.Request, deadline: float
+    ) -> tuple[httpx2.Response, bytes]:
+        response = await self.http.send(request, stream=True)
+        # Read here, not by httpx2: counted and checked chunk by chunk. The timeout around the
+        # exchange fires only where a read waits, and data already received is read without
+        # waiting, so the deadline is checked here too.
+        chunks = response.aiter_bytes()  # closes the response when it ends or is closed
+        parts = []
+        size = 0
+        try:
+            async for chunk in chunks:
+                parts.append(chunk)
+                size += len(chunk)
+                if len(parts) == 2:
+                    _check_declared(response, self._max_bytes, parts[0])
+                if size > self._max_bytes:
+                    raise Overflow(response, size, declared=False, start=parts[0])
+                if time.monotonic() > deadline:
+                    _past(request)
+        except BaseException:
+            await chunks.aclose()
+            raise
+        return response, b"".join(parts)
 
 
 def _limit_to(request: httpx2.Request, deadline: float) -> float:
@@ -414,12 +478,40 @@ def _past(request: httpx2.Request) -> NoReturn:
     raise httpx2.ReadTimeout("the answer did not arrive within the call's limit", request=request)
 
 
-def _read_by(chunks: Iterator[bytes], deadline: float, request: httpx2.Request) -> bytes:
+class Overflow(Exception):  # a signal between the reader and the policy, never raised out
+    """The answer passed `max_response_bytes`: announced (`declared`), or `size` bytes read."""
+
+    def __init__(self, response: httpx2.Response, size: int, *, declared: bool, start: bytes):
+        super().__init__(size)
+        self.response = response
+        self.size = size
+        self.declared = declared
+        self.start = start  # the first chunk read, for a status error's excerpt
+
+
+def _check_declared(response: httpx2.Response, max_bytes: int, start: bytes) -> None:
+    """Refuse an answer whose Content-Length is past the bound before reading more of it.
+
+    Asked once the answer is longer than one read: a small answer, nearly every one, does not
+    pay for looking up the header."""
+    value = response.headers.get("content-length")
+    if value is not None and value.isdigit() and int(value) > max_bytes:
+        raise Overflow(response, int(value), declared=True, start=start)
+
+
+def _read_by(response: httpx2.Response, deadline: float, max_bytes: int) -> bytes:
+    """The decoded body, counted chunk by chunk (httpx2 inflates at most 1 MiB at a time)."""
     parts = []
-    for chunk in chunks:
+    size = 0
+    for chunk in response.iter_bytes():
         parts.append(chunk)
+        size += len(chunk)
+        if len(parts) == 2:
+            _check_declared(response, max_bytes, parts[0])
+        if size > max_bytes:
+            raise Overflow(response, size, declared=False, start=parts[0])
         if time.monotonic() > deadline:
-            _past(request)
+            _past(response.request)
     return b"".join(parts)
 
 

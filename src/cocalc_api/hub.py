@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import httpx2
 
 from cocalc_api._base_client import AsyncClient, Endpoint, SyncClient
-from cocalc_api._constants import DEFAULT_MAX_RETRIES
+from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from cocalc_api_generated.hub.hub import AsyncHubMethods, HubMethods
 from cocalc_api_generated.hub.resources.db import AsyncDbMethods, DbMethods
 from cocalc_api_generated.hub.resources.jupyter import AsyncJupyterMethods, JupyterMethods
@@ -234,8 +234,18 @@ class Hub(SyncClient, HubMethods):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.Client | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._start(api_key, host, None, timeout, max_retries, http_client, extra_headers)
+        self._start(
+            api_key,
+            host,
+            None,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     @property
     def projects(self) -> Projects:
@@ -260,8 +270,18 @@ class AsyncHub(AsyncClient, AsyncHubMethods):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.AsyncClient | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._start(api_key, host, None, timeout, max_retries, http_client, extra_headers)
+        self._start(
+            api_key,
+            host,
+            None,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     @property
     def projects(self) -> AsyncProjects:
