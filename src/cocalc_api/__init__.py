@@ -29,12 +29,12 @@ from cocalc_api._exceptions import (
     UnknownFunctionError,
     UnknownKernelError,
 )
-from cocalc_api._http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
+from cocalc_api._network.http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
 from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
-    from cocalc_api._aiohttp import DefaultAioHttpClient
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
+    from cocalc_api._network.aiohttp_client import DefaultAioHttpClient
     from cocalc_api.hub import AsyncHub, Hub
 
 __all__ = [
@@ -85,7 +85,7 @@ def __getattr__(name: str) -> Any:
         return getattr(_jobs, name)
     if name == "DefaultAioHttpClient":  # aiohttp is an extra, and heavy to import
         try:
-            from cocalc_api._aiohttp import DefaultAioHttpClient
+            from cocalc_api._network.aiohttp_client import DefaultAioHttpClient
         except ModuleNotFoundError as missing:
             raise ModuleNotFoundError(
                 f"cocalc_api.DefaultAioHttpClient needs the aiohttp extra ({missing.name} is "

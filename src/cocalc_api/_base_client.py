@@ -16,10 +16,10 @@ from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 import httpx2
 
+from cocalc_api._caller import AsyncHttpCaller, CallPolicy, HttpCaller
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
-from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
 
 _Http = TypeVar("_Http", httpx2.Client, httpx2.AsyncClient)
@@ -122,12 +122,12 @@ class BaseClient(Generic[_Http]):
         self._owns_http = http_client is None  # a client passed in is the caller's to close
         self._http = self._new_http() if http_client is None else http_client
         policy = CallPolicy(settings, self._endpoint.path)
-        self._caller = self._make_transport(policy, self._http)
+        self._caller = self._make_caller(policy, self._http)
 
     def _new_http(self) -> _Http:
         raise NotImplementedError
 
-    def _make_transport(self, policy: CallPolicy, http: _Http) -> Any:
+    def _make_caller(self, policy: CallPolicy, http: _Http) -> Any:
         raise NotImplementedError
 
     def _arguments(self, settings: Settings, http_client: _Http | None) -> dict[str, Any]:
@@ -233,12 +233,12 @@ class SyncClient(BaseClient[httpx2.Client]):
     _http_class = httpx2.Client
 
     def _new_http(self) -> httpx2.Client:
-        from cocalc_api._http_clients import DefaultHttpxClient
+        from cocalc_api._network.http_clients import DefaultHttpxClient
 
         return DefaultHttpxClient()
 
-    def _make_transport(self, policy: CallPolicy, http: httpx2.Client) -> SyncTransport:
-        return SyncTransport(policy, http)
+    def _make_caller(self, policy: CallPolicy, http: httpx2.Client) -> HttpCaller:
+        return HttpCaller(policy, http)
 
     def call(self, name: str, arguments: list[Any], timeout: int | None = None) -> Any:
         """Call a method by its wire name with its wire arguments, as the reference client's
@@ -274,12 +274,12 @@ class AsyncClient(BaseClient[httpx2.AsyncClient]):
     _http_class = httpx2.AsyncClient
 
     def _new_http(self) -> httpx2.AsyncClient:
-        from cocalc_api._http_clients import DefaultAsyncHttpxClient
+        from cocalc_api._network.http_clients import DefaultAsyncHttpxClient
 
         return DefaultAsyncHttpxClient()
 
-    def _make_transport(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncTransport:
-        return AsyncTransport(policy, http)
+    def _make_caller(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncHttpCaller:
+        return AsyncHttpCaller(policy, http)
 
     async def call(self, name: str, arguments: list[Any], timeout: int | None = None) -> Any:
         """Call a method by its wire name; see `SyncClient.call`."""

@@ -26,8 +26,8 @@ from typing import Any, cast
 import httpcore2
 import httpx2
 
-from cocalc_api._http_clients import DEFAULT_LIMITS, SocketOption, pool_on
-from cocalc_api._tls import default_ssl_context
+from cocalc_api._network.pool import DEFAULT_LIMITS, SocketOption, pool_on
+from cocalc_api._network.tls import default_ssl_context
 
 # Reading stops while this much is received and not yet read (a slow reader of a large answer).
 READ_HIGH_WATER = 256 * 1024

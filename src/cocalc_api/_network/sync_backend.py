@@ -20,8 +20,8 @@ from typing import Any
 import httpcore2
 import httpx2
 
-from cocalc_api._http_clients import DEFAULT_LIMITS, SocketOption, pool_on
-from cocalc_api._tls import default_ssl_context
+from cocalc_api._network.pool import DEFAULT_LIMITS, SocketOption, pool_on
+from cocalc_api._network.tls import default_ssl_context
 
 # The monotonic time by which the exchange under way in this context must end.
 DEADLINE: ContextVar[float | None] = ContextVar("cocalc_api_deadline", default=None)

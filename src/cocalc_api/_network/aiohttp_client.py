@@ -20,8 +20,8 @@ import aiohttp
 import httpx2
 from httpx_aiohttp.httpx2 import AiohttpTransport
 
-from cocalc_api._http_clients import DEFAULT_LIMITS, _with_defaults
-from cocalc_api._tls import Cert
+from cocalc_api._network.pool import DEFAULT_LIMITS, with_defaults
+from cocalc_api._network.tls import Cert
 
 # aiohttp's failure -> httpcore2's exception for the same event; the first that matches wins,
 # so a subclass comes before its base.
@@ -95,7 +95,7 @@ class DefaultAioHttpClient(httpx2.AsyncClient):
     """
 
     def __init__(self, **settings: Any) -> None:
-        super().__init__(**_with_defaults(settings))
+        super().__init__(**with_defaults(settings))
 
     def _init_transport(
         self,
@@ -109,7 +109,7 @@ class DefaultAioHttpClient(httpx2.AsyncClient):
     ) -> httpx2.AsyncBaseTransport:
         if transport is not None:
             return transport
-        # By now `verify` is the context _with_defaults resolved (and `cert` is None).
+        # By now `verify` is the context with_defaults resolved (and `cert` is None).
         return _Transport(verify=verify, http1=http1, http2=http2, limits=limits)
 
     def _init_proxy_transport(

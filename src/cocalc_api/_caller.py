@@ -1,8 +1,10 @@
-"""All transport policy, in one place: auth header, envelope, timeouts, error mapping, redaction.
+"""The caller: all call policy, in one place (auth header, envelope, timeouts, retries, error
+mapping, redaction), the layer above the HTTP client.
 
-The generated methods hand a MethodSpec and `args[0]` to `SyncTransport.call` or
-`AsyncTransport.call`. Everything both share (what to send, how to read the answer) is in
-`CallPolicy`; the two transports only differ in how they wait for I/O.
+The generated methods hand a MethodSpec and the wire `args` to `HttpCaller.call` or
+`AsyncHttpCaller.call`. Everything both share (what to send, how to read the answer) is in
+`CallPolicy`; the two callers only differ in how they wait for I/O. The layer below, what
+httpx2 sends through (connections, sockets, TLS), is `_network`.
 """
 
 from __future__ import annotations
@@ -283,13 +285,15 @@ def _describe_result(error: SchemaError) -> str:
     return message.removeprefix("data.").removeprefix("data ")
 
 
-class SyncTransport:
+class HttpCaller:
     """Sends calls over an httpx2.Client."""
 
     __slots__ = ("_deadline", "_headers", "_max_bytes", "http", "policy")
 
     def __init__(self, policy: CallPolicy, http: httpx2.Client) -> None:
-        from cocalc_api._sync_network import DEADLINE  # with httpcore2: not on `import cocalc_api`
+        from cocalc_api._network.sync_backend import (
+            DEADLINE,  # with httpcore2: not on `import cocalc_api`
+        )
 
         self.policy = policy
         self.http = http
@@ -323,7 +327,7 @@ class SyncTransport:
         started = time.perf_counter()
         if self.http.is_closed:
             raise ClientClosedError(f"{method.python_name}(): the project's client was closed")
-        # The default client's sockets end every wait by this deadline (_sync_network); httpx2
+        # The default client's sockets end every wait by this deadline (_network/sync_backend.py); httpx2
         # alone bounds each read, and the body is read here, checked between chunks.
         declared = self._deadline.set(deadline)
         try:
@@ -346,7 +350,7 @@ class SyncTransport:
         return policy.read_logged(call, started, response, content)
 
 
-class AsyncTransport:
+class AsyncHttpCaller:
     """Sends calls over an httpx2.AsyncClient."""
 
     __slots__ = (
