@@ -8,6 +8,7 @@ where it names one (src/packages/backend/execute-code.ts for exec).
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -155,6 +156,7 @@ def test_a_nonzero_exit_gives_code_stderr_and_the_users_command() -> None:
     assert type(error) is cocalc_api.ExecError
     assert (error.message, error.method, str(error)) == (text, "system.exec", text)
     assert (error.command, error.exit_code, error.stderr) == ("ls -l nope", 2, "no such\n")
+    assert error.program_not_found is False
 
 
 def test_a_negative_exit_code_is_read() -> None:
@@ -172,6 +174,18 @@ def test_a_program_that_could_not_run_is_exit_code_1() -> None:
     assert (error.message, error.method) == (text, "system.exec")
     assert (error.command, error.exit_code, error.stderr) == ("nope x", 1, spawn)
     assert str(error) == "program not found: nope"
+    assert error.program_not_found is True
+    # A field like the others: it travels with the exception and is among its fields.
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.program_not_found is True and str(copy) == str(error)
+    assert error.fields() == {
+        "message": text,
+        "method": "system.exec",
+        "command": "nope x",
+        "exit_code": 1,
+        "stderr": spawn,
+        "program_not_found": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -196,6 +210,7 @@ def test_only_a_spawn_enoent_is_explained(stderr: str, explanation: str | None) 
         error = error_of(exec_(command="nope"), text)
         assert isinstance(error, cocalc_api.ExecError)
         assert str(error) == (explanation or text)
+        assert error.program_not_found is (explanation is not None)
 
 
 def test_a_killed_command_is_an_exec_timeout_with_its_limit() -> None:

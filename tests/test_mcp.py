@@ -228,6 +228,16 @@ async def test_exec_failure_is_a_tool_error_with_the_sdk_exception(server: Serve
     assert result.structured_content is None
 
 
+async def test_a_program_not_found_is_said_by_a_field(server: ServerProcess) -> None:
+    async with connect(server) as client:
+        result = await client.call_tool("system_exec", {"command": "no-such-program-here"})
+    meta = error_meta(result)
+    # The field of cocalc_api.ExecError, passed on with the others (docs/errors.md).
+    assert (meta["type"], meta["program_not_found"], meta["exit_code"]) == ("ExecError", True, 1)
+    assert meta["message"] == "program not found: no-such-program-here"
+    assert '"code":"ENOENT"' in meta["server_message"]  # node's spawn error, as sent
+
+
 async def test_exec_timeout_passes_through(server: ServerProcess) -> None:
     async with connect(server) as client:
         result = await client.call_tool("system_exec", {"command": "sleep 30", "timeout": 1})

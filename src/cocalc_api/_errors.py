@@ -103,6 +103,7 @@ def _exec_failure(failure: Failure, found: re.Match[str], exit_code: int) -> Exe
         command=_users_command(failure),
         exit_code=exit_code,
         stderr=found["stderr"],
+        program_not_found=bool(missing),
         explanation=f"program not found: {missing}" if missing else None,
     )
 

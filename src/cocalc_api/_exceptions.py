@@ -37,6 +37,11 @@ __all__ = [
 class CocalcError(Exception):
     """Base class of every error raised by cocalc_api."""
 
+    def fields(self) -> dict[str, Any]:
+        """The exception's data by name, e.g. `exit_code` and `stderr` of an ExecError: what
+        tools pass on as structured data (the MCP server's error `_meta`) next to `str(error)`."""
+        return {name: value for name, value in vars(self).items() if not name.startswith("_")}
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its fields rather than through __init__, whose arguments are keywords.
         return (_restore, (type(self), self.args, self.__dict__))
@@ -99,7 +104,8 @@ class ProjectUnavailableError(APIError):
 
 class ExecError(APIError):
     """`exec` ran a command that exited with a non-zero code (and `err_on_exit` was on), or
-    could not start it (then `str(error)` says "program not found: ...")."""
+    could not start it: then `.program_not_found` is True and `str(error)` says "program not
+    found: ..."."""
 
     def __init__(
         self,
@@ -109,12 +115,14 @@ class ExecError(APIError):
         command: str,
         exit_code: int,
         stderr: str,
+        program_not_found: bool = False,
         explanation: str | None = None,
     ) -> None:
         super().__init__(message, method=method, explanation=explanation)
         self.command = command  # as you gave it, with its args
         self.exit_code = exit_code
         self.stderr = stderr  # the start of it (the server cuts it at 1024 characters)
+        self.program_not_found = program_not_found  # the program could not be started
 
 
 class ExecTimeoutError(APIError):
