@@ -253,7 +253,7 @@ async def test_errors_never_show_the_api_key(server: ServerProcess) -> None:
         )
     assert error_meta(result)["type"] == "ExecError"
     dumped = result.model_dump_json(by_alias=True)
-    assert server.api_key not in dumped and "<hidden>" in dumped
+    assert server.api_key not in dumped and "<redacted>" in dumped
     # A wrong key: the service refuses it, and it is not repeated either.
     wrong = "sk-wrong-" + "x" * 24
     async with connect(server, api_key=wrong) as client:

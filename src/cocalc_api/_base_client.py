@@ -20,6 +20,7 @@ from cocalc_api._caller import AsyncHttpCaller, CallPolicy, HttpCaller
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
+from cocalc_api.safety import REDACTED
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
 
 _Http = TypeVar("_Http", httpx2.Client, httpx2.AsyncClient)
@@ -37,24 +38,31 @@ class Endpoint(NamedTuple):
     # the hub API does not.
     project_scoped: bool
 
-    def method_for(self, name: str, arguments: list[Any]) -> MethodSpec[Any]:
-        """The table's method for a wire name (of those sharing it, the one whose arguments
-        fit); a method outside the table is sent as given, never retried."""
-        if not isinstance(name, str) or not name:
-            raise InvalidArgumentError("call(): name must be a wire name such as 'system.ping'")
-        if not isinstance(arguments, list):
-            raise InvalidArgumentError(
-                f"call({name!r}): arguments must be a list, got {type(arguments).__name__}"
-            )
+    def identify(self, name: str, arguments: Any) -> MethodSpec[Any] | None:
+        """The table's method for a wire name: of those sharing it (exec and exec_status), the
+        one whose arguments fit, else the first; None for a name outside the table."""
         candidates = self.by_wire.get(name, ())
         for method in candidates:
             try:
                 method.validate_args(arguments)
             except SchemaError:
                 continue
-            return method._replace(timeout=None)  # the arguments are sent as given
-        if candidates:  # none fits: the first one's validation says why
-            return candidates[0]._replace(timeout=None)
+            return method
+        return candidates[0] if candidates else None
+
+    def method_for(self, name: str, arguments: list[Any]) -> MethodSpec[Any]:
+        """What `call()` sends `name` as: the table's method, with the arguments sent as given
+        (no timeout put into them); a method outside the table is sent as given, never
+        retried."""
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError("call(): name must be a wire name such as 'system.ping'")
+        if not isinstance(arguments, list):
+            raise InvalidArgumentError(
+                f"call({name!r}): arguments must be a list, got {type(arguments).__name__}"
+            )
+        found = self.identify(name, arguments)
+        if found is not None:
+            return found._replace(timeout=None)
         namespace = name.rpartition(".")[0]
         return MethodSpec(
             wire_name=name,
@@ -72,7 +80,7 @@ class _Arguments(dict[str, Any]):
     """A constructor's keyword arguments, as pickled: the key stays out of the repr."""
 
     def __repr__(self) -> str:
-        return repr({k: "<redacted>" if k == "api_key" else v for k, v in self.items()})
+        return repr({k: REDACTED if k == "api_key" else v for k, v in self.items()})
 
 
 def _construct(cls: type[BaseClient[Any]], arguments: Mapping[str, Any]) -> BaseClient[Any]:

@@ -7,7 +7,6 @@ COCALC_API_KEY=sk-... cocalc-mcp --http --port 8765  # http://127.0.0.1:8765/mcp
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import math
 import os
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 import anyio
 
 from cocalc_api import AsyncProject, CocalcError, __version__
+from cocalc_api.safety import is_loopback
 from cocalc_mcp._answers import DEFAULT_MAX_ANSWER_BYTES, answer_limited_client
 
 # Printed on stderr once the HTTP server accepts connections (tests and scripts wait for it).
@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock.setblocking(False)
         port = sock.getsockname()[1]
         host = f"[{args.bind}]" if family == socket.AF_INET6 else args.bind
-        if not _is_loopback(args.bind):
+        if not is_loopback(args.bind):
             print(
                 f"cocalc-mcp: warning: {args.bind} is not a loopback address; whoever reaches it "
                 "can run commands in the project with your API key",
@@ -167,15 +167,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
-
-
-def _is_loopback(address: str) -> bool:
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from cocalc_api import AsyncProject, CocalcError, InvalidArgumentError, __version__
+from cocalc_api import AsyncProject, CocalcError, InvalidArgumentError, __version__, safety
 from cocalc_api.timeouts import call_deadline
 from cocalc_mcp._content import content_blocks
 from cocalc_mcp._tools import RESULT_KEY, ToolSpec, tool_specs
@@ -68,9 +68,7 @@ def build_server(
     hidden = tuple(secret for secret in secrets if secret)
 
     def redact(text: str) -> str:
-        for secret in hidden:
-            text = text.replace(secret, "<hidden>")
-        return text
+        return safety.redact(text, hidden)
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None

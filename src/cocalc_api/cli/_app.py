@@ -29,6 +29,7 @@ from cocalc_api.cli._job_commands import jobs_group
 from cocalc_api.cli._methods import AliasGroup, namespace_groups
 from cocalc_api.cli._options import Method
 from cocalc_api.cli._short_forms import exec_command, jupyter_command, ping_command
+from cocalc_api.safety import redact
 from cocalc_api_generated._runtime import catalog
 
 ROOT_HELP = """Call the CoCalc project API from the shell.
@@ -155,9 +156,7 @@ def _secrets(argv: list[str]) -> list[str]:
 
 
 def _fail(message: str, secrets: list[str]) -> None:
-    for secret in secrets:
-        message = message.replace(secret, "<redacted>")
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    print(f"{PROG}: {redact(message, secrets)}", file=sys.stderr, flush=True)
 
 
 def run(argv: list[str]) -> int:
