@@ -61,7 +61,53 @@ def exec_(**options: Any) -> Callable[[cocalc_api.Project], Any]:
 def test_an_authentication_text_is_an_authentication_error(text: str) -> None:
     error = error_of(ping, text)
     assert type(error) is cocalc_api.AuthenticationError
-    assert (error.message, error.method, str(error)) == (text, "system.ping", text)
+    assert (error.message, error.method) == (text, "system.ping")
+    assert text in str(error)  # the server's words, after what to do about them
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("must specify project_id or use project-specific api key", "project_id="),
+        ("project specific api key must match requested project", "leave project_id out"),
+        ("user must be a collaborator on the project", "add_collaborator"),
+        ("must sign in as project or account", "make a new one"),
+        # src/packages/next/pages/api/conat/hub.ts: a project-scoped key on the hub route
+        (
+            "must be signed in and MUST provide an api key (cookies are not allowed)",
+            "account key",
+        ),
+    ],
+)
+def test_a_refused_key_says_what_to_do(text: str, fix: str) -> None:
+    error = error_of(ping, text)
+    assert type(error) is cocalc_api.AuthenticationError
+    assert fix in str(error) and error.message == text
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        # src/packages/server/conat/api/projects.ts, thrown and sent as String(err)
+        ("Error: must be collaborator on project to start it", "add_collaborator"),
+        ("Error: user must be collaborator on source project", "add_collaborator"),
+        # src/packages/server/conat/api/org.ts
+        ("Error: only admins may create organizations", "site admin"),
+        ("Error: must be a site admin", "site admin"),
+        ("Error: user must be an admin of the organization or site-admin", "admin"),
+        ("Error: Must be an admin to do admin search.", "site admin"),
+    ],
+)
+def test_a_refusal_of_the_account_is_permission_denied(text: str, fix: str) -> None:
+    error = error_of(ping, text)
+    assert type(error) is cocalc_api.PermissionDeniedError
+    assert isinstance(error, cocalc_api.APIError) and isinstance(error, RuntimeError)
+    assert fix in str(error) and text in str(error) and error.message == text
+
+
+def test_a_text_that_mentions_an_admin_is_not_a_refusal() -> None:
+    error = error_of(ping, "Error: no org named 'must be a site admin'")
+    assert type(error) is cocalc_api.APIError
 
 
 def test_a_text_that_only_contains_an_auth_text_is_not_one() -> None:

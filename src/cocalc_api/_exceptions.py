@@ -90,6 +90,11 @@ class AuthenticationError(APIError):
     """The API key is missing, unknown, or not allowed to use this project."""
 
 
+class PermissionDeniedError(APIError):
+    """The key's account may not do this: it does not collaborate on the project, or the
+    call needs a site admin or an organization's admin. `str()` says whose key would do."""
+
+
 class UnknownFunctionError(APIError):
     """The service does not know the method (`Error: unknown function '...'`)."""
 
