@@ -66,5 +66,7 @@ def test_demo_runs_against_the_host_in_the_environment() -> None:
     assert key not in demo.stdout + demo.stderr
 
     assert wrong_key.returncode == 1
-    assert "AuthenticationError: must sign in as project or account" in wrong_key.stdout
+    # The server's text, after what to do about it (a new key).
+    refusal = next(line for line in wrong_key.stdout.splitlines() if "AuthenticationError" in line)
+    assert "must sign in as project or account" in refusal and "make a new one" in refusal
     assert wrong_key.stdout.rstrip().splitlines()[-1].startswith("FAILED: ping")

@@ -98,6 +98,23 @@ USE_EVERYTHING = textwrap.dedent(
         except Exception:
             pass
     import cocalc_api.types
+    from cocalc_api import hub_models, hub_types                  # the hub API's the same way
+    from cocalc_api_generated.hub.specs import METHODS as HUB_METHODS
+
+    hub = testing.FakeHub()
+    hub.stub("projects.state", hub_models.ProjectState(state="running"))
+    hub.projects.state("p")
+    for namespace in ("system", "projects", "jupyter", "sync", "db", "messages", "org"):
+        getattr(hub, namespace)
+    for method in HUB_METHODS:
+        try:
+            method.validate_args([{}])
+        except Exception:
+            pass
+        try:
+            method.validate_result(None)
+        except Exception:
+            pass
     print(json.dumps(sorted(sys.modules)))
     """
 )
