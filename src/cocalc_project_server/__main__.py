@@ -19,6 +19,7 @@ from .config import (
     DEFAULT_HEADER_TIMEOUT_S,
     DEFAULT_KERNEL_POOL_SIZE,
     DEFAULT_MAX_EXEC_OUTPUT,
+    DEFAULT_MAX_JUPYTER_OUTPUT,
     DEFAULT_MAX_REQUEST_BYTES,
     MAX_CONNECTIONS_CEILING,
     ServerConfig,
@@ -119,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--max-jupyter-output",
+        type=_positive,
+        default=DEFAULT_MAX_JUPYTER_OUTPUT,
+        help=(
+            "characters of output items one Jupyter call (jupyterExecute, jupyterRunNotebook) "
+            "holds, whatever its limits; at the bound a notice ends the outputs and the cell is "
+            f"stopped (default {DEFAULT_MAX_JUPYTER_OUTPUT})"
+        ),
+    )
+    parser.add_argument(
         "--async-jobs-max",
         type=_positive,
         default=DEFAULT_ASYNC_JOBS_MAX,
@@ -196,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kernel_pool_size=ns.kernel_pool_size,
         max_request_bytes=ns.max_request_bytes,
         max_exec_output=ns.max_exec_output,
+        max_jupyter_output=ns.max_jupyter_output,
         async_jobs_max=ns.async_jobs_max,
         root_is_temporary=temporary_root,
         header_timeout_s=ns.header_timeout,

@@ -78,7 +78,10 @@ class ProjectApi:
             max_size=MAX_KERNEL_POOL_SIZE,
         )
         self._files = ProjectFiles(self._root, self._env, self._processes)
-        self._notebooks = Notebooks(self._exec, self._kernels)
+        self._max_jupyter_output = config.max_jupyter_output
+        self._notebooks = Notebooks(
+            self._exec, self._kernels, max_jupyter_output=config.max_jupyter_output
+        )
         files, notebooks = self._files, self._notebooks
         self.methods: dict[str, Handler] = {
             "system.ping": Handler(self.ping),
@@ -157,7 +160,9 @@ class ProjectApi:
         return result
 
     async def jupyter_execute(self, *args: Any) -> list[Any]:
-        return await jupyter_execute(self._kernels, self._root, _options(args))
+        return await jupyter_execute(
+            self._kernels, self._root, _options(args), max_output=self._max_jupyter_output
+        )
 
     async def list_jupyter_kernels(self, *args: Any) -> list[dict[str, Any]]:
         # src/packages/jupyter/kernel/launch-kernel.ts (listRunningKernels)

@@ -15,6 +15,9 @@ DEFAULT_KERNEL_POOL_SIZE = 2
 MAX_KERNEL_POOL_SIZE = 8
 # Characters of stdout and of stderr one exec call keeps (10 Mi, as the request size limit).
 DEFAULT_MAX_EXEC_OUTPUT = 10 * 1024 * 1024
+# Characters of output items one Jupyter call holds (the real service has no such bound): a few
+# times the largest of CoCalc's default output limits (5 M, stateless-api/kernel.ts).
+DEFAULT_MAX_JUPYTER_OUTPUT = 32 * 1024 * 1024
 # Async exec jobs kept, as the real service's ASYNC_CACHE_MAX (running ones are always kept).
 DEFAULT_ASYNC_JOBS_MAX = 100
 API_KEY_ENV = "COCALC_PROJECT_SERVER_API_KEY"
@@ -60,6 +63,7 @@ class ServerConfig:
     kernel_pool_size: int = DEFAULT_KERNEL_POOL_SIZE
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_exec_output: int = DEFAULT_MAX_EXEC_OUTPUT
+    max_jupyter_output: int = DEFAULT_MAX_JUPYTER_OUTPUT
     async_jobs_max: int = DEFAULT_ASYNC_JOBS_MAX
     # A root the CLI made for this run: also removed when a crashed server is cleaned up.
     root_is_temporary: bool = False

@@ -24,9 +24,12 @@ def _options(args: tuple[Any, ...], index: int = 0) -> Mapping[str, Any]:
 class Notebooks:
     """Jupyter tooling of the project: kernelspecs, nbconvert, notebook runs, formatters."""
 
-    def __init__(self, exec_context: ExecContext, kernels: KernelPool) -> None:
+    def __init__(
+        self, exec_context: ExecContext, kernels: KernelPool, *, max_jupyter_output: int
+    ) -> None:
         self._exec = exec_context
         self._kernels = kernels
+        self._max_jupyter_output = max_jupyter_output
         self._catalog = KernelSpecCatalog()
         self._tools = formatters.ToolRunner(exec_context)
 
@@ -38,6 +41,7 @@ class Notebooks:
             _options(args),
             root=self._exec.root,
             pool=self._kernels,
+            max_output=self._max_jupyter_output,
         )
 
     async def kernel_logo(self, *args: Any) -> dict[str, str]:

@@ -52,6 +52,7 @@ def test_invalid_project_id_is_rejected() -> None:
     ("flag", "value", "complaint"),
     [
         ("--max-exec-output", "0", "must be >= 1"),
+        ("--max-jupyter-output", "0", "must be >= 1"),
         ("--async-jobs-max", "0", "must be >= 1"),
         ("--max-connections", "0", "must be >= 1"),
         ("--header-timeout", "0", "must be a positive number of seconds"),
