@@ -32,10 +32,16 @@ PREWARMED_KERNEL = "python3"
 @dataclass(frozen=True)
 class Handler:
     """A method's implementation. ``lenient`` handlers get their arguments unchecked, because
-    the real service answers some arguments the spec refuses (CONTRACT.md §4a)."""
+    the real service answers some arguments the spec refuses (CONTRACT.md §4a).
+
+    ``ends_with_caller`` handlers are cancelled once nobody waits for their answer (the
+    envelope timeout passed, the client disconnected), so that the kernel they run is killed;
+    the real service lets every call run on.
+    """
 
     call: Method
     lenient: bool = False
+    ends_with_caller: bool = False
 
 
 def _now_ms() -> int:
@@ -87,7 +93,7 @@ class ProjectApi:
             "system.ping": Handler(self.ping),
             "system.test": Handler(self.test),
             "system.exec": Handler(self.exec),
-            "system.jupyterExecute": Handler(self.jupyter_execute),
+            "system.jupyterExecute": Handler(self.jupyter_execute, ends_with_caller=True),
             "system.listJupyterKernels": Handler(self.list_jupyter_kernels),
             # The real service compares the pid with ===: a string pid answers success false.
             "system.stopJupyterKernel": Handler(self.stop_jupyter_kernel, lenient=True),
@@ -106,7 +112,7 @@ class ProjectApi:
             "editor.newFile": Handler(files.new_file),
             "editor.jupyterStripNotebook": Handler(files.jupyter_strip_notebook),
             "editor.jupyterNbconvert": Handler(notebooks.nbconvert),
-            "editor.jupyterRunNotebook": Handler(notebooks.run_notebook),
+            "editor.jupyterRunNotebook": Handler(notebooks.run_notebook, ends_with_caller=True),
             "editor.jupyterKernelLogo": Handler(notebooks.kernel_logo),
             "editor.jupyterKernels": Handler(notebooks.kernel_specs),
             "editor.formatterString": Handler(notebooks.format_string),

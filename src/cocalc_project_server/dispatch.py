@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
@@ -18,6 +19,10 @@ from .envelope import Envelope, nonpositive_timeout_message, timeout_message, un
 from .errors import ProjectError, WireError, wire_message
 
 log = logging.getLogger(__name__)
+
+
+class CallerGone(Exception):
+    """The client disconnected before the answer; nobody reads it."""
 
 
 class Dispatcher:
@@ -35,8 +40,14 @@ class Dispatcher:
         """The server is going away: answer calls in flight, and any new ones, as unreachable."""
         self._stopping.set()
 
-    async def call(self, envelope: Envelope) -> Any:
-        """The method's result; raise :class:`WireError` with the wire text on any failure."""
+    async def call(
+        self, envelope: Envelope, caller_gone: Callable[[], Awaitable[Any]] | None = None
+    ) -> Any:
+        """The method's result; raise :class:`WireError` with the wire text on any failure.
+
+        ``caller_gone()`` returns once the client has disconnected: a handler that ends with
+        its caller is then cancelled and :class:`CallerGone` raised.
+        """
         if envelope.timeout_ms <= 0:
             # The hub's request() refuses it before anything is sent to the project:
             # src/packages/conat/core/client.ts (request), server/api/project-bridge.ts.
@@ -60,9 +71,14 @@ class Dispatcher:
             args = checked_args(envelope.name, args)
         task = asyncio.ensure_future(handler.call(*args))
         stopping = asyncio.ensure_future(self._stopping.wait())
+        watched: set[asyncio.Future[Any]] = {task, stopping}
+        gone: asyncio.Future[Any] | None = None
+        if handler.ends_with_caller and caller_gone is not None:
+            gone = asyncio.ensure_future(caller_gone())
+            watched.add(gone)
         try:
             done, _ = await asyncio.wait(
-                {task, stopping},
+                watched,
                 timeout=envelope.timeout_ms / 1000,
                 return_when=asyncio.FIRST_COMPLETED,
             )
@@ -71,6 +87,16 @@ class Dispatcher:
             raise
         finally:
             stopping.cancel()
+            if gone is not None:
+                gone.cancel()
+                if gone.done() and not gone.cancelled():
+                    gone.exception()  # a failure to tell counts as gone; retrieved, not logged
+        if task not in done and handler.ends_with_caller:
+            task.cancel()  # nobody waits for it: its kernel is killed as it unwinds
+        if task not in done and gone is not None and gone in done:
+            self._overdue.add(task)
+            task.add_done_callback(self._forget)
+            raise CallerGone
         if task not in done and self._stopping.is_set():
             task.cancel()
             self._overdue.add(task)

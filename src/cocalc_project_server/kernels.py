@@ -280,7 +280,9 @@ class KernelPool:
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
-                    raise  # this call itself is being cancelled
+                    # This call itself is being cancelled: the kernel, once started, goes.
+                    slot.add_done_callback(self._discard_started)
+                    raise
                 # The start was cut short (its kernel was stopped while starting): not warm.
                 log.warning("discarding a pool kernel whose start was cancelled")
                 continue
