@@ -20,6 +20,7 @@ from .config import (
     DEFAULT_KERNEL_POOL_SIZE,
     DEFAULT_MAX_EXEC_OUTPUT,
     DEFAULT_MAX_JUPYTER_OUTPUT,
+    DEFAULT_MAX_KERNELS,
     DEFAULT_MAX_REQUEST_BYTES,
     MAX_CONNECTIONS_CEILING,
     ServerConfig,
@@ -103,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative,
         default=DEFAULT_KERNEL_POOL_SIZE,
         help=f"warm Jupyter kernels kept per kernel name (default {DEFAULT_KERNEL_POOL_SIZE})",
+    )
+    parser.add_argument(
+        "--max-kernels",
+        type=_positive,
+        default=DEFAULT_MAX_KERNELS,
+        metavar="N",
+        help=(
+            "Jupyter kernels running at once, warm ones included; past it a call waits for a "
+            "kernel to end until just before its timeout, then fails saying so "
+            f"(default {DEFAULT_MAX_KERNELS})"
+        ),
     )
     parser.add_argument(
         "--max-request-bytes",
@@ -208,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_request_bytes=ns.max_request_bytes,
         max_exec_output=ns.max_exec_output,
         max_jupyter_output=ns.max_jupyter_output,
+        max_kernels=ns.max_kernels,
         async_jobs_max=ns.async_jobs_max,
         root_is_temporary=temporary_root,
         header_timeout_s=ns.header_timeout,

@@ -82,6 +82,7 @@ class ProjectApi:
             runtime=self._runtime,
             size=config.kernel_pool_size,
             max_size=MAX_KERNEL_POOL_SIZE,
+            max_kernels=config.max_kernels,
         )
         self._files = ProjectFiles(self._root, self._env, self._processes)
         self._max_jupyter_output = config.max_jupyter_output

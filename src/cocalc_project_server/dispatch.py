@@ -17,8 +17,13 @@ from cocalc_api_generated.specs import BY_WIRE
 from .api import Handler
 from .envelope import Envelope, nonpositive_timeout_message, timeout_message, unreachable_message
 from .errors import ProjectError, WireError, wire_message
+from .kernel_slots import ANSWER_BY
 
 log = logging.getLogger(__name__)
+
+# What a call that waits its turn keeps of its envelope timeout to answer with its own error.
+_ANSWER_MARGIN = 0.1
+_ANSWER_MARGIN_MAX_S = 1.0
 
 
 class CallerGone(Exception):
@@ -69,7 +74,14 @@ class Dispatcher:
         args = envelope.args
         if not handler.lenient:
             args = checked_args(envelope.name, args)
-        task = asyncio.ensure_future(handler.call(*args))
+        timeout_s = envelope.timeout_ms / 1000
+        answer_by = asyncio.get_running_loop().time() + timeout_s
+        answer_by -= min(_ANSWER_MARGIN_MAX_S, _ANSWER_MARGIN * timeout_s)
+        token = ANSWER_BY.set(answer_by)
+        try:
+            task = asyncio.ensure_future(handler.call(*args))  # runs in a copy of the context
+        finally:
+            ANSWER_BY.reset(token)
         stopping = asyncio.ensure_future(self._stopping.wait())
         watched: set[asyncio.Future[Any]] = {task, stopping}
         gone: asyncio.Future[Any] | None = None
@@ -79,7 +91,7 @@ class Dispatcher:
         try:
             done, _ = await asyncio.wait(
                 watched,
-                timeout=envelope.timeout_ms / 1000,
+                timeout=timeout_s,
                 return_when=asyncio.FIRST_COMPLETED,
             )
         except asyncio.CancelledError:

@@ -46,6 +46,7 @@ from .cell_outputs import (
 from .errors import ProjectError, WireError
 from .jupyter_cell import MessageSink, execute_code
 from .kernel_process import KernelHandle
+from .kernel_slots import KernelCapReached
 from .kernel_specs import KernelSpawnError, spawn_failure
 from .kernels import KernelPool
 from .paths import confine
@@ -103,6 +104,8 @@ class NotebookKernel:
         self._failed_error = ""
         try:
             self._handle = await self._pool.launch(self._name, cwd=self._folder, env=self._env)
+        except KernelCapReached:
+            raise  # the local server's own limit: the whole call fails, in its words
         except KernelSpawnError as exc:  # already in setFailed's words
             self._failed_error = str(exc)
         except Exception as exc:  # noqa: BLE001 -- any spawn failure becomes the kernel's state
