@@ -7,13 +7,10 @@ source named next to each test.
 from __future__ import annotations
 
 import ast
-import base64
-import contextlib
 import json
 import os
 import re
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,13 +21,12 @@ import httpx2
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
-from cocalc_project_server.config import ENDPOINT
 from cocalc_project_server.jupyter import cell_limits
 from cocalc_project_server.kernel_specs import ABSENT, check_kernel_name, kernel_json_name
 from cocalc_project_server.testing import ServerProcess, running_server
 
 from .conftest import Api
-from .polling import alive, wait_for, wait_gone
+from .polling import alive, wait_for
 
 # Generous ceiling for one call, only to stop a hang (a cold kernel start included).
 CALL_CEILING_S = 30
@@ -252,59 +248,6 @@ def test_kernel_that_exits_fails_the_call(api: Api) -> None:
     # kernel.ts: the kernel's exit handler words the failure.
     result = run(api, "import os\nos._exit(3)")
     assert result["error"].startswith("Error: Kernel last exited with code 3.")
-
-
-# -- calls that end early: their kernel is killed (a deliberate difference) ---------------------
-
-# A cell that says which process runs it, then runs until it is stopped.
-FOREVER = "import os, time\nopen({path!r}, 'w').write(str(os.getpid()))\nwhile True:\n    time.sleep(0.05)"
-
-
-def test_call_past_its_envelope_timeout_leaves_no_kernel_running(api: Api, tmp_path: Path) -> None:
-    running_kernel(api)  # a warm kernel, so the cell starts well within the envelope timeout
-    pid_file = tmp_path / "kernel.pid"
-    code = FOREVER.format(path=str(pid_file))
-    options = {"input": code, "kernel": "python3", "limits": {"timeout_ms_per_cell": 0}}
-    result = api.call("system.jupyterExecute", options, timeout=1500)
-    assert result["error"].startswith("timeout - callHub: "), result
-    # The real service lets the call run on (without a time limit, forever).
-    wait_gone(int(pid_file.read_text()))
-
-
-def test_notebook_run_whose_client_disconnects_leaves_no_kernel_running(
-    api: Api, tmp_path: Path
-) -> None:
-    pid_file = tmp_path / "kernel.pid"
-    cell = {
-        "cell_type": "code",
-        "metadata": {},
-        "outputs": [],
-        "source": [FOREVER.format(path=str(pid_file))],
-    }
-    notebook = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3"}}}
-    call = {
-        "name": "editor.jupyterRunNotebook",
-        "args": [{"path": "", "ipynb": json.dumps(notebook)}],
-        "timeout": 600_000,
-    }
-    with post_without_reading(api, call):
-        pid = wait_for(lambda: pid_file.exists() and pid_file.read_text(), "the cell to start")
-    wait_gone(int(pid))
-
-
-@contextlib.contextmanager
-def post_without_reading(api: Api, body: Any) -> Iterator[None]:
-    """POST ``body`` on a connection of its own, and close it at the end of the block."""
-    host, port = api.server.url.removeprefix("http://").rsplit(":", 1)
-    data = json.dumps(body).encode()
-    key = base64.b64encode(f"{api.server.api_key}:".encode()).decode()
-    head = (
-        f"POST {ENDPOINT} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Basic {key}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
-    )
-    with socket.create_connection((host, int(port)), timeout=CALL_CEILING_S) as sock:
-        sock.sendall(head.encode() + data)
-        yield
 
 
 # -- working folder (stateless-api/kernel.ts; kernel.ts chdir) -----------------------------------
