@@ -19,6 +19,8 @@ from .config import (
     DEFAULT_HEADER_TIMEOUT_S,
     DEFAULT_KERNEL_POOL_SIZE,
     DEFAULT_MAX_EXEC_OUTPUT,
+    DEFAULT_MAX_JUPYTER_OUTPUT,
+    DEFAULT_MAX_KERNELS,
     DEFAULT_MAX_READ_BYTES,
     DEFAULT_MAX_REQUEST_BYTES,
     MAX_CONNECTIONS_CEILING,
@@ -105,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"warm Jupyter kernels kept per kernel name (default {DEFAULT_KERNEL_POOL_SIZE})",
     )
     parser.add_argument(
+        "--max-kernels",
+        type=_positive,
+        default=DEFAULT_MAX_KERNELS,
+        metavar="N",
+        help=(
+            "Jupyter kernels running at once, warm ones included; past it a call waits for a "
+            "kernel to end until just before its timeout, then fails saying so "
+            f"(default {DEFAULT_MAX_KERNELS})"
+        ),
+    )
+    parser.add_argument(
         "--max-request-bytes",
         type=_non_negative,
         default=DEFAULT_MAX_REQUEST_BYTES,
@@ -126,6 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "largest file readTextFileFromProject answers with; a larger one is refused, "
             f"naming the limit (default {DEFAULT_MAX_READ_BYTES}: 8 MiB)"
+        ),
+    )
+    parser.add_argument(
+        "--max-jupyter-output",
+        type=_positive,
+        default=DEFAULT_MAX_JUPYTER_OUTPUT,
+        help=(
+            "characters of output items one Jupyter call (jupyterExecute, jupyterRunNotebook) "
+            "holds, whatever its limits; at the bound a notice ends the outputs and the cell is "
+            f"stopped (default {DEFAULT_MAX_JUPYTER_OUTPUT})"
         ),
     )
     parser.add_argument(
@@ -207,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_request_bytes=ns.max_request_bytes,
         max_exec_output=ns.max_exec_output,
         max_read_bytes=ns.max_read_bytes,
+        max_jupyter_output=ns.max_jupyter_output,
+        max_kernels=ns.max_kernels,
         async_jobs_max=ns.async_jobs_max,
         root_is_temporary=temporary_root,
         header_timeout_s=ns.header_timeout,

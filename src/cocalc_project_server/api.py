@@ -69,11 +69,15 @@ class ProjectApi:
             runtime=self._runtime,
             size=config.kernel_pool_size,
             max_size=MAX_KERNEL_POOL_SIZE,
+            max_kernels=config.max_kernels,
         )
         self._files = ProjectFiles(
             self._root, self._env, self._processes, max_read_bytes=config.max_read_bytes
         )
-        self._notebooks = Notebooks(self._exec, self._kernels)
+        self._max_jupyter_output = config.max_jupyter_output
+        self._notebooks = Notebooks(
+            self._exec, self._kernels, max_jupyter_output=config.max_jupyter_output
+        )
         self.methods: dict[str, Handler] = bind(declared, (self, self._files, self._notebooks))
 
     async def open(self) -> None:
@@ -125,9 +129,11 @@ class ProjectApi:
             result = {"id": raw["id"], **result}
         return result
 
-    @handles("system.jupyterExecute")
+    @handles("system.jupyterExecute", ends_with_caller=True)
     async def jupyter_execute(self, *args: Any) -> list[Any]:
-        return await jupyter_execute(self._kernels, self._root, _options(args))
+        return await jupyter_execute(
+            self._kernels, self._root, _options(args), max_output=self._max_jupyter_output
+        )
 
     @handles("system.listJupyterKernels")
     async def list_jupyter_kernels(self, *args: Any) -> list[dict[str, Any]]:

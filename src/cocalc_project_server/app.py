@@ -19,7 +19,7 @@ from starlette.routing import Route
 from .api import ProjectApi
 from .auth import authenticate, check_project
 from .config import ENDPOINT, ServerConfig
-from .dispatch import Dispatcher
+from .dispatch import CallerGone, Dispatcher
 from .envelope import Envelope, parse_envelope, unreachable_message
 from .errors import WireError
 from .filetext import FileText
@@ -54,6 +54,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     if size > limit:
         raise _too_large(limit)
     return b"".join(chunks)
+
+
+async def client_gone(request: Request) -> None:
+    """Return once the client has disconnected (call it after the body is read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def json_response(payload: Any) -> Response:
@@ -105,10 +111,10 @@ def create_app(config: ServerConfig) -> ProjectApp:
             authenticate(request.headers.get("authorization"), config.api_key)
             envelope = parse_envelope(await read_body(request, config.max_request_bytes))
             check_project(envelope.project_id, config.project_id)
-            result: Any = await dispatcher.call(envelope)
+            result: Any = await dispatcher.call(envelope, caller_gone=lambda: client_gone(request))
         except WireError as exc:
             return json_response({"error": exc.message})
-        except ClientDisconnect:
+        except (ClientDisconnect, CallerGone):
             return Response()  # the client left (or missed the body deadline): nobody reads this
         except asyncio.CancelledError:
             # uvicorn cancels what still runs once its graceful shutdown time is over; answer

@@ -4,13 +4,14 @@
 Per message: a ``clear_output`` empties the outputs and is then kept itself; comm traffic is
 skipped; bookkeeping keys and empty objects are dropped; each item's ``JSON.stringify`` length
 counts towards the limits; tracebacks are always kept, and any other item over a limit becomes
-a truncation notice (a stdout stream whose ``text`` is a LIST).
+a truncation notice (a stdout stream whose ``text`` is a LIST). Each message is dealt with as
+it arrives, and what one call keeps is bounded by the server (:class:`CallOutputBudget`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,26 +70,125 @@ def push_output(outputs: Any, item: dict[str, Any]) -> None:
     outputs.append(item)
 
 
-def add_outputs(outputs: Any, messages: Iterable[KernelMessage], limits: OutputLimits) -> Any:
-    """``outputs`` with the items of ``messages`` pushed on; a new list after a clear_output."""
-    total = limits.total_output
-    cell_chars = 0
-    for message in messages:
+def _json_length(item: Mapping[str, Any]) -> int:
+    """``JSON.stringify(item).length``."""
+    return jsjson.utf16_length(jsjson.stringify(item))
+
+
+class OutputBoundReached(Exception):
+    """The call holds as much output as the server allows; the cell must be stopped."""
+
+
+@dataclass
+class CallOutputBudget:
+    """Characters of output items one call may hold (``--max-jupyter-output``).
+
+    The server's own bound, not CoCalc's: the real service keeps whatever the limits let
+    through, and a call without limits (a notebook run) keeps everything.
+    """
+
+    limit: int
+    held: int = 0
+
+    def notice(self) -> dict[str, Any]:
+        """The last item of a call that reached the bound, shaped as run_cell's notices."""
+        text = (
+            f"Output truncated since it exceeded the local server's limit of {self.limit} "
+            "characters per call (--max-jupyter-output); execution stopped here"
+        )
+        return {"name": "stdout", "output_type": "stream", "text": [text]}
+
+
+class CellOutputs:
+    """The outputs of one cell, made from its messages as they arrive.
+
+    src/packages/jupyter/nbgrader/jupyter-run.ts (run_cell) does the same to the list of all
+    messages once the cell has ended; here nothing but the kept items is held, and an item
+    past a limit is not even measured when its notice is already certain.
+    """
+
+    def __init__(self, limits: OutputLimits, budget: CallOutputBudget) -> None:
+        # The items since the start or the last clear_output, and whether there was one.
+        self.items: list[dict[str, Any]] = []
+        self.cleared = False
+        self._limits = limits
+        self._budget = budget
+        self._total = limits.total_output
+        self._cell_chars = 0
+        # Characters of `items`, given back to the budget when they are dropped.
+        self._held = 0
+        # One object per notice text: a cell past its limit may repeat it thousands of times.
+        self._notices: dict[str, tuple[dict[str, Any], int]] = {}
+
+    def add(self, message: KernelMessage) -> None:
+        """Push the item of ``message``; :class:`OutputBoundReached` once the call is full."""
         if message.msg_type == "clear_output":
-            outputs = []  # the clear_output message itself still becomes an item below
+            self.drop()
+            self.cleared = True  # the clear_output message itself still becomes an item below
         item = output_item(message.content)
         if item is None:
-            continue
-        size = jsjson.utf16_length(jsjson.stringify(item))
-        total += size
-        if limits.max_output_per_cell:
-            cell_chars += size
+            return
         if item.get("traceback") is not None:
-            push_output(outputs, item)  # errors are always kept
-        elif limits.max_output_per_cell and cell_chars > limits.max_output_per_cell:
-            push_output(outputs, truncation_notice("cell", limits.max_output_per_cell))
-        elif limits.max_output and total > limits.max_output:
-            push_output(outputs, truncation_notice("global", limits.max_output))
-        else:
+            size = self._count(item)
+            self._push(item, size)  # errors are always kept
+            return
+        notice = self._certain_notice()
+        if notice is None:
+            size = self._count(item)
+            notice = self._notice_for_count()
+            if notice is None:
+                self._push(item, size)
+                return
+        self._push(*notice)
+
+    def drop(self) -> None:
+        """Forget the items (a clear_output, or a cell whose run failed)."""
+        self._budget.held -= self._held
+        self._held = 0
+        self.items = []
+
+    def added_to(self, outputs: Any) -> Any:
+        """The cell's ``outputs`` once the items are pushed on (a new list after a clear)."""
+        if self.cleared:
+            return self.items
+        for item in self.items:
             push_output(outputs, item)
-    return outputs
+        return outputs
+
+    def _count(self, item: Mapping[str, Any]) -> int:
+        size = _json_length(item)
+        self._total += size
+        if self._limits.max_output_per_cell:
+            self._cell_chars += size
+        return size
+
+    def _certain_notice(self) -> tuple[dict[str, Any], int] | None:
+        """The notice the next item gets whatever its size (the counts only grow), if known."""
+        limits = self._limits
+        if limits.max_output_per_cell and self._cell_chars > limits.max_output_per_cell:
+            return self._notice("cell", limits.max_output_per_cell)
+        if not limits.max_output_per_cell and limits.max_output and self._total > limits.max_output:
+            return self._notice("global", limits.max_output)
+        return None
+
+    def _notice_for_count(self) -> tuple[dict[str, Any], int] | None:
+        limits = self._limits
+        if limits.max_output_per_cell and self._cell_chars > limits.max_output_per_cell:
+            return self._notice("cell", limits.max_output_per_cell)
+        if limits.max_output and self._total > limits.max_output:
+            return self._notice("global", limits.max_output)
+        return None
+
+    def _notice(self, which: str, limit: float) -> tuple[dict[str, Any], int]:
+        if which not in self._notices:
+            notice = truncation_notice(which, limit)
+            self._notices[which] = (notice, _json_length(notice))
+        return self._notices[which]
+
+    def _push(self, item: dict[str, Any], size: int) -> None:
+        if self._budget.held + size > self._budget.limit:
+            self.items.append(self._budget.notice())
+            raise OutputBoundReached
+        self.items.append(item)
+        self._budget.held += size
+        self._held += size

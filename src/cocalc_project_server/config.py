@@ -22,6 +22,12 @@ DEFAULT_MAX_EXEC_OUTPUT = 10 * 1024 * 1024
 # so a file written through the API is far smaller; 8 MiB leaves room for logs and data made
 # otherwise while an answer stays tens of MiB at worst (a control character is 6 bytes of JSON).
 DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024
+# Characters of output items one Jupyter call holds (the real service has no such bound): a few
+# times the largest of CoCalc's default output limits (5 M, stateless-api/kernel.ts).
+DEFAULT_MAX_JUPYTER_OUTPUT = 32 * 1024 * 1024
+# Kernel processes at once (the real service has no cap): at ~30 MB each when idle and up to
+# 3 GB each (the stateless kernels' RLIMIT_AS), a laptop's worth.
+DEFAULT_MAX_KERNELS = 8
 # Async exec jobs kept, as the real service's ASYNC_CACHE_MAX (running ones are always kept).
 DEFAULT_ASYNC_JOBS_MAX = 100
 API_KEY_ENV = "COCALC_PROJECT_SERVER_API_KEY"
@@ -68,6 +74,8 @@ class ServerConfig:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_exec_output: int = DEFAULT_MAX_EXEC_OUTPUT
     max_read_bytes: int = DEFAULT_MAX_READ_BYTES
+    max_jupyter_output: int = DEFAULT_MAX_JUPYTER_OUTPUT
+    max_kernels: int = DEFAULT_MAX_KERNELS
     async_jobs_max: int = DEFAULT_ASYNC_JOBS_MAX
     # A root the CLI made for this run: also removed when a crashed server is cleaned up.
     root_is_temporary: bool = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
@@ -15,9 +16,18 @@ from cocalc_api_generated.specs import BY_WIRE
 
 from .envelope import Envelope, nonpositive_timeout_message, timeout_message, unreachable_message
 from .errors import ProjectError, WireError, wire_message
+from .kernel_slots import ANSWER_BY
 from .registry import Handler
 
 log = logging.getLogger(__name__)
+
+# What a call that waits its turn keeps of its envelope timeout to answer with its own error.
+_ANSWER_MARGIN = 0.1
+_ANSWER_MARGIN_MAX_S = 1.0
+
+
+class CallerGone(Exception):
+    """The client disconnected before the answer; nobody reads it."""
 
 
 class Dispatcher:
@@ -35,8 +45,14 @@ class Dispatcher:
         """The server is going away: answer calls in flight, and any new ones, as unreachable."""
         self._stopping.set()
 
-    async def call(self, envelope: Envelope) -> Any:
-        """The method's result; raise :class:`WireError` with the wire text on any failure."""
+    async def call(
+        self, envelope: Envelope, caller_gone: Callable[[], Awaitable[Any]] | None = None
+    ) -> Any:
+        """The method's result; raise :class:`WireError` with the wire text on any failure.
+
+        ``caller_gone()`` returns once the client has disconnected: a handler that ends with
+        its caller is then cancelled and :class:`CallerGone` raised.
+        """
         if envelope.timeout_ms <= 0:
             # The hub's request() refuses it before anything is sent to the project:
             # src/packages/conat/core/client.ts (request), server/api/project-bridge.ts.
@@ -58,12 +74,24 @@ class Dispatcher:
         args = envelope.args
         if not handler.lenient:
             args = checked_args(envelope.name, args)
-        task = asyncio.ensure_future(handler.call(*args))
+        timeout_s = envelope.timeout_ms / 1000
+        answer_by = asyncio.get_running_loop().time() + timeout_s
+        answer_by -= min(_ANSWER_MARGIN_MAX_S, _ANSWER_MARGIN * timeout_s)
+        token = ANSWER_BY.set(answer_by)
+        try:
+            task = asyncio.ensure_future(handler.call(*args))  # runs in a copy of the context
+        finally:
+            ANSWER_BY.reset(token)
         stopping = asyncio.ensure_future(self._stopping.wait())
+        watched: set[asyncio.Future[Any]] = {task, stopping}
+        gone: asyncio.Future[Any] | None = None
+        if handler.ends_with_caller and caller_gone is not None:
+            gone = asyncio.ensure_future(caller_gone())
+            watched.add(gone)
         try:
             done, _ = await asyncio.wait(
-                {task, stopping},
-                timeout=envelope.timeout_ms / 1000,
+                watched,
+                timeout=timeout_s,
                 return_when=asyncio.FIRST_COMPLETED,
             )
         except asyncio.CancelledError:
@@ -71,6 +99,16 @@ class Dispatcher:
             raise
         finally:
             stopping.cancel()
+            if gone is not None:
+                gone.cancel()
+                if gone.done() and not gone.cancelled():
+                    gone.exception()  # a failure to tell counts as gone; retrieved, not logged
+        if task not in done and handler.ends_with_caller:
+            task.cancel()  # nobody waits for it: its kernel is killed as it unwinds
+        if task not in done and gone is not None and gone in done:
+            self._overdue.add(task)
+            task.add_done_callback(self._forget)
+            raise CallerGone
         if task not in done and self._stopping.is_set():
             task.cancel()
             self._overdue.add(task)

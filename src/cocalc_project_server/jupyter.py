@@ -3,7 +3,9 @@
 As src/packages/jupyter/stateless-api/execute.ts: a kernel is taken from the pool, moved to
 ``path`` if one is given, ``history`` (joined by newlines) runs as one cell whose output is
 discarded, then ``input`` runs, then the kernel is killed. Each cell's messages become output
-items as src/packages/jupyter/nbgrader/jupyter-run.ts (run_cell) makes them.
+items as src/packages/jupyter/nbgrader/jupyter-run.ts (run_cell) makes them, as they arrive.
+The kernel is killed however the call ends: answered, failed, or cancelled because its caller
+stopped waiting.
 """
 
 from __future__ import annotations
@@ -15,10 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import nodepath
-from .cell_outputs import OutputLimits, add_outputs, total_time_exceeded
+from .cell_outputs import (
+    CallOutputBudget,
+    CellOutputs,
+    OutputBoundReached,
+    OutputLimits,
+    total_time_exceeded,
+)
 from .chdir_commands import chdir_command
 from .errors import ProjectError
-from .jupyter_cell import execute_code
+from .jupyter_cell import discard, execute_code
 from .kernel_process import KernelHandle
 from .kernels import KernelPool
 
@@ -99,9 +107,17 @@ class ExecuteRequest:
 
 
 async def run_cell(
-    handle: KernelHandle, code: str, requested: Mapping[str, Any] | None
+    handle: KernelHandle,
+    code: str,
+    requested: Mapping[str, Any] | None,
+    budget: CallOutputBudget | None,
 ) -> list[dict[str, Any]]:
-    """Run one cell under the call's limits and return its output items."""
+    """Run one cell under the call's limits and return its output items.
+
+    ``budget`` None: the outputs are dropped as they arrive. At the server's bound on output
+    the items so far are returned, the bound's notice last; the cell is left running for the
+    caller to kill the kernel.
+    """
     now_ms = time.time() * 1000
     limits = cell_limits(requested, now_ms)
     if (
@@ -110,10 +126,16 @@ async def run_cell(
         and now_ms - limits.start_time >= limits.timeout_ms
     ):
         raise ProjectError(total_time_exceeded(limits.timeout_ms))
-    messages = await execute_code(handle, code, limits.timeout_ms_per_cell)
+    if budget is None:
+        await execute_code(handle, code, limits.timeout_ms_per_cell, discard)
+        return []
     output_limits = OutputLimits(limits.max_output_per_cell, limits.max_output, limits.total_output)
-    outputs: list[dict[str, Any]] = add_outputs([], messages, output_limits)
-    return outputs
+    cell = CellOutputs(output_limits, budget)
+    try:
+        await execute_code(handle, code, limits.timeout_ms_per_cell, cell.add)
+    except OutputBoundReached:
+        pass
+    return cell.items
 
 
 async def change_directory(handle: KernelHandle, root: str, path: str) -> str | None:
@@ -131,14 +153,16 @@ async def change_directory(handle: KernelHandle, root: str, path: str) -> str | 
     try:
         code = chdir_command(handle.language, target)
         if code:
-            await execute_code(handle, code, 0)
+            await execute_code(handle, code, 0, discard)
     except (ValueError, ProjectError) as exc:
         return f"Error: {exc}"
     return None
 
 
-async def jupyter_execute(pool: KernelPool, root: str, raw: Mapping[str, Any]) -> list[Any]:
-    """The ``system.jupyterExecute`` method."""
+async def jupyter_execute(
+    pool: KernelPool, root: str, raw: Mapping[str, Any], *, max_output: int
+) -> list[Any]:
+    """The ``system.jupyterExecute`` method; ``max_output``: characters of output it may hold."""
     request = ExecuteRequest.parse(raw)
     handle = await pool.acquire(
         request.kernel, size=request.pool_size, idle_timeout_s=request.pool_timeout_s
@@ -150,8 +174,10 @@ async def jupyter_execute(pool: KernelPool, root: str, raw: Mapping[str, Any]) -
             if problem:
                 outputs.append({"name": "stderr", "text": problem})
         if request.history:
-            await run_cell(handle, "\n".join(request.history), request.limits)
-        outputs.extend(await run_cell(handle, request.input, request.limits))
+            # Its outputs are ignored: dropped as they arrive.
+            await run_cell(handle, "\n".join(request.history), request.limits, None)
+        budget = CallOutputBudget(max_output)
+        outputs.extend(await run_cell(handle, request.input, request.limits, budget))
         return outputs
     finally:
         pool.discard(handle)

@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -80,6 +82,11 @@ _LIMITS_WRAPPER = (
     "        pass\n"
     "os.execvp(sys.argv[1], sys.argv[1:])\n"
 )
+
+# Messages from one kernel that wait in the server's queues at most, whatever their size
+# (ZeroMQ's default is 1000): a kernel that outruns the server keeps the rest in its own queue,
+# under its own memory limit, and past that ZeroMQ drops them, as it does for the real service.
+KERNEL_MESSAGES_QUEUED = 100
 
 # The kernel's stderr is kept (its tail goes into the "Kernel last exited" message).
 _STDERR_KEPT = 5000
@@ -205,7 +212,7 @@ async def start_kernel(
         name=name,
         language=language,
         manager=manager,
-        client=manager.client(),
+        client=_client(manager),
         pid=pid if isinstance(pid, int) else -1,
         connection_file=manager.connection_file,
         own_folder=own_folder,
@@ -228,6 +235,14 @@ async def start_kernel(
         await stop_kernel(handle)
         raise
     return handle
+
+
+def _client(manager: AsyncKernelManager) -> AsyncKernelClient:
+    """A client whose sockets queue at most KERNEL_MESSAGES_QUEUED messages each."""
+    # A context of its own (destroyed with the kernel): its options apply to its sockets only.
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.RCVHWM, KERNEL_MESSAGES_QUEUED)
+    return manager.client(context=context)
 
 
 def kill_now(handle: KernelHandle) -> None:
@@ -253,6 +268,8 @@ async def stop_kernel(handle: KernelHandle) -> None:
 async def _really_stop(handle: KernelHandle) -> None:
     with contextlib.suppress(Exception):
         handle.client.stop_channels()
+    with contextlib.suppress(Exception):
+        handle.client.context.destroy(linger=0)
     try:
         # now=True: SIGKILL to the process group, then the connection file is removed.
         await handle.manager.shutdown_kernel(now=True)

@@ -8,6 +8,11 @@ the background (after the caller has its kernel, so the two do not compete for t
 Like the real service's (src/packages/jupyter/stateless-api/kernel.ts), each stateless kernel
 gets its own fresh temporary working folder and runs under the ulimits of
 :data:`.kernel_process.KERNEL_RLIMITS`.
+
+Every kernel process, warm ones included, holds one of the server's kernel slots
+(:mod:`.kernel_slots`, ``--max-kernels``). A call that needs a new kernel when all are taken
+first has an idle warm kernel of another name stopped, else waits its turn; refills only use
+slots nobody waits for.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +36,7 @@ from .kernel_process import (
     start_kernel,
     stop_kernel,
 )
+from .kernel_slots import KernelSlots
 from .kernel_specs import ABSENT, ProjectKernelSpecs, check_kernel_name, kernel_json_name
 from .runtime import Runtime
 
@@ -67,6 +73,7 @@ class KernelPool:
         runtime: Runtime,
         size: int,
         max_size: int,
+        max_kernels: int,
         specs: KernelSpecManager | None = None,
     ) -> None:
         self._env = dict(env)
@@ -77,13 +84,16 @@ class KernelPool:
         self._max_size = max_size
         self._specs = specs if specs is not None else ProjectKernelSpecs(self._env)
         self._sizes: dict[str, int] = {}
-        # Each slot is a kernel being started or already waiting for a caller.
-        self._slots: dict[str, deque[asyncio.Task[KernelHandle]]] = {}
+        # Warm kernels per name, each being started or already waiting for a caller.
+        self._warm: dict[str, deque[asyncio.Task[KernelHandle]]] = {}
         self._records: list[LaunchRecord] = []
         self._live: dict[int, KernelHandle] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._last_active: dict[str, float] = {}
         self._closed = False
+        self._kernel_slots = KernelSlots(max_kernels)
+        # The kernels that hold a slot, which they give back once stopped.
+        self._holding: set[KernelHandle] = set()
 
     # -- public API -------------------------------------------------------------------------
 
@@ -112,7 +122,8 @@ class KernelPool:
             raise ProjectError("the project server is shutting down")
         self.language(name)
         if size == 0:
-            return await self._start_stateless(name)
+            await self._take_slot()
+            return await self._in_slot(self._start_stateless(name))
         if size is not None:
             self._sizes[name] = min(size, self._max_size)
         self._note_activity(
@@ -120,7 +131,8 @@ class KernelPool:
         )
         handle = await self._take_warm(name)
         if handle is None:
-            handle = await self._start_stateless(name)
+            await self._take_slot()
+            handle = await self._in_slot(self._start_stateless(name))
         self._refill(name)
         return handle
 
@@ -131,7 +143,10 @@ class KernelPool:
         if self._closed:
             raise ProjectError("the project server is shutting down")
         language = self.language(name)
-        return await self._start(name, language, cwd=cwd, env=env or {}, limited=limited)
+        await self._take_slot()
+        return await self._in_slot(
+            self._start(name, language, cwd=cwd, env=env or {}, limited=limited)
+        )
 
     def discard(self, handle: KernelHandle) -> None:
         """Kill ``handle`` now and reap it in the background (kernels are never reused)."""
@@ -163,8 +178,8 @@ class KernelPool:
     async def close(self) -> None:
         """Kill every kernel; no refills afterwards."""
         self._closed = True
-        starting = [slot for slots in self._slots.values() for slot in slots]
-        self._slots.clear()
+        starting = [slot for slots in self._warm.values() for slot in slots]
+        self._warm.clear()
         if starting:
             # Let starts finish rather than cancel them halfway (a half-started kernel could be
             # left running); they are killed right after.
@@ -194,13 +209,43 @@ class KernelPool:
             self._forget(handle)
 
     def _forget(self, handle: KernelHandle) -> None:
-        """``handle`` is stopped: off the live list, and its group and folder off record."""
+        """``handle`` is stopped: off the live list, its slot given back, and its group and
+        folder off record."""
         if self._live.get(handle.pid) is handle:
             del self._live[handle.pid]
+        if handle in self._holding:
+            self._holding.remove(handle)
+            self._kernel_slots.release()
         if handle.pid > 0:
             self._runtime.release_group(handle.pid)
         if handle.own_folder is not None:
             self._runtime.remove_folder(handle.own_folder)
+
+    async def _take_slot(self) -> None:
+        """A kernel slot for a call: an idle warm kernel makes room if need be, else wait."""
+        if self._kernel_slots.try_take():
+            return
+        self._stop_one_warm()
+        await self._kernel_slots.take()
+
+    async def _in_slot(self, start: Awaitable[KernelHandle]) -> KernelHandle:
+        """Run ``start`` on a slot already taken; the slot goes back if no kernel comes of it."""
+        try:
+            handle = await start
+        except BaseException:
+            self._kernel_slots.release()  # a failed start has already stopped its kernel
+            raise
+        self._holding.add(handle)
+        return handle
+
+    def _stop_one_warm(self) -> None:
+        """Stop one warm kernel that is up (of any name; the caller's own would have been taken)."""
+        for slots in self._warm.values():
+            for slot in slots:
+                if slot.done() and not slot.cancelled() and slot.exception() is None:
+                    slots.remove(slot)
+                    self.discard(slot.result())
+                    return
 
     async def _start_stateless(self, name: str) -> KernelHandle:
         # stateless-api/kernel.ts (init): a fresh folder from mkdtemp(tmpdir()/"cocalc") holding
@@ -270,7 +315,7 @@ class KernelPool:
         )
 
     async def _take_warm(self, name: str) -> KernelHandle | None:
-        slots = self._slots.get(name)
+        slots = self._warm.get(name)
         while slots:
             # Prefer a kernel that is already up over one still starting.
             ready = [s for s in slots if s.done() and not s.cancelled() and not s.exception()]
@@ -282,7 +327,9 @@ class KernelPool:
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
-                    raise  # this call itself is being cancelled
+                    # This call itself is being cancelled: the kernel, once started, goes.
+                    slot.add_done_callback(self._discard_started)
+                    raise
                 # The start was cut short (its kernel was stopped while starting): not warm.
                 log.warning("discarding a pool kernel whose start was cancelled")
                 continue
@@ -295,7 +342,7 @@ class KernelPool:
         return None
 
     def _remove_warm(self, handle: KernelHandle) -> bool:
-        slots = self._slots.get(handle.name, deque())
+        slots = self._warm.get(handle.name, deque())
         for slot in list(slots):
             finished = slot.done() and not slot.cancelled() and slot.exception() is None
             if finished and slot.result() is handle:
@@ -306,10 +353,12 @@ class KernelPool:
     def _refill(self, name: str) -> None:
         if self._closed:
             return
-        slots = self._slots.setdefault(name, deque())
+        slots = self._warm.setdefault(name, deque())
         target = self._sizes.get(name, self._default_size)
-        while len(slots) < target:
-            slot: asyncio.Task[KernelHandle] = asyncio.ensure_future(self._start_stateless(name))
+        while len(slots) < target and self._kernel_slots.try_take():
+            slot: asyncio.Task[KernelHandle] = asyncio.ensure_future(
+                self._in_slot(self._start_stateless(name))
+            )
             # Retrieve failures so they are not reported as "never retrieved".
             slot.add_done_callback(_retrieve)
             slots.append(slot)
@@ -325,7 +374,7 @@ class KernelPool:
     def _shrink_if_idle(self, name: str, stamp: float) -> None:
         if self._closed or self._last_active.get(name, 0.0) > stamp:
             return
-        slots = self._slots.get(name, deque())
+        slots = self._warm.get(name, deque())
         while len(slots) > MIN_POOL_SIZE:
             slots.popleft().add_done_callback(self._discard_started)
 

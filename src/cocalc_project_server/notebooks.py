@@ -25,9 +25,12 @@ def _options(args: tuple[Any, ...], index: int = 0) -> Mapping[str, Any]:
 class Notebooks:
     """Jupyter tooling of the project: kernelspecs, nbconvert, notebook runs, formatters."""
 
-    def __init__(self, exec_context: ExecContext, kernels: KernelPool) -> None:
+    def __init__(
+        self, exec_context: ExecContext, kernels: KernelPool, *, max_jupyter_output: int
+    ) -> None:
         self._exec = exec_context
         self._kernels = kernels
+        self._max_jupyter_output = max_jupyter_output
         self._catalog = KernelSpecCatalog(exec_context.env)
         self._tools = formatters.ToolRunner(exec_context)
 
@@ -41,6 +44,7 @@ class Notebooks:
             _options(args),
             root=self._exec.root,
             pool=self._kernels,
+            max_output=self._max_jupyter_output,
         )
 
     @handles("editor.jupyterKernelLogo")

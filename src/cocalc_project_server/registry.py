@@ -27,6 +27,10 @@ class Handler:
 
     call: Method
     lenient: bool = False
+    # Cancelled once nobody waits for its answer (the envelope timeout passed, the client
+    # disconnected), so that the kernel it runs is killed; the real service lets every call
+    # run on.
+    ends_with_caller: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,17 +40,20 @@ class Declared:
     owner: type
     attribute: str
     lenient: bool
+    ends_with_caller: bool = False
 
 
 class RegistryError(RuntimeError):
     """The handlers do not cover the method table exactly: the server cannot start."""
 
 
-def handles(wire_name: str, *, lenient: bool = False) -> Callable[[M], M]:
+def handles(
+    wire_name: str, *, lenient: bool = False, ends_with_caller: bool = False
+) -> Callable[[M], M]:
     """Mark a method as the implementation of ``wire_name``, a method of the spec's table."""
 
     def mark(function: M) -> M:
-        setattr(function, _MARK, (wire_name, lenient))
+        setattr(function, _MARK, (wire_name, lenient, ends_with_caller))
         return function
 
     return mark
@@ -63,14 +70,14 @@ def declared_handlers(
             mark = getattr(value, _MARK, None)
             if mark is None:
                 continue
-            wire_name, lenient = mark
+            wire_name, lenient, ends_with_caller = mark
             if wire_name in found:
                 other = found[wire_name]
                 raise RegistryError(
                     f"two handlers for {wire_name}: {other.owner.__name__}.{other.attribute} "
                     f"and {owner.__name__}.{attribute}"
                 )
-            found[wire_name] = Declared(owner, attribute, lenient)
+            found[wire_name] = Declared(owner, attribute, lenient, ends_with_caller)
     wanted = {method.wire_name for method in table}
     missing = sorted(wanted - found.keys())
     if missing:
@@ -88,6 +95,10 @@ def bind(declared: Mapping[str, Declared], parts: Iterable[object]) -> dict[str,
     """The handlers as methods of ``parts``, one object per declaring class."""
     by_class = {type(part): part for part in parts}
     return {
-        wire_name: Handler(getattr(by_class[found.owner], found.attribute), found.lenient)
+        wire_name: Handler(
+            getattr(by_class[found.owner], found.attribute),
+            found.lenient,
+            found.ends_with_caller,
+        )
         for wire_name, found in declared.items()
     }

@@ -3,13 +3,17 @@
 Follows src/packages/jupyter/nbgrader/jupyter-run.ts, quirks included:
 
 - outputs are made from the kernel's messages as run_cell makes them (:mod:`.cell_outputs`),
-  appended to the outputs the cell already has;
+  appended to the outputs the cell already has, as the messages arrive;
 - a cell that throws (dead kernel, bad ``source``, total time used up) gets one output
   ``{"traceback": ["Error: ..."]}``; the kernel is then restarted only if a total time limit
   was given and is not used up (``global_timeout_exceeded`` is true whenever no limit is set);
 - the output limits are counted per cell: jupyter-run.ts adds to a copy of its totals;
 - the total time counts from before the kernel starts and is checked between cells only;
 - the result is ``JSON.stringify(notebook)``.
+
+Deliberately, the outputs the run holds are bounded (``--max-jupyter-output``) even without
+limits: the cell that reaches the bound gets its notice and the run ends there, the later cells
+left as they were; and however the call ends, its kernel is killed.
 
 The kernel is launched by the server's :class:`~.kernels.KernelPool` outside its stateless pool
 and without the stateless ulimits, in the notebook's folder with the notebook's environment, so
@@ -31,10 +35,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import jsjson, nodepath
-from .cell_outputs import OutputLimits, add_outputs, push_output, total_time_exceeded
+from .cell_outputs import (
+    CallOutputBudget,
+    CellOutputs,
+    OutputBoundReached,
+    OutputLimits,
+    push_output,
+    total_time_exceeded,
+)
 from .errors import ProjectError, WireError
-from .jupyter_cell import KernelMessage, execute_code
+from .jupyter_cell import MessageSink, execute_code
 from .kernel_process import KernelHandle
+from .kernel_slots import KernelCapReached
 from .kernel_specs import KernelSpawnError, spawn_failure
 from .kernels import KernelPool
 from .paths import confine
@@ -92,6 +104,8 @@ class NotebookKernel:
         self._failed_error = ""
         try:
             self._handle = await self._pool.launch(self._name, cwd=self._folder, env=self._env)
+        except KernelCapReached:
+            raise  # the local server's own limit: the whole call fails, in its words
         except KernelSpawnError as exc:  # already in setFailed's words
             self._failed_error = str(exc)
         except Exception as exc:  # noqa: BLE001 -- any spawn failure becomes the kernel's state
@@ -102,7 +116,7 @@ class NotebookKernel:
             self._pool.discard(self._handle)
             self._handle = None
 
-    async def execute(self, code: str, timeout_ms: float) -> list[KernelMessage]:
+    async def execute(self, code: str, timeout_ms: float, on_message: MessageSink) -> None:
         """kernel.ts ``execute_code_now``: every message of the execution, in order."""
         if self._closed:
             raise CellFailed("Error: closed")
@@ -110,13 +124,12 @@ class NotebookKernel:
             raise CellFailed(f"Error: {self._failed_error}")
         handle = self._handle
         try:
-            messages = await execute_code(handle, code, timeout_ms)
+            await execute_code(handle, code, timeout_ms, on_message)
         except ProjectError as exc:  # the kernel died: its death message
             self._mark_dead(str(exc))
             raise CellFailed(f"Error: {exc}") from None
         if handle.killed:  # SIGKILLed at the per-cell limit: kernel.ts's exit handler closes it
             self._mark_dead(handle.death_message())
-        return messages
 
     def _mark_dead(self, failed_error: str) -> None:
         self._failed_error = failed_error
@@ -135,8 +148,13 @@ def _cell_code(cell: dict[str, Any]) -> str:
     return jsjson.join(source, "")
 
 
-async def run_cell(kernel: NotebookKernel, limits: RunLimits, cell: Any) -> None:
-    """jupyter-run.ts ``run_cell``: run one cell and append its outputs to it."""
+async def run_cell(
+    kernel: NotebookKernel, limits: RunLimits, budget: CallOutputBudget, cell: Any
+) -> None:
+    """jupyter-run.ts ``run_cell``: run one cell and append its outputs to it.
+
+    :class:`OutputBoundReached` when the run holds as much output as the server allows.
+    """
     if limits.timeout_ms and limits.total_time_used_up():
         raise CellFailed(f"Error: {total_time_exceeded(limits.timeout_ms)}")
     if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -144,10 +162,18 @@ async def run_cell(kernel: NotebookKernel, limits: RunLimits, cell: Any) -> None
     code = _cell_code(cell)
     if cell.get("outputs") is None:
         cell["outputs"] = []
-    messages = await kernel.execute(code, limits.timeout_ms_per_cell)
     # Counted per cell from 0: the real adds to a copy of its totals.
     output_limits = OutputLimits(limits.max_output_per_cell, limits.max_output)
-    cell["outputs"] = add_outputs(cell["outputs"], messages, output_limits)
+    outputs = CellOutputs(output_limits, budget)
+    try:
+        await kernel.execute(code, limits.timeout_ms_per_cell, outputs.add)
+    except OutputBoundReached:
+        cell["outputs"] = outputs.added_to(cell["outputs"])
+        raise
+    except CellFailed:
+        outputs.drop()  # as execute_code_now's rejection: none of the cell's outputs are added
+        raise
+    cell["outputs"] = outputs.added_to(cell["outputs"])
 
 
 _UNDEFINED = object()
@@ -182,11 +208,14 @@ async def run_notebook(
     *,
     root: str,
     pool: KernelPool,
+    max_output: int,
 ) -> str:
-    """The ``editor.jupyterRunNotebook`` method (``options`` already checked by the spec)."""
+    """The ``editor.jupyterRunNotebook`` method (``options`` already checked by the spec);
+    ``max_output``: characters of output the run may hold."""
     ipynb: str = options["ipynb"]
     notebook = jsjson.parse(ipynb)  # a syntax error is V8's SyntaxError text
     limits = RunLimits.from_options(options.get("limits"))
+    budget = CallOutputBudget(max_output)
     # A random file name, so that simultaneous runs in one folder do not collide.
     relative = nodepath.join(options["path"], f"{uuid.uuid4()}.ipynb")
     file_path = confine(root, relative)
@@ -209,7 +238,9 @@ async def run_notebook(
                 if cell is None:
                     raise WireError("TypeError: Cannot read properties of null (reading 'outputs')")
                 try:
-                    await run_cell(kernel, limits, cell)
+                    await run_cell(kernel, limits, budget, cell)
+                except OutputBoundReached:
+                    break
                 except CellFailed as failed:
                     if isinstance(cell, dict):
                         if cell.get("outputs") is None:

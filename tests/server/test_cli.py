@@ -52,6 +52,8 @@ def test_invalid_project_id_is_rejected() -> None:
     ("flag", "value", "complaint"),
     [
         ("--max-exec-output", "0", "must be >= 1"),
+        ("--max-jupyter-output", "0", "must be >= 1"),
+        ("--max-kernels", "0", "must be >= 1"),
         ("--async-jobs-max", "0", "must be >= 1"),
         ("--max-read-bytes", "-1", "must be >= 0"),
         ("--max-connections", "0", "must be >= 1"),

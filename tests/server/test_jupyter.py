@@ -160,6 +160,37 @@ def test_errors_are_kept_past_the_limit(api: Api) -> None:
     assert outputs[1]["ename"] == "ZeroDivisionError"
 
 
+def vm_mib(pid: int, field: str) -> int:
+    """``VmRSS`` or ``VmHWM`` (peak RSS) of process ``pid``, in MiB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+# 800 displays of 125 kB: 100 MB of messages. Fewer than the messages ZeroMQ queues between a
+# kernel and the server (1000 on the kernel's side), so none is dropped.
+FLOOD_MESSAGES = 800
+FLOOD_TEXT = 125_000
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's /proc")
+def test_flood_of_large_displays_is_limited_as_it_arrives(api: Api) -> None:
+    pid = api.server.pid
+    before = vm_mib(pid, "VmRSS")
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM starts again from VmRSS
+    code = f"for i in range({FLOOD_MESSAGES}):\n    display('x' * {FLOOD_TEXT})"
+    outputs = run(api, code, limits={"max_output_per_cell": 200_000})
+    growth = vm_mib(pid, "VmHWM") - before
+    # jupyter-run.ts (run_cell): the first item (125028 characters of JSON) is within the cell
+    # limit, every later message is past it and becomes one notice.
+    first = {"data": {"text/plain": repr("x" * FLOOD_TEXT)}}
+    assert outputs == [first] + [truncation_notice("cell", 200_000)] * (FLOOD_MESSAGES - 1)
+    # Kept until the cell ended, the messages took the server past 100 MiB more; as they
+    # arrive, only what the limit keeps and the messages in flight (100 at most) are held.
+    assert growth < 50, f"the server's peak memory grew by {growth} MiB"
+
+
 # -- time limits (execute-code.ts; jupyter-run.ts) ------------------------------------------------
 
 

@@ -19,8 +19,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_USAGE, "bad command line or arguments (nothing was sent)"),
     (
         EXIT_AUTH,
-        "no API key, or the key was refused (AuthenticationError), or its account may not do "
-        "this (PermissionDeniedError)",
+        (
+            "no API key, or the key was refused (AuthenticationError), or its account may not "
+            "do this (PermissionDeniedError)"
+        ),
     ),
     (EXIT_NOT_FOUND, "unknown method, job or kernel"),
     (EXIT_UNREACHABLE, "the project or host could not be reached, or a proxy answered"),
