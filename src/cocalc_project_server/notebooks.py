@@ -38,7 +38,7 @@ class Notebooks:
     async def nbconvert(self, *args: Any) -> None:
         await convert.nbconvert(_options(args), self._exec)
 
-    @handles("editor.jupyterRunNotebook")
+    @handles("editor.jupyterRunNotebook", ends_with_caller=True)
     async def run_notebook(self, *args: Any) -> str:
         return await run_notebook.run_notebook(
             _options(args),

@@ -95,8 +95,8 @@ def started(monkeypatch: pytest.MonkeyPatch) -> _Kernels:
     monkeypatch.setattr(kernels, "start_kernel", fake.start)
     monkeypatch.setattr(kernels, "stop_kernel", fake.stop)
     monkeypatch.setattr(kernels, "kill_now", fake.kill_now)
-    monkeypatch.setattr(kernels, "check_kernel_name", lambda name: None)
-    monkeypatch.setattr(kernels, "kernel_json_name", lambda name: ABSENT)
+    monkeypatch.setattr(kernels, "check_kernel_name", lambda name, env: None)
+    monkeypatch.setattr(kernels, "kernel_json_name", lambda name, env: ABSENT)
     return fake
 
 
