@@ -10,6 +10,7 @@ group; the ready line gives its URL and the admin's account; on exit the group g
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -142,3 +143,21 @@ def _wait_ready(
         ready = parse_ready_line(line)
         if ready is not None:
             return ready
+
+
+def set_account_key(root: str | os.PathLike[str], account_id: str, api_key: str) -> None:
+    """Give an account a legacy account key (``accounts.api_key``), as the owner of a real
+    site could in its database: how a test acts as a user who is not the site admin.
+
+    Works while the hub runs (SQLite in WAL mode takes a second writer).
+    """
+    import sqlite3
+
+    from .config import DATABASE_FILE
+
+    with contextlib.closing(sqlite3.connect(Path(root) / DATABASE_FILE, timeout=30)) as db, db:
+        changed = db.execute(
+            "UPDATE accounts SET api_key = ? WHERE account_id = ?", (api_key, account_id)
+        ).rowcount
+    if changed != 1:
+        raise LookupError(f"no account {account_id}")

@@ -37,10 +37,15 @@ def _check_uuids(project_id: Any, account_id: Any) -> None:
         raise HubError(f"Invalid account_id: {js_string(account_id)}")
 
 
+def _opts_slot(first: dict[str, Any]) -> tuple[Any, ...]:
+    """``opts`` as the one argument of a function that reads ``opts.project_id``."""
+    return (first["opts"],) if "opts" in first else ()
+
+
 async def add_collaborator(ctx: HubContext, *args: Any) -> dict[str, Any]:
     first = options(args)
     account_id = first.get("account_id")
-    opts = required_options((first.get("opts"),), "project_id")
+    opts = required_options(_opts_slot(first), "project_id")
     if opts.get("token_id"):
         raise HubError("project invite tokens are not supported by the local hub")
     projects = opts.get("project_id")
@@ -115,7 +120,7 @@ def _check_types(account_id: str, accounts: list[Any], projects: list[Any]) -> N
 async def remove_collaborator(ctx: HubContext, *args: Any) -> None:
     first = options(args)
     account_id = first.get("account_id")
-    opts = required_options((first.get("opts"),), "project_id")
+    opts = required_options(_opts_slot(first), "project_id")
     project_id, target = opts.get("project_id"), opts.get("account_id")
     with ctx.store.transaction() as tx:
         if not is_collaborator(tx, account_id, project_id):
