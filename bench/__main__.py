@@ -259,7 +259,7 @@ def throughput(server: Any) -> list[tuple[str, float, float]]:
 
     async def default_pool(calls: int, concurrency: int) -> Rate:
         # The pool as a user gets it from AsyncProject(), with its default limits.
-        from cocalc_api._asyncio_network import pooled_transport
+        from cocalc_api._network.asyncio_backend import pooled_transport
 
         inner = pooled_transport()
         client = httpx2.AsyncClient(transport=DelayedTransport(delay, inner))

@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from generator.catalog import render_catalog
-from generator.method_table import load_spec, namespaces, validated_schemas
-from generator.render import TEMPLATES, render_package, render_types
+from generator.method_table import SpecError, load_spec, namespaces, validated_schemas
+from generator.render import TEMPLATES, Client, render_package, render_types
 from generator.validators import compile_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR_DIR = Path(__file__).resolve().parent
 PACKAGE = "cocalc_api_generated"
+HUB_SPEC = REPO_ROOT / "spec" / "hub-api.yaml"
 PINNED = {
     "openapi-python-client": "0.29.1",
     "datamodel-code-generator": "0.89.0",
@@ -175,29 +176,40 @@ def _format(package: Path) -> None:
     _run("ruff format", [ruff, "format", "--no-cache", "--config", config, "-q", str(package)])
 
 
-def generate_into(spec_path: Path, out_dir: Path) -> Path:
-    """Writes the package into out_dir (which must not hold one yet); returns its path."""
+def generate_into(spec_path: Path, out_dir: Path, hub_spec_path: Path = HUB_SPEC) -> Path:
+    """Writes the package into out_dir (which must not hold one yet); returns its path. The
+    project API is the package itself, the hub API its subpackage `hub`."""
     _check_pins()
-    spec = load_spec(spec_path)
-    namespaces(spec)  # a broken method table fails here, before the slow tools run
-    source = _display_path(spec_path)
+    specs = [(spec_path, Client("Project")), (hub_spec_path, Client("Hub", "hub"))]
+    for path, _ in specs:  # a broken method table fails here, before the slow tools run
+        try:
+            namespaces(load_spec(path))
+        except SpecError as error:
+            raise SpecError(f"{_display_path(path)}: {error}") from error
     package = out_dir / PACKAGE
-    package.mkdir(parents=True)
-    _generate_openapi_client(spec_path, package, source)
-    _generate_typeddicts(spec_path, package, source)
-    _generate_validators(spec, package, source)
-    render_package(spec, package, _header(source, "generator/templates"))
-    render_types(package, _header(source, "generator/templates"))
-    components = spec.get("components", {}).get("schemas", {})
-    catalog = render_catalog(namespaces(spec), components)
-    (package / "catalog.json").write_text(catalog, encoding="utf-8")
+    for path, client in specs:
+        _generate_api(path, package / client.subpackage if client.subpackage else package, client)
     _format(package)
     return package
 
 
-def build(spec_path: Path, out: Path) -> None:
+def _generate_api(spec_path: Path, package: Path, client: Client) -> None:
+    spec = load_spec(spec_path)
+    source = _display_path(spec_path)
+    package.mkdir(parents=True)
+    _generate_openapi_client(spec_path, package, source)
+    _generate_typeddicts(spec_path, package, source)
+    _generate_validators(spec, package, source)
+    render_package(spec, package, _header(source, "generator/templates"), client)
+    render_types(package, _header(source, "generator/templates"))
+    components = spec.get("components", {}).get("schemas", {})
+    catalog = render_catalog(namespaces(spec), components)
+    (package / "catalog.json").write_text(catalog, encoding="utf-8")
+
+
+def build(spec_path: Path, out: Path, hub_spec_path: Path = HUB_SPEC) -> None:
     with tempfile.TemporaryDirectory(prefix="cocalc-generate-") as scratch:
-        fresh = generate_into(spec_path, Path(scratch))
+        fresh = generate_into(spec_path, Path(scratch), hub_spec_path)
         destination = out / PACKAGE
         if destination.exists():
             shutil.rmtree(destination)
@@ -217,10 +229,10 @@ def _same_bytes(left: Path, right: Path) -> bool:
     return left.read_bytes() == right.read_bytes()
 
 
-def stale_files(spec_path: Path, out: Path) -> list[str]:
+def stale_files(spec_path: Path, out: Path, hub_spec_path: Path = HUB_SPEC) -> list[str]:
     """Files of out/ that a fresh generation would change, add or remove."""
     with tempfile.TemporaryDirectory(prefix="cocalc-check-") as scratch:
-        fresh = generate_into(spec_path, Path(scratch))
+        fresh = generate_into(spec_path, Path(scratch), hub_spec_path)
         current = out / PACKAGE
         if not current.exists():
             return [f"{PACKAGE}/ (missing)"]

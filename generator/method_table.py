@@ -25,11 +25,16 @@ RETRY_KINDS = ("safe", "idempotent", "unsafe")
 EFFECTS = ("read", "additive", "destructive")
 TIMEOUT_UNITS = {"seconds": 1.0, "milliseconds": 0.001}
 # A parameter must not hide a builtin (the generated annotations name `str`, `list`, ...) or a
-# name of the generated module. `input` is the reference page's own parameter of
-# jupyter_execute, and generated code never calls the builtin, so it stays allowed.
+# name of the generated module. `input` (jupyter_execute), `type` (the hub's messages.get) and
+# `license` (create_project) are the reference client's own parameter names, and generated
+# code never uses those builtins, so they stay allowed.
 RESERVED_PARAMS = frozenset(
-    {"self", "Any", "Literal", "None"} | {n for n in dir(builtins) if n[:1].islower()} - {"input"}
+    {"self", "Any", "Literal", "None"}
+    | {n for n in dir(builtins) if n[:1].islower()} - {"input", "type", "license"}
 )
+# An options slot may be sent inside an object under one key: `{"opts": {...}}` (the hub's
+# add/removeCollaborator, as the reference client's `api_method(opts=True)` sends them).
+SLOT_WRAPPERS = frozenset({"opts"})
 
 ParamKind = Literal["positional", "keyword"]
 
@@ -57,6 +62,19 @@ class Slot:
     required: bool
     schema: dict[str, Any]  # the slot's JSON schema (a $ref for an options object)
     params: tuple[Param, ...]  # the value's parameter, or the object's properties
+    wrap: str | None = None  # the key an options object is sent under, if any
+
+    @property
+    def wire_schema(self) -> dict[str, Any]:
+        """The schema of what this slot sends."""
+        if self.wrap is None:
+            return self.schema
+        return {
+            "type": "object",
+            "required": [self.wrap],
+            "properties": {self.wrap: self.schema},
+            "additionalProperties": False,
+        }
 
     @property
     def variable(self) -> str:
@@ -120,6 +138,9 @@ class Method:
     errors: tuple[str, ...]  # the method's own error rules (cocalc_api/_errors.py), by name
     type_names: tuple[str, ...]  # component schemas its annotations name
     job_start: JobStart | None = None  # `jobs.start` derives from this method
+    # The envelope limit sent when the client has no timeout (for calls that wait on slow
+    # work, e.g. starting a project, longer than the server's 15 s default).
+    envelope_timeout_s: float | None = None
 
     @property
     def retry_safe(self) -> bool:
@@ -160,7 +181,7 @@ class Method:
         """Draft-07 schema of the whole `args` array (fastjsonschema implements draft-07)."""
         items = []
         for position, slot in enumerate(self.slots):
-            schema = slot.schema
+            schema = slot.wire_schema
             later_sent = position < len(self.slots) - 1
             if not slot.options and not slot.required and later_sent:
                 schema = {"anyOf": [schema, {"type": "null"}]}  # skipped before a sent slot
@@ -180,6 +201,8 @@ class Method:
         for slot in self.slots:
             for param in slot.params:
                 path = f"data[{slot.index}]"
+                if slot.wrap:
+                    path += f".{slot.wrap}"
                 if slot.options:
                     path += f".{param.wire_name}"
                 paths[path] = param.python_name
@@ -240,6 +263,9 @@ def python_type(schema: dict[str, Any], components: dict[str, Any], names: set[s
         names.add(name)
         return name
     kind = schema.get("type")
+    if kind is None and isinstance(schema.get("anyOf"), list):
+        parts = [python_type(option, components, names) for option in schema["anyOf"]]
+        return " | ".join(dict.fromkeys(parts))  # each once, in order
     if isinstance(kind, list):
         return " | ".join(python_type({**schema, "type": k}, components, names) for k in kind)
     if kind == "string" and "enum" in schema:
@@ -356,12 +382,16 @@ def _options_slot(
         for wire, prop in properties.items()
         if wire not in positional
     ]
+    wrap = raw.get("wrap")
+    if wrap is not None and wrap not in SLOT_WRAPPERS:
+        raise SpecError(f"args[{index}]: wrap must be one of {sorted(SLOT_WRAPPERS)}")
     return Slot(
         index=index,
         options=True,
         required=_flag(raw, "required", True),
         schema=raw["options"],
         params=tuple(params),
+        wrap=wrap,
     )
 
 
@@ -476,6 +506,17 @@ def _overloads(
     return tuple(found)
 
 
+def _envelope_timeout(entry: dict[str, Any]) -> float | None:
+    value = entry.get("envelope_timeout_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SpecError("envelope_timeout_s must be a positive number of seconds")
+    if entry.get("timeout") is not None:
+        raise SpecError("a method with a timeout parameter takes its envelope limit from it")
+    return float(value)
+
+
 def _job_start(entry: dict[str, Any], params: tuple[Param, ...]) -> JobStart | None:
     table = entry.get("job_start")
     if table is None:
@@ -543,7 +584,11 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
         errors=_error_rules(entry),
         type_names=tuple(sorted(names)),
     )
-    method = replace(method, job_start=_job_start(entry, method.params))
+    method = replace(
+        method,
+        job_start=_job_start(entry, method.params),
+        envelope_timeout_s=_envelope_timeout(entry),
+    )
     _check_signature(method)
     return method
 

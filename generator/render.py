@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,25 @@ def _envelope_default_ms(spec: dict[str, Any]) -> int:
     return default
 
 
-def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
+@dataclass(frozen=True)
+class Client:
+    """The client class an API's methods are generated for."""
+
+    name: str  # "Project": ProjectMethods, AsyncProjectMethods in `project.py`
+    subpackage: str = ""  # "" for the root package; "hub" for cocalc_api_generated.hub
+
+    @property
+    def var(self) -> str:
+        return self.name.lower()
+
+    @property
+    def module(self) -> str:
+        return self.name.lower()
+
+
+def render_package(
+    spec: dict[str, Any], package: Path, header: str, client: Client = Client("Project")
+) -> None:
     tree = namespaces(spec)
     methods = [m for ns in tree for m in ns.methods]
     shortcuts = [m for m in methods if m.project_shortcut]
@@ -66,6 +85,10 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
         "title": spec.get("info", {}).get("title", "API"),
         "paths": list(spec.get("paths", {})),
         "envelope_default_ms": _envelope_default_ms(spec),
+        "client": client,
+        # A subpackage's modules reach the one runtime of the root package.
+        "runtime": ".._runtime" if client.subpackage else "._runtime",
+        "validator_prefix": f"{client.subpackage}." if client.subpackage else "",
     }
     env = _environment()
 
@@ -75,8 +98,9 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(header + text, encoding="utf-8")
 
-    for name in ("__init__.py", "specs.py", "project.py"):
+    for name in ("__init__.py", "specs.py"):
         write(name, f"{name}.jinja")
+    write(f"{client.module}.py", "client.py.jinja")
     job_methods = [m for m in methods if m.job_start is not None]
     if len(job_methods) > 1:
         raise SpecError("x-cocalc-methods: at most one method may be marked job_start")
@@ -85,8 +109,8 @@ def render_package(spec: dict[str, Any], package: Path, header: str) -> None:
         assert job is not None
         used = [n for n in method.type_names if any(n in p.annotation for p in job.options)]
         write("jobs.py", "jobs.py.jinja", {"method": method, "job": job, "option_types": used})
-    # The runtime depends on no spec: copied as it is.
-    (package / "_runtime.py").write_text(header + RUNTIME.read_text(encoding="utf-8"))
+    if not client.subpackage:  # the runtime depends on no spec: copied as it is, once
+        (package / "_runtime.py").write_text(header + RUNTIME.read_text(encoding="utf-8"))
     write("resources/__init__.py", "resources/__init__.py.jinja")
     for ns in tree:
         write(f"resources/{ns.name}.py", "resources/namespace.py.jinja", _namespace_context(ns))

@@ -1,4 +1,4 @@
-"""The default AsyncProject's connections (cocalc_api/_asyncio_network.py), on real sockets.
+"""The default AsyncProject's connections (cocalc_api/_network/asyncio_backend.py), on real sockets.
 
 Each test talks to a real loopback server (an asyncio one in the test's own loop, or the
 threaded hostile server of the fault suite) and checks what httpcore2 expects of a network
@@ -31,7 +31,7 @@ import trustme
 import uvloop
 
 import cocalc_api
-from cocalc_api._asyncio_network import (
+from cocalc_api._network.asyncio_backend import (
     AsyncioBackend,
     AsyncioStream,
 )

@@ -8,10 +8,13 @@ limit, 1 to 5 s) and the margin (a quarter of the envelope, 2 to 10 s) are the R
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from cocalc_api._timeouts import CallLimits, call_limits
-from cocalc_api_generated._runtime import TimeoutPolicy
+from cocalc_api.timeouts import call_deadline
+from cocalc_api_generated._runtime import MethodSpec, TimeoutPolicy
 from cocalc_api_generated.specs import (
     EDITOR_JUPYTER_NBCONVERT,
     SYSTEM_EXEC,
@@ -88,3 +91,21 @@ def test_every_limit_is_ordered_command_envelope_deadline() -> None:
             command = argument if argument is not None else client if client is not None else 60
             assert limits.envelope_s is not None
             assert command < limits.envelope_s < limits.deadline_s
+
+
+@pytest.mark.parametrize(
+    ("method", "arguments", "client", "expected"),
+    [
+        (SYSTEM_PING, {}, None, 15 + 3.75),
+        (SYSTEM_EXEC, {"command": "make", "timeout": 10}, None, 12.5 + 3.125),
+        (SYSTEM_EXEC, {"command": "make"}, 4, 5 + 2),
+        (SYSTEM_JUPYTER_EXECUTE, {"input": "1", "timeout": 8}, None, 8 + 2),
+        # Not a number of seconds: the SDK refuses it, so it bounds nothing.
+        (SYSTEM_EXEC, {"command": "make", "timeout": True}, None, 65 + 10),
+        (SYSTEM_EXEC, {"command": "make", "timeout": "10"}, None, 65 + 10),
+    ],
+)
+def test_the_public_deadline_reads_the_methods_timeout_argument(
+    method: MethodSpec[Any], arguments: dict[str, Any], client: float | None, expected: float
+) -> None:
+    assert call_deadline(method, arguments, client) == expected

@@ -72,6 +72,10 @@ def pong(body: dict[str, Any]) -> Any:
         ({"timeout": float("nan")}, "timeout must be a positive number"),
         ({"max_retries": -1}, "max_retries must be an int >= 0"),
         ({"max_retries": 1.5}, "max_retries must be an int >= 0"),
+        ({"max_response_bytes": 0}, "max_response_bytes must be a positive int (bytes), got 0"),
+        ({"max_response_bytes": True}, "max_response_bytes must be a positive int"),
+        ({"max_response_bytes": 1e6}, "max_response_bytes must be a positive int"),
+        ({"max_response_bytes": None}, "max_response_bytes must be a positive int"),
         ({"http_client": "x"}, "http_client must be an httpx2.Client, got str"),
         ({"http_client": httpx2.AsyncClient()}, "http_client must be an httpx2.Client"),
         ({"extra_headers": "x"}, "extra_headers must be a mapping of str to str"),
@@ -118,9 +122,21 @@ def test_async_project_wants_an_async_client() -> None:
 
 def test_with_options_checks_its_settings_too() -> None:
     made, _ = project(pong)
-    for bad in ({"timeout": -2}, {"max_retries": "3"}, {"extra_headers": {"Host": "x"}}):
+    for bad in (
+        {"timeout": -2},
+        {"max_retries": "3"},
+        {"extra_headers": {"Host": "x"}},
+        {"max_response_bytes": -1},
+    ):
         with pytest.raises(cocalc_api.InvalidArgumentError):
             made.with_options(**bad)
+
+
+@pytest.mark.parametrize("cls", [cocalc_api.Project, cocalc_api.AsyncProject])
+def test_answers_are_bounded_at_64_mib_unless_told(cls: type[Any]) -> None:
+    # 64 MiB: the default the issue "Reliability round 3" (item 3) sets, far above any answer.
+    assert cls("sk-test")._settings.max_response_bytes == 64 * 1024 * 1024
+    assert cls("sk-test", max_response_bytes=10)._settings.max_response_bytes == 10
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,7 +204,9 @@ def test_a_call_after_close_is_a_cocalc_error() -> None:
 @pytest.mark.parametrize("cls", [cocalc_api.Project, cocalc_api.AsyncProject])
 def test_projects_pickle_by_their_settings(cls: type[Any]) -> None:
     made = cls("sk-test", host="https://example.org", project_id=PROJECT, timeout=9, max_retries=1)
-    copy = pickle.loads(pickle.dumps(made.with_options(extra_headers={"X-A": "b"})))
+    copy = pickle.loads(
+        pickle.dumps(made.with_options(extra_headers={"X-A": "b"}, max_response_bytes=4096))
+    )
     assert type(copy) is cls
     assert (copy.host, copy.project_id, copy.timeout, copy.max_retries) == (
         "https://example.org",
@@ -197,6 +215,8 @@ def test_projects_pickle_by_their_settings(cls: type[Any]) -> None:
         1,
     )
     assert copy._settings.extra_headers == (("X-A", "b"),)
+    assert copy._settings.max_response_bytes == 4096
+    assert copy.with_options(timeout=1)._settings.max_response_bytes == 4096
     assert copy._owns_http  # it opened its own connections
     if cls is cocalc_api.Project:
         copy.close()

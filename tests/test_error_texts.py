@@ -8,6 +8,7 @@ where it names one (src/packages/backend/execute-code.ts for exec).
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,53 @@ def exec_(**options: Any) -> Callable[[cocalc_api.Project], Any]:
 def test_an_authentication_text_is_an_authentication_error(text: str) -> None:
     error = error_of(ping, text)
     assert type(error) is cocalc_api.AuthenticationError
-    assert (error.message, error.method, str(error)) == (text, "system.ping", text)
+    assert (error.message, error.method) == (text, "system.ping")
+    assert text in str(error)  # the server's words, after what to do about them
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("must specify project_id or use project-specific api key", "project_id="),
+        ("project specific api key must match requested project", "leave project_id out"),
+        ("user must be a collaborator on the project", "add_collaborator"),
+        ("must sign in as project or account", "make a new one"),
+        # src/packages/next/pages/api/conat/hub.ts: a project-scoped key on the hub route
+        (
+            "must be signed in and MUST provide an api key (cookies are not allowed)",
+            "account key",
+        ),
+    ],
+)
+def test_a_refused_key_says_what_to_do(text: str, fix: str) -> None:
+    error = error_of(ping, text)
+    assert type(error) is cocalc_api.AuthenticationError
+    assert fix in str(error) and error.message == text
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        # src/packages/server/conat/api/projects.ts, thrown and sent as String(err)
+        ("Error: must be collaborator on project to start it", "add_collaborator"),
+        ("Error: user must be collaborator on source project", "add_collaborator"),
+        # src/packages/server/conat/api/org.ts
+        ("Error: only admins may create organizations", "site admin"),
+        ("Error: must be a site admin", "site admin"),
+        ("Error: user must be an admin of the organization or site-admin", "admin"),
+        ("Error: Must be an admin to do admin search.", "site admin"),
+    ],
+)
+def test_a_refusal_of_the_account_is_permission_denied(text: str, fix: str) -> None:
+    error = error_of(ping, text)
+    assert type(error) is cocalc_api.PermissionDeniedError
+    assert isinstance(error, cocalc_api.APIError) and isinstance(error, RuntimeError)
+    assert fix in str(error) and text in str(error) and error.message == text
+
+
+def test_a_text_that_mentions_an_admin_is_not_a_refusal() -> None:
+    error = error_of(ping, "Error: no org named 'must be a site admin'")
+    assert type(error) is cocalc_api.APIError
 
 
 def test_a_text_that_only_contains_an_auth_text_is_not_one() -> None:
@@ -115,6 +162,30 @@ def test_any_other_text_is_an_api_error_and_a_runtime_error() -> None:
     )
 
 
+def test_a_long_text_is_whole_in_message_and_shortened_in_str() -> None:
+    # A megabyte of error text would otherwise fill every traceback and log line.
+    text = "Error: " + "".join(f"line {n}\n" for n in range(100_000))
+    error = error_of(ping, text)
+    assert type(error) is cocalc_api.APIError
+    assert error.message == text
+    shown = str(error)
+    assert len(shown) < 5_000
+    assert shown.startswith("Error: line 0\nline 1\n") and shown.endswith("line 99999\n")
+    left_out = len(text) - 2500 - 1500
+    assert (
+        f"[... {left_out} characters left out here; the whole text is the error's .message" in shown
+    )
+
+
+def test_a_long_exec_command_keeps_the_stderr_at_the_end_of_str() -> None:
+    command = "echo " + "a" * 20_000
+    text = f"command '{command}' exited with nonzero code 1 -- stderr='the reason'"
+    error = error_of(exec_(command=command), text)
+    assert isinstance(error, cocalc_api.ExecError)
+    assert (error.message, error.command, error.stderr) == (text, command, "the reason")
+    assert len(str(error)) < 5_000 and str(error).endswith("stderr='the reason'")
+
+
 @pytest.mark.parametrize(("value", "name"), [(5, "int"), (None, "NoneType"), ({}, "dict")])
 def test_an_error_that_is_not_a_string_is_a_bad_response(value: object, name: str) -> None:
     error = error_of(ping, value)
@@ -131,6 +202,7 @@ def test_a_nonzero_exit_gives_code_stderr_and_the_users_command() -> None:
     assert type(error) is cocalc_api.ExecError
     assert (error.message, error.method, str(error)) == (text, "system.exec", text)
     assert (error.command, error.exit_code, error.stderr) == ("ls -l nope", 2, "no such\n")
+    assert error.program_not_found is False
 
 
 def test_a_negative_exit_code_is_read() -> None:
@@ -148,6 +220,18 @@ def test_a_program_that_could_not_run_is_exit_code_1() -> None:
     assert (error.message, error.method) == (text, "system.exec")
     assert (error.command, error.exit_code, error.stderr) == ("nope x", 1, spawn)
     assert str(error) == "program not found: nope"
+    assert error.program_not_found is True
+    # A field like the others: it travels with the exception and is among its fields.
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.program_not_found is True and str(copy) == str(error)
+    assert error.fields() == {
+        "message": text,
+        "method": "system.exec",
+        "command": "nope x",
+        "exit_code": 1,
+        "stderr": spawn,
+        "program_not_found": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -172,6 +256,7 @@ def test_only_a_spawn_enoent_is_explained(stderr: str, explanation: str | None) 
         error = error_of(exec_(command="nope"), text)
         assert isinstance(error, cocalc_api.ExecError)
         assert str(error) == (explanation or text)
+        assert error.program_not_found is (explanation is not None)
 
 
 def test_a_killed_command_is_an_exec_timeout_with_its_limit() -> None:

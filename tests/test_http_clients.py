@@ -22,11 +22,11 @@ import httpx2
 import pytest
 
 import cocalc_api
-from cocalc_api import _aiohttp as aiohttp_client
-from cocalc_api import _asyncio_network as asyncio_network
-from cocalc_api import _sync_network as sync_network
-from cocalc_api._asyncio_network import AsyncioStream
-from cocalc_api._tls import default_ssl_context
+from cocalc_api._network import aiohttp_client
+from cocalc_api._network import asyncio_backend as asyncio_network
+from cocalc_api._network import sync_backend as sync_network
+from cocalc_api._network.asyncio_backend import AsyncioStream
+from cocalc_api._network.tls import default_ssl_context
 from tests.faults.hostile import refused_port
 from tests.test_asyncio_network import count_connections, keep_alive_server
 

@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import jsonschema
 import pytest
 import yaml
@@ -34,6 +35,7 @@ from mcp_types import CallToolResult, ImageContent, TextContent, TextResourceCon
 import cocalc_api
 from cocalc_api import AsyncProject
 from cocalc_mcp import build_server
+from cocalc_mcp._answers import answer_limited_client
 from cocalc_project_server.testing import ServerProcess, running_server, stop_process_group
 from tests.test_mcp_content import PNG
 
@@ -108,13 +110,16 @@ async def connect(
     *,
     mode: str = "legacy",
     api_key: str | None = None,
+    http_client: httpx2.AsyncClient | None = None,
     **options: Any,
 ) -> AsyncIterator[Client]:
     """The SDK's client on the real server object, in process: "legacy" is JSON-RPC over
     memory streams after the 2025-11-25 handshake (what today's MCP clients speak), "auto"
     the 2026-07-28 per-request protocol."""
     key = api_key or server.api_key
-    project = AsyncProject(api_key=key, host=server.url, project_id=server.project_id)
+    project = AsyncProject(
+        api_key=key, host=server.url, project_id=server.project_id, http_client=http_client
+    )
     async with project, Client(build_server(project, secrets=[key], **options), mode=mode) as c:
         yield c
 
@@ -223,6 +228,16 @@ async def test_exec_failure_is_a_tool_error_with_the_sdk_exception(server: Serve
     assert result.structured_content is None
 
 
+async def test_a_program_not_found_is_said_by_a_field(server: ServerProcess) -> None:
+    async with connect(server) as client:
+        result = await client.call_tool("system_exec", {"command": "no-such-program-here"})
+    meta = error_meta(result)
+    # The field of cocalc_api.ExecError, passed on with the others (docs/errors.md).
+    assert (meta["type"], meta["program_not_found"], meta["exit_code"]) == ("ExecError", True, 1)
+    assert meta["message"] == "program not found: no-such-program-here"
+    assert '"code":"ENOENT"' in meta["server_message"]  # node's spawn error, as sent
+
+
 async def test_exec_timeout_passes_through(server: ServerProcess) -> None:
     async with connect(server) as client:
         result = await client.call_tool("system_exec", {"command": "sleep 30", "timeout": 1})
@@ -238,7 +253,7 @@ async def test_errors_never_show_the_api_key(server: ServerProcess) -> None:
         )
     assert error_meta(result)["type"] == "ExecError"
     dumped = result.model_dump_json(by_alias=True)
-    assert server.api_key not in dumped and "<hidden>" in dumped
+    assert server.api_key not in dumped and "<redacted>" in dumped
     # A wrong key: the service refuses it, and it is not repeated either.
     wrong = "sk-wrong-" + "x" * 24
     async with connect(server, api_key=wrong) as client:
@@ -340,6 +355,29 @@ async def test_files_listing_and_resources(server: ServerProcess) -> None:
     assert not (Path(server.root) / "notes dir").exists()
 
 
+async def test_an_answer_over_the_limit_is_not_taken(server: ServerProcess) -> None:
+    limit = 16 * 1024
+    (Path(server.root) / "fits.txt").write_text("a" * (limit - 2))  # "..." in JSON: the limit
+    (Path(server.root) / "over.txt").write_text("a" * (limit - 1))
+    async with answer_limited_client(limit) as http, connect(server, http_client=http) as client:
+        fits = await client.call_tool("system_read_text_file_from_project", {"path": "fits.txt"})
+        over = await client.call_tool("system_read_text_file_from_project", {"path": "over.txt"})
+        with pytest.raises(MCPError, match=f"AnswerTooLargeError: .* {limit} bytes") as refused:
+            await client.read_resource("cocalc://files/over.txt")
+        # An answer with its length declared (the streamed file read above has none).
+        printed = await client.call_tool("system_exec", {"command": f"printf %0{limit}d 0"})
+        after = await client.call_tool("system_ping", {})
+    assert fits.structured_content == {"result": "a" * (limit - 2)}, text(fits)
+    assert over.is_error
+    assert text(over).startswith(
+        f"AnswerTooLargeError: the project's answer is larger than {limit}"
+    )
+    assert "--max-answer-bytes" in text(over) and "system_exec" in text(over)
+    assert "--max-answer-bytes" in str(refused.value)
+    assert printed.is_error and f"larger than {limit} bytes" in text(printed), text(printed)
+    assert not after.is_error, text(after)  # the connection cut off mid-answer is not reused
+
+
 async def test_progress_of_a_long_call(server: ServerProcess) -> None:
     # Bound by events: the command waits for a file that the first progress report creates.
     flag = Path(server.root) / "progress-seen"
@@ -407,9 +445,10 @@ def test_console_script_without_a_key() -> None:
 
 @pytest.fixture
 def http_server(server: ServerProcess) -> Iterator[str]:
-    """`cocalc-mcp --http --port 0 --read-only`; yields its URL from its ready line."""
+    """`cocalc-mcp --http --port 0 --read-only --max-answer-bytes 4096`; yields its URL from
+    its ready line."""
     process = subprocess.Popen(
-        [CONSOLE_SCRIPT, "--http", "--port", "0", "--read-only"],
+        [CONSOLE_SCRIPT, "--http", "--port", "0", "--read-only", "--max-answer-bytes", "4096"],
         env=script_env(server),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -439,14 +478,17 @@ def http_server(server: ServerProcess) -> Iterator[str]:
 
 
 async def test_console_script_over_streamable_http_read_only(
-    http_server: str, spec: dict[str, Any]
+    server: ServerProcess, http_server: str, spec: dict[str, Any]
 ) -> None:
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/mcp", http_server)
+    (Path(server.root) / "5k.txt").write_text("x" * 5000)
     async with Client(http_server) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         pong = await client.call_tool("system_ping", {})
+        big = await client.call_tool("system_read_text_file_from_project", {"path": "5k.txt"})
     assert names == {tool_name(e) for e in spec["x-cocalc-methods"] if e["effect"] == "read"}
     assert pong.structured_content["now"] > 0, text(pong)
+    assert big.is_error and "larger than 4096 bytes" in text(big), text(big)
 
 
 # -- a spec edit adds a tool --------------------------------------------------------------

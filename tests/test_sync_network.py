@@ -1,4 +1,4 @@
-"""The default `Project` pool's sockets (cocalc_api/_sync_network.py), on real loopback sockets.
+"""The default `Project` pool's sockets (cocalc_api/_network/sync_backend.py), on real loopback sockets.
 
 The independent sources: the README's promise that a call ends by its deadline whatever the
 server does (its timeout table), and httpcore2's `SyncBackend`, whose waits are each bounded
@@ -22,7 +22,7 @@ import pytest
 import trustme
 
 import cocalc_api
-from cocalc_api._sync_network import DEADLINE, DeadlineBackend, DeadlineStream
+from cocalc_api._network.sync_backend import DEADLINE, DeadlineBackend, DeadlineStream
 from tests.sockets import tls_contexts
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"
@@ -44,7 +44,7 @@ def connected() -> Iterator[tuple[httpcore2.NetworkStream, socket.socket]]:
 
 @contextlib.contextmanager
 def deadline_in(seconds: float) -> Iterator[None]:
-    """What SyncTransport does for the exchange of a call whose deadline is `seconds` away."""
+    """What HttpCaller does for the exchange of a call whose deadline is `seconds` away."""
     token = DEADLINE.set(time.monotonic() + seconds)
     try:
         yield

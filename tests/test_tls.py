@@ -1,4 +1,4 @@
-"""The certificate context the SDK's own clients share (cocalc_api/_tls.py), on a real TLS server.
+"""The certificate context the SDK's own clients share (cocalc_api/_network/tls.py), on a real TLS server.
 
 The independent source for what a default client must trust is httpx2 itself: a plain
 `httpx2.Client()` trusts the system's certificates, or those named by `SSL_CERT_FILE` /
@@ -19,7 +19,7 @@ import pytest
 import trustme
 
 import cocalc_api
-from cocalc_api._tls import default_ssl_context, ssl_context_for
+from cocalc_api._network.tls import default_ssl_context, ssl_context_for
 from tests.test_asyncio_network import PING_BODY, KeepAliveServer, _KeepAlive
 
 PROJECT_ID = "00000000-0000-4000-8000-000000000000"

@@ -567,10 +567,10 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from cocalc_api import _retry, _transport
+    from cocalc_api import _caller, _retry
 
     fake = Clock()
-    monkeypatch.setattr(_transport, "time", fake)
+    monkeypatch.setattr(_caller, "time", fake)
     monkeypatch.setattr(_retry, "time", fake)  # a retry starts only before the deadline
     return fake
 
@@ -581,7 +581,7 @@ def _request(read: float) -> httpx2.Request:
 
 
 def test_an_attempt_keeps_its_limits_while_the_call_has_time(clock: Clock) -> None:
-    from cocalc_api._transport import _limit_to
+    from cocalc_api._caller import _limit_to
 
     request = _request(18.75)
     assert _limit_to(request, clock.now + 18.75) == 18.75
@@ -598,7 +598,7 @@ def test_an_attempt_keeps_its_limits_while_the_call_has_time(clock: Clock) -> No
 def test_a_later_attempt_gets_what_the_call_has_left(
     clock: Clock, left: float, connect: float
 ) -> None:
-    from cocalc_api._transport import _limit_to
+    from cocalc_api._caller import _limit_to
 
     request = _request(18.75)
     assert _limit_to(request, clock.now + left) == left
@@ -612,7 +612,7 @@ def test_a_later_attempt_gets_what_the_call_has_left(
 
 @pytest.mark.parametrize("past", [0.0, 1.0])
 def test_no_attempt_starts_at_or_past_the_deadline(clock: Clock, past: float) -> None:
-    from cocalc_api._transport import _limit_to
+    from cocalc_api._caller import _limit_to
 
     request = _request(18.75)
     with pytest.raises(httpx2.ReadTimeout) as raised:
@@ -709,9 +709,9 @@ async def test_async_bounds_the_whole_exchange_by_the_deadline(
         def perf_counter(self) -> float:
             return 0.0
 
-    from cocalc_api import _transport
+    from cocalc_api import _caller
 
-    _transport.time = Jump()  # type: ignore[assignment]  # restored by the clock fixture
+    _caller.time = Jump()  # type: ignore[assignment]  # restored by the clock fixture
     made = cocalc_api.AsyncProject(
         KEY,
         timeout=4,

@@ -228,8 +228,9 @@ def result_fields(project: Project) -> None:
     assert_type(logo.get("filename"), str | None)
     for spec in project.editor.jupyter_kernels():
         assert_type(spec["name"], str)
-        assert_type(spec["display_name"], str)
-        assert_type(spec["argv"], list[str])
+        assert_type(spec.get("display_name"), str | None)  # absent when kernel.json lacks it
+        assert_type(spec.get("language"), str | None)
+        assert_type(spec.get("argv"), list[str] | None)
         assert_type(spec["env"], dict[str, str])
         assert_type(spec.get("interrupt_mode"), str | None)
         cocalc = spec.get("metadata", {}).get("cocalc")

@@ -56,10 +56,13 @@ _validators: dict[str, Callable[[Any], Any]] = {}
 
 
 def validator(schema: str) -> Callable[[Any], Any]:
-    """The compiled validator of a schema; raises SchemaError."""
+    """The compiled validator of a schema (`name`, or `api.name` for the validators of the
+    API generated into the subpackage `api`); raises SchemaError."""
     found = _validators.get(schema)
     if found is None:
-        compiled = import_module(f"{__package__}._validators.{schema}").validate
+        api, _, name = schema.rpartition(".")
+        package = f"{__package__}.{api}" if api else __package__
+        compiled = import_module(f"{package}._validators.{name}").validate
         from fastjsonschema import JsonSchemaException  # loaded by the validator's import
 
         def found(value: Any) -> None:
@@ -89,6 +92,9 @@ class MethodSpec(NamedTuple, Generic[R]):
     slots: tuple[Literal["options", "value"], ...] = ()
     # The method's own error rules (cocalc_api/_errors.py), by name.
     errors: tuple[str, ...] = ()
+    # The envelope limit (seconds) sent when the client has no timeout: for a call that waits
+    # on slow work longer than the server's default (None: that default).
+    envelope_s: float | None = None
 
     @property
     def retry_safe(self) -> bool:
@@ -112,12 +118,14 @@ class MethodSpec(NamedTuple, Generic[R]):
 
 
 @cache
-def catalog() -> dict[str, Any]:
+def catalog(api: str = "") -> dict[str, Any]:
     """catalog.json: every method's parameters (by Python name) and result as JSON Schemas
-    with no `$ref`, for tools built from the method table at run time (CLI, MCP server)."""
+    with no `$ref`, for tools built from the method table at run time (CLI, MCP server).
+    `api` names the subpackage of another API ("hub"); "" is the project API."""
     from importlib.resources import files  # only the tools that read the catalog pay for it
 
-    text = files(__package__).joinpath("catalog.json").read_text(encoding="utf-8")
+    package = f"{__package__}.{api}" if api else __package__
+    text = files(package).joinpath("catalog.json").read_text(encoding="utf-8")
     found: dict[str, Any] = json.loads(text)
     return found
 

@@ -61,6 +61,10 @@ class EmptyArgs(TypedDict):
 
 @final
 class PingResult(TypedDict):
+    """
+    `{now: Date.now()}` (src/packages/project/conat/api/system.ts, ping).
+    """
+
     now: int
     """
     Server time in milliseconds since the epoch.
@@ -69,6 +73,10 @@ class PingResult(TypedDict):
 
 @final
 class TestResult(TypedDict):
+    """
+    Both keys always set (src/packages/project/conat/api/system.ts, test).
+    """
+
     project_id: str
     """
     The project the key is used for.
@@ -206,6 +214,10 @@ class ExecStatusOptions(TypedDict):
 
 @final
 class ExecStat(TypedDict):
+    """
+    One sample (src/packages/backend/execute-code.ts, statEntry).
+    """
+
     timestamp: int
     """
     Milliseconds since the epoch.
@@ -229,7 +241,8 @@ class ExecuteCodeOutput(TypedDict):
     """
     Result of a blocking `system.exec`: the output of the finished command. `type` is
     "blocking" from the real service but absent in the reference page's example, so it
-    is not required.
+    is not required (src/packages/project/exec_shell_code.ts, handleExecShellCode, sets
+    the others from src/packages/backend/execute-code.ts).
 
     """
 
@@ -259,7 +272,8 @@ class ExecuteCodeOutputAsync(TypedDict):
     `exec_status` reports. Until it ends, `stdout` and `stderr` hold the output so far.
     A failed job reports `exit_code` 1 and the error text in `stderr` (pass
     `err_on_exit=False` to keep the real exit code). The project keeps at most 100 jobs
-    for an hour after their last access.
+    for an hour after their last access. The required keys are set when the job starts
+    (src/packages/backend/execute-code.ts, job_config) and kept in every update.
 
     """
 
@@ -483,6 +497,12 @@ JupyterOutputList: TypeAlias = list[JupyterOutputItem]
 
 @final
 class JupyterKernel(TypedDict):
+    """
+    A launched kernel (src/packages/jupyter/kernel/launch-kernel.ts, listRunningKernels:
+    `connectionFile` falls back to "unknown").
+
+    """
+
     pid: int
     """
     Process ID of the kernel.
@@ -516,6 +536,10 @@ class StopJupyterKernelOptions(TypedDict):
 
 @final
 class SuccessResult(TypedDict):
+    """
+    `{success}` (src/packages/project/conat/api/system.ts, stopJupyterKernel).
+    """
+
     success: bool
     """
     Whether the kernel was stopped (False for an unknown pid).
@@ -696,7 +720,9 @@ class JupyterCapabilities(TypedDict):
 @final
 class MainCapabilities(TypedDict):
     """
-    What the project can do (src/packages/comm/project-configuration.ts).
+    What the project can do (src/packages/comm/project-configuration.ts); every key but
+    `sage_version` is set by src/packages/project/configuration.ts (capabilities).
+
     """
 
     jupyter: Literal[False] | JupyterCapabilities
@@ -732,7 +758,7 @@ class MainCapabilities(TypedDict):
 @final
 class MainConfiguration(TypedDict):
     """
-    The `main` configuration.
+    The `main` configuration (src/packages/project/configuration.ts).
     """
 
     timestamp: str
@@ -745,7 +771,7 @@ class MainConfiguration(TypedDict):
 @final
 class X11Configuration(TypedDict):
     """
-    The `x11` configuration.
+    The `x11` configuration (src/packages/project/configuration.ts).
     """
 
     timestamp: str
@@ -844,7 +870,7 @@ class KernelLogoOptions(TypedDict):
 @final
 class KernelLogo(TypedDict):
     """
-    A kernel's logo.
+    A kernel's logo (src/packages/jupyter/kernel/logo.ts).
     """
 
     filename: NotRequired[str]
@@ -898,15 +924,23 @@ class KernelSpecMetadata(TypedDict):
 @final
 class KernelSpec(TypedDict):
     """
-    An installed Jupyter kernel (src/packages/util/jupyter/types.ts).
+    An installed Jupyter kernel. src/packages/jupyter/kernel/kernel-data.ts copies
+    `display_name`, `language`, `interrupt_mode`, `metadata` and `argv` straight from the
+    kernel's kernel.json, so each is absent when the file lacks it; only `name`, `env`
+    (`{}` when the file has none) and `resource_dir` are always there. The types are those
+    of Jupyter's kernelspec format.
+
     """
 
     name: str
     """
     The kernel's name, lower-cased (what `jupyter_execute` takes).
     """
-    display_name: str
-    language: str
+    display_name: NotRequired[str]
+    language: NotRequired[str]
+    """
+    "Macaulay2" where kernel.json says "text/x-macaulay2".
+    """
     interrupt_mode: NotRequired[str]
     """
     Usually "signal".
@@ -920,7 +954,7 @@ class KernelSpec(TypedDict):
     """
     The folder of the kernelspec (its kernel.json and logos).
     """
-    argv: list[str]
+    argv: NotRequired[list[str]]
     """
     How the kernel is started.
     """

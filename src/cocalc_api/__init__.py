@@ -22,23 +22,27 @@ from cocalc_api._exceptions import (
     HTTPStatusError,
     InsecureHostWarning,
     InvalidArgumentError,
+    PermissionDeniedError,
     ProjectUnavailableError,
+    ResponseTooLargeError,
     ResponseValidationError,
     ServerTimeoutError,
     UnknownFunctionError,
     UnknownKernelError,
 )
-from cocalc_api._http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
+from cocalc_api._network.http_clients import DefaultAsyncHttpxClient, DefaultHttpxClient
 from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
-    from cocalc_api._aiohttp import DefaultAioHttpClient
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
+    from cocalc_api._network.aiohttp_client import DefaultAioHttpClient
+    from cocalc_api.hub import AsyncHub, Hub
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncHub",
     "AsyncJob",
     "AsyncJobNotFoundError",
     "AsyncProject",
@@ -51,13 +55,16 @@ __all__ = [
     "ExecError",
     "ExecTimeoutError",
     "HTTPStatusError",
+    "Hub",
     "InsecureHostWarning",
     "InvalidArgumentError",
     "Job",
     "JobTimeoutError",
     "JobUpdate",
+    "PermissionDeniedError",
     "Project",
     "ProjectUnavailableError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerTimeoutError",
     "UnknownFunctionError",
@@ -70,13 +77,17 @@ _JOBS = frozenset({"AsyncJob", "Job", "JobTimeoutError", "JobUpdate"})
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("Hub", "AsyncHub"):  # the hub API's methods load with it, not with Project
+        from cocalc_api import hub
+
+        return getattr(hub, name)
     if name in _JOBS:  # loaded on first use: `import cocalc_api` stays light
         from cocalc_api import _jobs
 
         return getattr(_jobs, name)
     if name == "DefaultAioHttpClient":  # aiohttp is an extra, and heavy to import
         try:
-            from cocalc_api._aiohttp import DefaultAioHttpClient
+            from cocalc_api._network.aiohttp_client import DefaultAioHttpClient
         except ModuleNotFoundError as missing:
             raise ModuleNotFoundError(
                 f"cocalc_api.DefaultAioHttpClient needs the aiohttp extra ({missing.name} is "

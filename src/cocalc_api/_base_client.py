@@ -16,10 +16,11 @@ from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 import httpx2
 
+from cocalc_api._caller import AsyncHttpCaller, CallPolicy, HttpCaller
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
-from cocalc_api._transport import AsyncTransport, CallPolicy, SyncTransport
+from cocalc_api.safety import REDACTED
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
 
 _Http = TypeVar("_Http", httpx2.Client, httpx2.AsyncClient)
@@ -37,24 +38,31 @@ class Endpoint(NamedTuple):
     # the hub API does not.
     project_scoped: bool
 
-    def method_for(self, name: str, arguments: list[Any]) -> MethodSpec[Any]:
-        """The table's method for a wire name (of those sharing it, the one whose arguments
-        fit); a method outside the table is sent as given, never retried."""
-        if not isinstance(name, str) or not name:
-            raise InvalidArgumentError("call(): name must be a wire name such as 'system.ping'")
-        if not isinstance(arguments, list):
-            raise InvalidArgumentError(
-                f"call({name!r}): arguments must be a list, got {type(arguments).__name__}"
-            )
+    def identify(self, name: str, arguments: Any) -> MethodSpec[Any] | None:
+        """The table's method for a wire name: of those sharing it (exec and exec_status), the
+        one whose arguments fit, else the first; None for a name outside the table."""
         candidates = self.by_wire.get(name, ())
         for method in candidates:
             try:
                 method.validate_args(arguments)
             except SchemaError:
                 continue
-            return method._replace(timeout=None)  # the arguments are sent as given
-        if candidates:  # none fits: the first one's validation says why
-            return candidates[0]._replace(timeout=None)
+            return method
+        return candidates[0] if candidates else None
+
+    def method_for(self, name: str, arguments: list[Any]) -> MethodSpec[Any]:
+        """What `call()` sends `name` as: the table's method, with the arguments sent as given
+        (no timeout put into them); a method outside the table is sent as given, never
+        retried."""
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError("call(): name must be a wire name such as 'system.ping'")
+        if not isinstance(arguments, list):
+            raise InvalidArgumentError(
+                f"call({name!r}): arguments must be a list, got {type(arguments).__name__}"
+            )
+        found = self.identify(name, arguments)
+        if found is not None:
+            return found._replace(timeout=None)
         namespace = name.rpartition(".")[0]
         return MethodSpec(
             wire_name=name,
@@ -72,7 +80,7 @@ class _Arguments(dict[str, Any]):
     """A constructor's keyword arguments, as pickled: the key stays out of the repr."""
 
     def __repr__(self) -> str:
-        return repr({k: "<redacted>" if k == "api_key" else v for k, v in self.items()})
+        return repr({k: REDACTED if k == "api_key" else v for k, v in self.items()})
 
 
 def _construct(cls: type[BaseClient[Any]], arguments: Mapping[str, Any]) -> BaseClient[Any]:
@@ -97,6 +105,7 @@ class BaseClient(Generic[_Http]):
         max_retries: int,
         http_client: _Http | None,
         extra_headers: Mapping[str, str] | None,
+        max_response_bytes: int,
     ) -> None:
         """The constructor's work, for every API (called from each subclass's `__init__`)."""
         configure_from_environment()
@@ -110,6 +119,7 @@ class BaseClient(Generic[_Http]):
             stacklevel=4,
             project_scoped=self._endpoint.project_scoped,
             warn=not _COPYING.get(),
+            max_response_bytes=max_response_bytes,
         )
         if http_client is not None and not isinstance(http_client, self._http_class):
             wanted = f"{self._http_class.__module__}.{self._http_class.__qualname__}"
@@ -120,26 +130,28 @@ class BaseClient(Generic[_Http]):
         self._owns_http = http_client is None  # a client passed in is the caller's to close
         self._http = self._new_http() if http_client is None else http_client
         policy = CallPolicy(settings, self._endpoint.path)
-        self._caller = self._make_transport(policy, self._http)
+        self._caller = self._make_caller(policy, self._http)
 
     def _new_http(self) -> _Http:
         raise NotImplementedError
 
-    def _make_transport(self, policy: CallPolicy, http: _Http) -> Any:
+    def _make_caller(self, policy: CallPolicy, http: _Http) -> Any:
         raise NotImplementedError
 
     def _arguments(self, settings: Settings, http_client: _Http | None) -> dict[str, Any]:
         """The constructor's arguments for a client with `settings` (and `http_client`, or
         connections of its own). A subclass whose constructor differs says so here."""
-        return {
-            "api_key": settings.api_key,
-            "host": settings.host,
-            "project_id": settings.project_id,
-            "timeout": settings.timeout,
-            "max_retries": settings.max_retries,
-            "extra_headers": dict(settings.extra_headers),
-            "http_client": http_client,
-        }
+        arguments: dict[str, Any] = {"api_key": settings.api_key, "host": settings.host}
+        if self._endpoint.project_scoped:
+            arguments["project_id"] = settings.project_id
+        arguments.update(
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            extra_headers=dict(settings.extra_headers),
+            http_client=http_client,
+            max_response_bytes=settings.max_response_bytes,
+        )
+        return arguments
 
     # -- what the reference client has too ------------------------------------------------
 
@@ -171,17 +183,25 @@ class BaseClient(Generic[_Http]):
         """How often a retry-safe call is tried again after a transient failure."""
         return self._settings.max_retries
 
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest answer read, in bytes after decompression (ResponseTooLargeError)."""
+        return self._settings.max_response_bytes
+
     def copy(
         self,
         *,
         timeout: float | None | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy with other call settings, sharing this one's connections (which this one
         still owns and closes); this one is unchanged. `extra_headers` are added to its own.
         Made through the constructor, so a subclass keeps what its constructor sets up."""
-        settings = self._settings.with_changes(timeout, max_retries, extra_headers)
+        settings = self._settings.with_changes(
+            timeout, max_retries, extra_headers, max_response_bytes
+        )
         copying = _COPYING.set(True)
         try:
             return type(self)(**self._arguments(settings, self._http))
@@ -221,12 +241,12 @@ class SyncClient(BaseClient[httpx2.Client]):
     _http_class = httpx2.Client
 
     def _new_http(self) -> httpx2.Client:
-        from cocalc_api._http_clients import DefaultHttpxClient
+        from cocalc_api._network.http_clients import DefaultHttpxClient
 
         return DefaultHttpxClient()
 
-    def _make_transport(self, policy: CallPolicy, http: httpx2.Client) -> SyncTransport:
-        return SyncTransport(policy, http)
+    def _make_caller(self, policy: CallPolicy, http: httpx2.Client) -> HttpCaller:
+        return HttpCaller(policy, http)
 
     def call(self, name: str, arguments: list[Any], timeout: int | None = None) -> Any:
         """Call a method by its wire name with its wire arguments, as the reference client's
@@ -262,12 +282,12 @@ class AsyncClient(BaseClient[httpx2.AsyncClient]):
     _http_class = httpx2.AsyncClient
 
     def _new_http(self) -> httpx2.AsyncClient:
-        from cocalc_api._http_clients import DefaultAsyncHttpxClient
+        from cocalc_api._network.http_clients import DefaultAsyncHttpxClient
 
         return DefaultAsyncHttpxClient()
 
-    def _make_transport(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncTransport:
-        return AsyncTransport(policy, http)
+    def _make_caller(self, policy: CallPolicy, http: httpx2.AsyncClient) -> AsyncHttpCaller:
+        return AsyncHttpCaller(policy, http)
 
     async def call(self, name: str, arguments: list[Any], timeout: int | None = None) -> Any:
         """Call a method by its wire name; see `SyncClient.call`."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 import httpx2
 
 from cocalc_api._base_client import AsyncClient, Endpoint, SyncClient
-from cocalc_api._constants import DEFAULT_MAX_RETRIES
+from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from cocalc_api._settings import Settings
 from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 from cocalc_api_generated.specs import API_PATH, BY_WIRE
@@ -48,7 +48,8 @@ class Project(_ProjectAPI, SyncClient, ProjectMethods):
     own, retries included, and becomes exec's command limit when exec is given none.
     `max_retries` applies to retry-safe methods only (ping, listing, ...). Pass `http_client`
     to use your own httpx2.Client (it is not closed for you). Every setting is checked here:
-    a bad one raises InvalidArgumentError at once.
+    a bad one raises InvalidArgumentError at once. `max_response_bytes` bounds an answer's
+    size after decompression (ResponseTooLargeError past it).
     """
 
     def __init__(
@@ -61,8 +62,18 @@ class Project(_ProjectAPI, SyncClient, ProjectMethods):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.Client | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
+        self._start(
+            api_key,
+            host,
+            project_id,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     @property
     def jobs(self) -> Jobs:
@@ -91,8 +102,18 @@ class AsyncProject(_ProjectAPI, AsyncClient, AsyncProjectMethods):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx2.AsyncClient | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._start(api_key, host, project_id, timeout, max_retries, http_client, extra_headers)
+        self._start(
+            api_key,
+            host,
+            project_id,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     @property
     def jobs(self) -> AsyncJobs:

@@ -34,3 +34,10 @@ INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
 
 BODY_EXCERPT_CHARS = 500
+# An answer is read up to this many bytes, counted after decompression (`max_response_bytes`):
+# far above any real one, and it stops a gzip bomb or an endless answer long before the
+# client's memory runs out.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+# An error's str() shows this many characters of a longer text (`.message` keeps all of it).
+MESSAGE_HEAD_CHARS = 2500
+MESSAGE_TAIL_CHARS = 1500

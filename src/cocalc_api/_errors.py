@@ -22,6 +22,7 @@ from cocalc_api._exceptions import (
     CocalcError,
     ExecError,
     ExecTimeoutError,
+    PermissionDeniedError,
     ProjectUnavailableError,
     ServerTimeoutError,
     UnknownFunctionError,
@@ -48,15 +49,41 @@ class Failure:
 
 Rule = Callable[[Failure], CocalcError | None]
 
-# CONTRACT.md §2
-AUTH_MESSAGES = frozenset(
-    {
-        "You must provide authentication via an API key.",
-        "must sign in as project or account",
-        "must specify project_id or use project-specific api key",
-        "project specific api key must match requested project",
-        "user must be a collaborator on the project",
-    }
+# The refusals of a key, each with what to do instead. The project route's texts are
+# src/packages/next/pages/api/conat/project.ts and src/packages/server/auth/api.ts; the hub
+# route's is src/packages/next/pages/api/conat/hub.ts.
+AUTH_FIXES: dict[str, str] = {
+    "You must provide authentication via an API key.": (
+        "no API key reached the server: pass api_key=... or set COCALC_API_KEY"
+    ),
+    "must sign in as project or account": (
+        "the server does not accept this API key (unknown, expired or banned): make a new one "
+        "in your CoCalc account settings (API keys)"
+    ),
+    "must specify project_id or use project-specific api key": (
+        "this is an account key, which reaches many projects: say which with "
+        "Project(..., project_id=...) or COCALC_PROJECT_ID"
+    ),
+    "project specific api key must match requested project": (
+        "this key belongs to another project: leave project_id out to use the key's own "
+        "project, or use the key of this one"
+    ),
+    "user must be a collaborator on the project": (
+        "the key's account does not collaborate on this project: an account that does can "
+        "add it with hub.projects.add_collaborator(project_id, account_id)"
+    ),
+    "must be signed in and MUST provide an api key (cookies are not allowed)": (
+        "the hub API takes an account key, and this one is not (a project-scoped key reaches "
+        "its own project only, through Project): make an account key in your CoCalc account "
+        "settings (API keys), or mint project keys with hub.system.manage_api_keys"
+    ),
+}
+# A function's own refusal, thrown inside the hub (src/packages/server/conat/api/*.ts,
+# src/packages/server/conat/api/org.ts), as `String(err)`: "Error: <text>".
+NOT_A_COLLABORATOR = re.compile(r"^(?:Error: )?(?:user )?must be (?:a )?collaborator on")
+NOT_AN_ADMIN = re.compile(
+    r"^(?:Error: )?(?:must be a site admin|only admins? |only site admins |Must be an admin"
+    r"|user must be an admin of the organization)"
 )
 # CONTRACT.md §3, src/packages/backend/execute-code.ts
 EXEC_EXIT = re.compile(
@@ -103,6 +130,7 @@ def _exec_failure(failure: Failure, found: re.Match[str], exit_code: int) -> Exe
         command=_users_command(failure),
         exit_code=exit_code,
         stderr=found["stderr"],
+        program_not_found=bool(missing),
         explanation=f"program not found: {missing}" if missing else None,
     )
 
@@ -189,9 +217,27 @@ def unknown_kernel(failure: Failure) -> CocalcError | None:
 # Rules every method shares, in order (CONTRACT.md §2).
 def authentication(failure: Failure) -> CocalcError | None:
     text = failure.message
-    if text in AUTH_MESSAGES or text.startswith("Unknown authorization type"):
-        return AuthenticationError(text, method=failure.method.wire_name)
+    fix = AUTH_FIXES.get(text)
+    if fix is not None or text.startswith("Unknown authorization type"):
+        explanation = f"{fix} (the server said: {text})" if fix else None
+        return AuthenticationError(text, method=failure.method.wire_name, explanation=explanation)
     return None
+
+
+def permission_denied(failure: Failure) -> CocalcError | None:
+    text = failure.message
+    if NOT_A_COLLABORATOR.match(text):
+        fix = (
+            "the key's account does not collaborate on that project: an account that does can "
+            "add it with hub.projects.add_collaborator(project_id, account_id)"
+        )
+    elif NOT_AN_ADMIN.match(text):
+        fix = "only a site admin (or, for an organization's users, its admin) may do this"
+    else:
+        return None
+    return PermissionDeniedError(
+        text, method=failure.method.wire_name, explanation=f"{fix} (the server said: {text})"
+    )
 
 
 def unknown_function(failure: Failure) -> CocalcError | None:
@@ -218,6 +264,7 @@ def project_unavailable(failure: Failure) -> CocalcError | None:
 
 SHARED_RULES: tuple[Rule, ...] = (
     authentication,
+    permission_denied,
     unknown_function,
     server_timeout,
     project_unavailable,

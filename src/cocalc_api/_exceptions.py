@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cocalc_api._constants import MESSAGE_HEAD_CHARS, MESSAGE_TAIL_CHARS
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -24,6 +26,7 @@ __all__ = [
     "InsecureHostWarning",
     "InvalidArgumentError",
     "ProjectUnavailableError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerTimeoutError",
     "UnknownFunctionError",
@@ -34,9 +37,26 @@ __all__ = [
 class CocalcError(Exception):
     """Base class of every error raised by cocalc_api."""
 
+    def fields(self) -> dict[str, Any]:
+        """The exception's data by name, e.g. `exit_code` and `stderr` of an ExecError: what
+        tools pass on as structured data (the MCP server's error `_meta`) next to `str(error)`."""
+        return {name: value for name, value in vars(self).items() if not name.startswith("_")}
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its fields rather than through __init__, whose arguments are keywords.
         return (_restore, (type(self), self.args, self.__dict__))
+
+
+def shortened(text: str) -> str:
+    """`text`, or its start and end around a note of how much was left out (a server may send
+    megabytes of error text: a traceback or log line would carry all of it)."""
+    cut = len(text) - MESSAGE_HEAD_CHARS - MESSAGE_TAIL_CHARS
+    if cut <= 0:
+        return text
+    return (
+        f"{text[:MESSAGE_HEAD_CHARS]} [... {cut} characters left out here; the whole text is "
+        f"the error's .message ...] {text[-MESSAGE_TAIL_CHARS:]}"
+    )
 
 
 def _restore(cls: type[CocalcError], args: tuple[Any, ...], state: dict[str, Any]) -> CocalcError:
@@ -54,19 +74,25 @@ class APIError(CocalcError, RuntimeError):
     """The service answered with `{"error": message}`.
 
     `.message` is the server's exact text; `str(error)` is the same, or, where that text alone
-    would leave you guessing, an explanation of it that says what to do.
+    would leave you guessing, an explanation of it that says what to do; either is shortened
+    past a few thousand characters.
     """
 
     def __init__(
         self, message: str, *, method: str | None = None, explanation: str | None = None
     ) -> None:
-        super().__init__(explanation or message)
+        super().__init__(shortened(explanation or message))
         self.message = message
         self.method = method  # the wire name, e.g. "system.exec"
 
 
 class AuthenticationError(APIError):
     """The API key is missing, unknown, or not allowed to use this project."""
+
+
+class PermissionDeniedError(APIError):
+    """The key's account may not do this: it does not collaborate on the project, or the
+    call needs a site admin or an organization's admin. `str()` says whose key would do."""
 
 
 class UnknownFunctionError(APIError):
@@ -83,7 +109,8 @@ class ProjectUnavailableError(APIError):
 
 class ExecError(APIError):
     """`exec` ran a command that exited with a non-zero code (and `err_on_exit` was on), or
-    could not start it (then `str(error)` says "program not found: ...")."""
+    could not start it: then `.program_not_found` is True and `str(error)` says "program not
+    found: ..."."""
 
     def __init__(
         self,
@@ -93,12 +120,14 @@ class ExecError(APIError):
         command: str,
         exit_code: int,
         stderr: str,
+        program_not_found: bool = False,
         explanation: str | None = None,
     ) -> None:
         super().__init__(message, method=method, explanation=explanation)
         self.command = command  # as you gave it, with its args
         self.exit_code = exit_code
         self.stderr = stderr  # the start of it (the server cuts it at 1024 characters)
+        self.program_not_found = program_not_found  # the program could not be started
 
 
 class ExecTimeoutError(APIError):
@@ -166,6 +195,16 @@ class APITimeoutError(APIConnectionError, TimeoutError):
 
 class ResponseValidationError(CocalcError, ValueError):
     """The response does not match the spec: not JSON, or a result of the wrong shape."""
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """The answer is longer than the client's `max_response_bytes` (counted after
+    decompression, or announced by its Content-Length); the rest of it was not read."""
+
+    def __init__(self, message: str, *, limit: int, size: int) -> None:
+        super().__init__(message)
+        self.limit = limit  # the client's max_response_bytes
+        self.size = size  # bytes read when reading stopped, or the Content-Length announced
 
 
 class InsecureHostWarning(UserWarning):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, final
 from urllib.parse import urlsplit
 
-from cocalc_api._constants import DEFAULT_HOST
+from cocalc_api._constants import DEFAULT_HOST, DEFAULT_MAX_RESPONSE_BYTES
 from cocalc_api._exceptions import InsecureHostWarning, InvalidArgumentError
 from cocalc_api.safety import REDACTED, is_loopback
 
@@ -47,11 +47,13 @@ class Settings:
     timeout: float | None  # seconds; the limit of calls whose method has no timeout of its own
     max_retries: int  # for retry-safe methods only
     extra_headers: tuple[tuple[str, str], ...] = ()
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # of an answer, after decompression
 
     def __repr__(self) -> str:
         return (
             f"Settings(host={self.host!r}, project_id={self.project_id!r}, "
-            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, api_key={REDACTED!r})"
+            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
+            f"max_response_bytes={self.max_response_bytes!r}, api_key={REDACTED!r})"
         )
 
     def with_changes(
@@ -59,8 +61,11 @@ class Settings:
         timeout: float | None | NotGiven,
         max_retries: int | NotGiven,
         extra_headers: Mapping[str, str] | None | NotGiven,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
     ) -> Settings:
         changes: dict[str, Any] = {}
+        if not isinstance(max_response_bytes, NotGiven):
+            changes["max_response_bytes"] = check_max_response_bytes(max_response_bytes)
         if not isinstance(timeout, NotGiven):
             changes["timeout"] = check_timeout(timeout)
         if not isinstance(max_retries, NotGiven):
@@ -83,6 +88,7 @@ def make_settings(
     stacklevel: int,
     project_scoped: bool = True,
     warn: bool = True,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> Settings:
     """Settings from the arguments, else the environment; InvalidArgumentError if unusable."""
     key = api_key if api_key is not None else os.environ.get("COCALC_API_KEY")
@@ -110,6 +116,7 @@ def make_settings(
         timeout=check_timeout(timeout),
         max_retries=check_max_retries(max_retries),
         extra_headers=tuple(check_headers(extra_headers).items()),
+        max_response_bytes=check_max_response_bytes(max_response_bytes),
     )
 
 
@@ -156,6 +163,14 @@ def check_timeout(timeout: object) -> float | None:
 def check_max_retries(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidArgumentError(f"max_retries must be an int >= 0, got {value!r}")
+    return value
+
+
+def check_max_response_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgumentError(
+            f"max_response_bytes must be a positive int (bytes), got {value!r}"
+        )
     return value
 
 

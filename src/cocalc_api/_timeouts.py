@@ -46,12 +46,17 @@ def _limits(envelope_s: float | None, command: float | None = None) -> CallLimit
 
 
 def call_limits(
-    policy: TimeoutPolicy | None, argument: float | None, client_timeout: float | None
+    policy: TimeoutPolicy | None,
+    argument: float | None,
+    client_timeout: float | None,
+    method_envelope_s: float | None = None,
 ) -> CallLimits:
     """The limits of a call whose timeout argument is `argument` (in its unit, None if the
-    method has none or it was not given), under a client `timeout` (seconds, or None)."""
+    method has none or it was not given), under a client `timeout` (seconds, or None).
+    `method_envelope_s` is the envelope a method without a timeout parameter asks for when
+    the client has no timeout (a call that waits on slow work, e.g. starting a project)."""
     if policy is None:
-        return _limits(client_timeout)
+        return _limits(client_timeout if client_timeout is not None else method_envelope_s)
     if not policy.enforced_by_server:
         # Only the envelope bounds the work (jupyter_execute): the argument is that limit.
         if argument is not None:

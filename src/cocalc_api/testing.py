@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from cocalc_api._client import AsyncProject, Project
+from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._settings import Settings
 from cocalc_api.safety import redact
@@ -349,6 +350,7 @@ class _FakeMixin:
             "timeout": settings.timeout,
             "max_retries": settings.max_retries,
             "extra_headers": dict(settings.extra_headers),
+            "max_response_bytes": settings.max_response_bytes,
         }
 
 
@@ -372,6 +374,7 @@ class FakeProject(_FakeMixin, Project):
         timeout: float | None = None,
         max_retries: int = 0,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.stubs = Stubs() if stubs is None else stubs
         http = httpx2.Client(transport=mock_transport(self.stubs))
@@ -383,6 +386,7 @@ class FakeProject(_FakeMixin, Project):
             max_retries=max_retries,
             http_client=http,
             extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
         )
         self._owns_http = True  # made here, so closed with the project
 
@@ -398,6 +402,7 @@ class FakeAsyncProject(_FakeMixin, AsyncProject):
         timeout: float | None = None,
         max_retries: int = 0,
         extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.stubs = Stubs() if stubs is None else stubs
         http = httpx2.AsyncClient(transport=mock_transport(self.stubs))
@@ -409,5 +414,6 @@ class FakeAsyncProject(_FakeMixin, AsyncProject):
             max_retries=max_retries,
             http_client=http,
             extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
         )
         self._owns_http = True

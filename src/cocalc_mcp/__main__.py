@@ -7,7 +7,6 @@ COCALC_API_KEY=sk-... cocalc-mcp --http --port 8765  # http://127.0.0.1:8765/mcp
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import math
 import os
@@ -18,6 +17,8 @@ from collections.abc import Sequence
 import anyio
 
 from cocalc_api import AsyncProject, CocalcError, __version__
+from cocalc_api.safety import is_loopback
+from cocalc_mcp._answers import DEFAULT_MAX_ANSWER_BYTES, answer_limited_client
 
 # Printed on stderr once the HTTP server accepts connections (tests and scripts wait for it).
 READY_PREFIX = "cocalc-mcp listening on"
@@ -30,6 +31,16 @@ def positive(text: str) -> float:
         value = math.nan
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def byte_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes, got {text!r}")
     return value
 
 
@@ -67,6 +78,15 @@ def parser() -> argparse.ArgumentParser:
         help="offer only the read-only tools (those the spec marks safe to retry)",
     )
     p.add_argument(
+        "--max-answer-bytes",
+        type=byte_count,
+        default=DEFAULT_MAX_ANSWER_BYTES,
+        help=(
+            "the largest answer taken from the project; a larger one fails the call, naming "
+            f"the limit (default {DEFAULT_MAX_ANSWER_BYTES}: 16 MiB)"
+        ),
+    )
+    p.add_argument(
         "--http",
         action="store_true",
         help="serve streamable HTTP instead of stdio",
@@ -91,8 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not api_key.strip():
         print("cocalc-mcp: set COCALC_API_KEY to a CoCalc API key", file=sys.stderr)
         return 2
+    # Every answer is read with a cap: one file read of the real project may be any size.
+    http_client = answer_limited_client(args.max_answer_bytes)
     try:
-        project = AsyncProject(host=args.host, project_id=args.project_id, timeout=args.timeout)
+        project = AsyncProject(
+            host=args.host,
+            project_id=args.project_id,
+            timeout=args.timeout,
+            http_client=http_client,
+        )
     except CocalcError as error:
         print(f"cocalc-mcp: {error}", file=sys.stderr)
         return 2
@@ -108,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def stdio() -> None:
         from mcp.server.stdio import stdio_server
 
-        async with project, stdio_server() as (read, write):
+        async with http_client, project, stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
 
     async def http() -> None:
@@ -123,14 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock.setblocking(False)
         port = sock.getsockname()[1]
         host = f"[{args.bind}]" if family == socket.AF_INET6 else args.bind
-        if not _is_loopback(args.bind):
+        if not is_loopback(args.bind):
             print(
                 f"cocalc-mcp: warning: {args.bind} is not a loopback address; whoever reaches it "
                 "can run commands in the project with your API key",
                 file=sys.stderr,
             )
         config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        async with project:
+        async with http_client, project:
             uv = uvicorn.Server(config)
             print(f"{READY_PREFIX} http://{host}:{port}{args.path}", file=sys.stderr, flush=True)
             await uv.serve(sockets=[sock])
@@ -140,15 +167,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
-
-
-def _is_loopback(address: str) -> bool:
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from cocalc_api import AsyncProject, CocalcError, InvalidArgumentError
-from cocalc_api._timeouts import call_limits
+from cocalc_api import AsyncProject, CocalcError, InvalidArgumentError, __version__, safety
+from cocalc_api.timeouts import call_deadline
 from cocalc_mcp._content import content_blocks
 from cocalc_mcp._tools import RESULT_KEY, ToolSpec, tool_specs
 
@@ -32,17 +32,6 @@ DEFAULT_PROGRESS_INTERVAL_S = 1.0
 # Resources: a folder's listing and a text file's contents, by path relative to HOME.
 FOLDERS = "cocalc://folders/"
 FILES = "cocalc://files/"
-# The public fields of the SDK's exceptions worth passing on (exit_code, stderr, ...).
-ERROR_FIELDS = (
-    "method",
-    "command",
-    "exit_code",
-    "stderr",
-    "timeout",
-    "kernel",
-    "available",
-    "status_code",
-)
 ERROR_META_KEY = "cocalc/error"
 
 INSTRUCTIONS = """\
@@ -73,17 +62,13 @@ def build_server(
     """
     if not (progress_interval > 0 and math.isfinite(progress_interval)):
         raise ValueError(f"progress_interval must be a positive number, got {progress_interval}")
-    from cocalc_api import __version__
-
     specs = [spec for spec in tool_specs() if spec.annotations.read_only or not read_only]
     by_name = {spec.name: spec for spec in specs}
     tools = [_tool(spec) for spec in specs]
     hidden = tuple(secret for secret in secrets if secret)
 
     def redact(text: str) -> str:
-        for secret in hidden:
-            text = text.replace(secret, "<hidden>")
-        return text
+        return safety.redact(text, hidden)
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -101,7 +86,7 @@ def build_server(
         try:
             _check_arguments(spec, arguments)
             function: Call = getattr(getattr(project, spec.namespace), spec.python_name)
-            total = _limit_s(spec, arguments, project)
+            total = call_deadline(spec.method, arguments, project.timeout)
             result = await _with_progress(
                 ctx, spec, total, progress_interval, function(**arguments)
             )
@@ -233,15 +218,6 @@ def _check_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> None:
         )
 
 
-def _limit_s(spec: ToolSpec, arguments: dict[str, Any], project: AsyncProject) -> float:
-    """The most the call can take, in seconds (the SDK's deadline for it)."""
-    policy = spec.method.timeout
-    argument = arguments.get(policy.param) if policy is not None else None
-    if isinstance(argument, bool) or not isinstance(argument, int | float):
-        argument = None
-    return call_limits(policy, argument, project.timeout).deadline_s
-
-
 async def _with_progress(
     ctx: ServerRequestContext[Any],
     spec: ToolSpec,
@@ -281,12 +257,13 @@ async def _with_progress(
 
 
 def _error_fields(error: BaseException, redact: Callable[[str], str]) -> dict[str, Any]:
+    """The error as data: its class, message, and the SDK exception's own fields."""
     fields: dict[str, Any] = {"type": type(error).__name__, "message": redact(str(error))}
-    server_message = getattr(error, "message", None)
+    data = error.fields() if isinstance(error, CocalcError) else {}
+    server_message = data.pop("message", None)
     if isinstance(server_message, str) and server_message != str(error):
         fields["server_message"] = redact(server_message)
-    for name in ERROR_FIELDS:
-        value = getattr(error, name, None)
+    for name, value in data.items():
         if isinstance(value, str):
             fields[name] = redact(value)
         elif isinstance(value, bool | int | float) or (

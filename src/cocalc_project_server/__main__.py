@@ -19,6 +19,7 @@ from .config import (
     DEFAULT_HEADER_TIMEOUT_S,
     DEFAULT_KERNEL_POOL_SIZE,
     DEFAULT_MAX_EXEC_OUTPUT,
+    DEFAULT_MAX_READ_BYTES,
     DEFAULT_MAX_REQUEST_BYTES,
     MAX_CONNECTIONS_CEILING,
     ServerConfig,
@@ -119,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--max-read-bytes",
+        type=_non_negative,
+        default=DEFAULT_MAX_READ_BYTES,
+        help=(
+            "largest file readTextFileFromProject answers with; a larger one is refused, "
+            f"naming the limit (default {DEFAULT_MAX_READ_BYTES}: 8 MiB)"
+        ),
+    )
+    parser.add_argument(
         "--async-jobs-max",
         type=_positive,
         default=DEFAULT_ASYNC_JOBS_MAX,
@@ -196,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kernel_pool_size=ns.kernel_pool_size,
         max_request_bytes=ns.max_request_bytes,
         max_exec_output=ns.max_exec_output,
+        max_read_bytes=ns.max_read_bytes,
         async_jobs_max=ns.async_jobs_max,
         root_is_temporary=temporary_root,
         header_timeout_s=ns.header_timeout,

@@ -1,16 +1,16 @@
-"""The project's methods, by wire name, and the resources they share (jobs, kernels).
+"""The project's methods and the resources they share (jobs, kernels).
 
-The registry must serve exactly the methods of the spec's table (a test compares the two), and
-every call's arguments are checked with the SDK's own generated validators before a handler
-sees them (see :mod:`.dispatch`).
+Its handlers, and those of the files and notebooks it owns, are marked with the wire name
+they serve (:mod:`.registry`): the server serves exactly the spec's method table or does not
+start. Every call's arguments are checked with the SDK's own generated validators before a
+handler sees them (see :mod:`.dispatch`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from .config import MAX_KERNEL_POOL_SIZE, ServerConfig
@@ -23,19 +23,10 @@ from .jobs import JobStore
 from .jupyter import jupyter_execute
 from .kernels import KernelPool
 from .notebooks import Notebooks
+from .registry import Handler, bind, declared_handlers, handles
 from .runtime import Runtime
 
-Method = Callable[..., Awaitable[Any]]
 PREWARMED_KERNEL = "python3"
-
-
-@dataclass(frozen=True)
-class Handler:
-    """A method's implementation. ``lenient`` handlers get their arguments unchecked, because
-    the real service answers some arguments the spec refuses (CONTRACT.md §4a)."""
-
-    call: Method
-    lenient: bool = False
 
 
 def _now_ms() -> int:
@@ -56,6 +47,8 @@ class ProjectApi:
     """One project: its folder, environment, async jobs and Jupyter kernels."""
 
     def __init__(self, config: ServerConfig) -> None:
+        # Checked before anything starts: a method of the table without a handler stops here.
+        declared = declared_handlers((ProjectApi, ProjectFiles, Notebooks))
         self._root = str(config.root)
         self._project_id = config.project_id
         self._pool_size = config.kernel_pool_size
@@ -77,38 +70,11 @@ class ProjectApi:
             size=config.kernel_pool_size,
             max_size=MAX_KERNEL_POOL_SIZE,
         )
-        self._files = ProjectFiles(self._root, self._env, self._processes)
+        self._files = ProjectFiles(
+            self._root, self._env, self._processes, max_read_bytes=config.max_read_bytes
+        )
         self._notebooks = Notebooks(self._exec, self._kernels)
-        files, notebooks = self._files, self._notebooks
-        self.methods: dict[str, Handler] = {
-            "system.ping": Handler(self.ping),
-            "system.test": Handler(self.test),
-            "system.exec": Handler(self.exec),
-            "system.jupyterExecute": Handler(self.jupyter_execute),
-            "system.listJupyterKernels": Handler(self.list_jupyter_kernels),
-            # The real service compares the pid with ===: a string pid answers success false.
-            "system.stopJupyterKernel": Handler(self.stop_jupyter_kernel, lenient=True),
-            "system.version": Handler(files.version),
-            "system.listing": Handler(files.listing),
-            "system.deleteFiles": Handler(files.delete_files),
-            "system.moveFiles": Handler(files.move_files),
-            "system.renameFile": Handler(files.rename_file),
-            "system.realpath": Handler(files.realpath),
-            "system.canonicalPaths": Handler(files.canonical_paths),
-            "system.writeTextFileToProject": Handler(files.write_text_file),
-            "system.readTextFileFromProject": Handler(files.read_text_file),
-            # An object instead of the aspect silently answers null in the real service.
-            "system.configuration": Handler(files.configuration, lenient=True),
-            "system.signal": Handler(files.signal),
-            "editor.newFile": Handler(files.new_file),
-            "editor.jupyterStripNotebook": Handler(files.jupyter_strip_notebook),
-            "editor.jupyterNbconvert": Handler(notebooks.nbconvert),
-            "editor.jupyterRunNotebook": Handler(notebooks.run_notebook),
-            "editor.jupyterKernelLogo": Handler(notebooks.kernel_logo),
-            "editor.jupyterKernels": Handler(notebooks.kernel_specs),
-            "editor.formatterString": Handler(notebooks.format_string),
-            "sync.close": Handler(files.sync_close),
-        }
+        self.methods: dict[str, Handler] = bind(declared, (self, self._files, self._notebooks))
 
     async def open(self) -> None:
         """Start warming the default kernel so the first call is fast too."""
@@ -124,12 +90,15 @@ class ProjectApi:
 
     # -- methods (arguments arrive spread from the envelope's ``args``) ---------------------
 
+    @handles("system.ping")
     async def ping(self, *args: Any) -> dict[str, Any]:
         return {"now": _now_ms()}
 
+    @handles("system.test")
     async def test(self, *args: Any) -> dict[str, Any]:
         return {"project_id": self._project_id, "server_time": _now_ms()}
 
+    @handles("system.exec")
     async def exec(self, *args: Any) -> dict[str, Any]:
         raw = _options(args)
         if raw.get("compute_server_id"):
@@ -156,13 +125,17 @@ class ProjectApi:
             result = {"id": raw["id"], **result}
         return result
 
+    @handles("system.jupyterExecute")
     async def jupyter_execute(self, *args: Any) -> list[Any]:
         return await jupyter_execute(self._kernels, self._root, _options(args))
 
+    @handles("system.listJupyterKernels")
     async def list_jupyter_kernels(self, *args: Any) -> list[dict[str, Any]]:
         # src/packages/jupyter/kernel/launch-kernel.ts (listRunningKernels)
         return [record.as_json() for record in self._kernels.launched()]
 
+    # The real service compares the pid with ===: a string pid answers success false.
+    @handles("system.stopJupyterKernel", lenient=True)
     async def stop_jupyter_kernel(self, *args: Any) -> dict[str, bool]:
         """Lenient: ``args`` arrive unchecked, answered as the real ``stopJupyterKernel({pid})``.
 

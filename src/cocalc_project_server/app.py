@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .api import ProjectApi
@@ -22,17 +22,27 @@ from .config import ENDPOINT, ServerConfig
 from .dispatch import Dispatcher
 from .envelope import Envelope, parse_envelope, unreachable_message
 from .errors import WireError
+from .filetext import FileText
 
 # A body this many times over the limit is not even read to the end.
 _DRAIN_FACTOR = 8
 
 
+def _too_large(limit: int) -> WireError:
+    return WireError(f"request body too large: the limit is {limit} bytes")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, or a :class:`WireError` if it is larger than ``limit`` bytes.
 
-    An oversized body is still drained (up to a point) so the client can read the answer
-    instead of seeing its upload cut off.
+    A body whose ``Content-Length`` is over the limit is refused before any of it is read (and
+    before uvicorn sends ``100 Continue``): what the client still sends is discarded, never
+    kept. One that turns out too large while read is drained (up to a point) so the client
+    can read the answer instead of seeing its upload cut off.
     """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:  # h11 has checked it is a number
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -42,7 +52,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         elif size > limit * _DRAIN_FACTOR:
             break
     if size > limit:
-        raise WireError(f"request body too large: the limit is {limit} bytes")
+        raise _too_large(limit)
     return b"".join(chunks)
 
 
@@ -91,6 +101,7 @@ def create_app(config: ServerConfig) -> ProjectApp:
     async def project_call(request: Request) -> Response:
         envelope: Envelope | None = None
         try:
+            # The key is checked on the request head, before any of the body is read.
             authenticate(request.headers.get("authorization"), config.api_key)
             envelope = parse_envelope(await read_body(request, config.max_request_bytes))
             check_project(envelope.project_id, config.project_id)
@@ -105,6 +116,9 @@ def create_app(config: ServerConfig) -> ProjectApp:
             name = envelope.name if envelope is not None else ""
             csid = envelope.compute_server_id if envelope is not None else 0
             return json_response({"error": unreachable_message(config.project_id, name, csid)})
+        if isinstance(result, FileText):
+            # Encoded as it is sent (in worker threads): never the whole answer in memory.
+            return StreamingResponse(result.json_chunks(), media_type="application/json")
         return json_response(result)
 
     return ProjectApp(

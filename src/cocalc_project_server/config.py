@@ -17,6 +17,11 @@ DEFAULT_KERNEL_POOL_SIZE = 2
 MAX_KERNEL_POOL_SIZE = 8
 # Characters of stdout and of stderr one exec call keeps (10 Mi, as the request size limit).
 DEFAULT_MAX_EXEC_OUTPUT = 10 * 1024 * 1024
+# Bytes of a file readTextFileFromProject answers with at most (the real project reads any
+# size). CoCalc's API route takes request bodies up to 1 MiB (Next.js's default body limit),
+# so a file written through the API is far smaller; 8 MiB leaves room for logs and data made
+# otherwise while an answer stays tens of MiB at worst (a control character is 6 bytes of JSON).
+DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024
 # Async exec jobs kept, as the real service's ASYNC_CACHE_MAX (running ones are always kept).
 DEFAULT_ASYNC_JOBS_MAX = 100
 API_KEY_ENV = "COCALC_PROJECT_SERVER_API_KEY"
@@ -62,6 +67,7 @@ class ServerConfig:
     kernel_pool_size: int = DEFAULT_KERNEL_POOL_SIZE
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_exec_output: int = DEFAULT_MAX_EXEC_OUTPUT
+    max_read_bytes: int = DEFAULT_MAX_READ_BYTES
     async_jobs_max: int = DEFAULT_ASYNC_JOBS_MAX
     # A root the CLI made for this run: also removed when a crashed server is cleaned up.
     root_is_temporary: bool = False

@@ -1,9 +1,10 @@
 """``editor.jupyterNbconvert``: run the real ``jupyter nbconvert`` in the project.
 
-Follows src/packages/project/jupyter/convert/index.ts: the command runs like ``system.exec``
-with ``bash: true`` (own process group, ``ulimit -t``, killed at the timeout), any non-zero
-exit becomes ``Error: <stderr>``, and ``--to lab-pdf`` / ``classic-pdf`` convert to HTML and
-then print it to PDF with headless Chrome (convert/html-to-pdf.ts).
+Follows src/packages/project/jupyter/convert/index.ts: ``jupyter nbconvert ...`` runs like
+``system.exec`` with ``bash: true`` (the project's ``jupyter`` from its PATH, own process group,
+``ulimit -t``, killed at the timeout), any non-zero exit becomes ``Error: <stderr>``, and
+``--to lab-pdf`` / ``classic-pdf`` convert to HTML and then print it to PDF with headless
+Chrome (convert/html-to-pdf.ts).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +24,6 @@ from .exec_command import ExecOptions
 DEFAULT_TIMEOUT_S = 60.0
 PDF_TIMEOUT_S = 30.0
 PDF_BROWSERS = ("google-chrome", "chromium-browser")
-# The nbconvert of the server's own environment, named as `jupyter nbconvert` names itself.
-JUPYTER = (sys.executable, "-m", "jupyter")
 
 
 def sanitize_nbconvert_path(path: str) -> str:
@@ -78,14 +76,14 @@ def plan(args: Sequence[str], directory: str | None) -> ConvertPlan:
     if to == "sagews":
         # Its own converter script; drops "--to sagews" and the argument after it.
         return ConvertPlan("smc-ipynb2sagews", tuple(args[:j] + args[j + 3 :]), None)
-    full = [*JUPYTER[1:], "nbconvert", *args]
+    full = ["nbconvert", *args]
     full[-1] = sanitize_nbconvert_path(full[-1])
     html = None
     if to_pdf:
         # convert/index.ts: htmlPath(join(directory ?? "", source)), node's join.
         stem, _ = os.path.splitext(nodepath.join(directory or "", source))
         html = stem + ".html"
-    return ConvertPlan(JUPYTER[0], tuple(full), html)
+    return ConvertPlan("jupyter", tuple(full), html)
 
 
 async def _run(

@@ -13,9 +13,9 @@ from typing import Any
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
 from cocalc_api_generated.specs import BY_WIRE
 
-from .api import Handler
 from .envelope import Envelope, nonpositive_timeout_message, timeout_message, unreachable_message
 from .errors import ProjectError, WireError, wire_message
+from .registry import Handler
 
 log = logging.getLogger(__name__)
 

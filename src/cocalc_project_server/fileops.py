@@ -1,9 +1,9 @@
-"""Deleting and moving files the way the real project does, with the same error texts.
+"""Moving files the way the real project does, with the same error texts, and the companion
+files deleted or moved with a document (deleting itself is :mod:`.removal`).
 
-The real project deletes with rimraf (``rm -rf``: a missing path is fine) and moves with
-fs-extra's ``move`` (never overwriting). CoCalc keeps hidden companion files next to a document
-(chat, Jupyter and history data) that travel with it: src/packages/util/delete-files.ts.
-All functions block: call them in a worker thread.
+The real project moves with fs-extra's ``move`` (never overwriting). CoCalc keeps hidden
+companion files next to a document (chat, Jupyter and history data) that travel with it:
+src/packages/util/delete-files.ts. All functions block: call them in a worker thread.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterable
 
 from . import nodepath
 from .errors import ProjectError
 from .nodeerrors import fs_error
+from .removal import remove_all
 
 # src/packages/util/delete-files.ts (JUPYTER_SYNCDB_EXTENSIONS is "sage-jupyter2").
 MOVED_COMPANIONS = ("sage-chat", "sage-jupyter", "sage-jupyter2", "time-travel", "sage-history")
@@ -44,50 +44,6 @@ def moved_companions(src: str, dest: str) -> list[tuple[str, str]]:
         return []
     pairs = [(_companion(src, ext), _companion(dest, ext)) for ext in MOVED_COMPANIONS]
     return [(s, d) for s, d in pairs if os.path.exists(s)]
-
-
-# -- rm -rf --------------------------------------------------------------------------------------
-
-
-def remove_all(paths: Iterable[str]) -> None:
-    """Remove every path like ``rm -rf``; every path is tried, then the first failure raised."""
-    failures: list[ProjectError] = []
-    for path in paths:
-        try:
-            _remove(path)
-        except ProjectError as exc:
-            failures.append(exc)
-    if failures:
-        raise failures[0]
-
-
-def _remove(path: str) -> None:
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise fs_error(exc, "lstat", path) from None
-    if not stat.S_ISDIR(st.st_mode):
-        _ignore_missing(os.unlink, "unlink", path)
-        return
-    try:
-        names = os.listdir(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise fs_error(exc, "scandir", path) from None
-    remove_all(f"{path}/{name}" for name in names)
-    _ignore_missing(os.rmdir, "rmdir", path)
-
-
-def _ignore_missing(remove: Callable[[str], None], syscall: str, path: str) -> None:
-    try:
-        remove(path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise fs_error(exc, syscall, path) from None
 
 
 # -- fs-extra's move (node-fs-extra lib/move/move.js, lib/util/stat.js, version 11) --------------

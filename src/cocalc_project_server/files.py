@@ -19,12 +19,17 @@ from typing import Any
 
 from . import fileops, jsjson, nodepath
 from .capabilities import ASPECTS, ProjectConfiguration
+from .config import DEFAULT_MAX_READ_BYTES
+from .dispatch import checked_args
 from .errors import ProjectError, WireError
 from .exec_ import ProcessRegistry
 from .fileconfine import confine_entry, confine_lexical
+from .filetext import FileText, read_limited
 from .listing import list_folder
 from .nodeerrors import fs_error
 from .paths import confine
+from .registry import handles
+from .removal import remove_all
 from .signals import send_signals
 
 # system.version: the smc-version of the CoCalc source this server follows
@@ -88,8 +93,16 @@ def _strip_outputs(notebook: Any) -> None:
 class ProjectFiles:
     """The project's folder (HOME) and the processes it started."""
 
-    def __init__(self, root: str, env: Mapping[str, str], processes: ProcessRegistry) -> None:
+    def __init__(
+        self,
+        root: str,
+        env: Mapping[str, str],
+        processes: ProcessRegistry,
+        *,
+        max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
+    ) -> None:
         self._root = root
+        self._max_read_bytes = max_read_bytes
         self._env = env
         self._processes = processes
         self._configuration = ProjectConfiguration(env)
@@ -109,23 +122,27 @@ class ProjectFiles:
 
     # -- system.* ----------------------------------------------------------------------------
 
+    @handles("system.version")
     async def version(self, *args: Any) -> int:
         return SERVER_VERSION
 
+    @handles("system.listing")
     async def listing(self, options: dict[str, Any], *args: Any) -> list[dict[str, Any]]:
         # get-listing.ts: joined onto HOME even when absolute.
         folder = nodepath.join(self._root, _fs_path(options["path"]))
         confine(self._root, folder)
         return await asyncio.to_thread(list_folder, folder, bool(options.get("hidden")))
 
+    @handles("system.deleteFiles")
     async def delete_files(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/delete-files.ts; rimraf resolves each path first.
         targets = [nodepath.resolve("/", self._joined(_fs_path(p))) for p in options["paths"]]
         for target in targets:
             confine_entry(self._root, target)
         doomed = [nodepath.resolve("/", v) for t in targets for v in fileops.deleted_variations(t)]
-        await asyncio.to_thread(fileops.remove_all, doomed)
+        await asyncio.to_thread(remove_all, doomed)
 
+    @handles("system.moveFiles")
     async def move_files(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/move-files.ts: `dest` is a folder ("" is HOME).
         dest = _fs_path(options["dest"])
@@ -138,6 +155,7 @@ class ProjectFiles:
         ]
         await asyncio.to_thread(self._move_all, moves)
 
+    @handles("system.renameFile")
     async def rename_file(self, options: dict[str, Any], *args: Any) -> None:
         # backend/files/rename-file.ts
         src, dest = _fs_path(options["src"]), _fs_path(options["dest"])
@@ -157,6 +175,7 @@ class ProjectFiles:
         for src, dest in planned:
             fileops.move(src, dest)
 
+    @handles("system.realpath")
     async def realpath(self, path: str, *args: Any) -> str:
         # browser-websocket/realpath.ts: HOME + "/" + path, not normalized.
         full = f"{self._root}/{_fs_path(path)}"
@@ -175,6 +194,7 @@ class ProjectFiles:
             raise fs_error(exc, "realpath", path) from None
         return os.path.realpath(path)
 
+    @handles("system.canonicalPaths")
     async def canonical_paths(self, paths: list[str], *args: Any) -> list[str]:
         # browser-websocket/canonical-path.ts. Only names are computed here, so paths outside
         # the project are answered like the real one does, not refused.
@@ -191,6 +211,7 @@ class ProjectFiles:
                 answers.append(f"{home}/.smc/root{real}")
         return answers
 
+    @handles("system.writeTextFileToProject")
     async def write_text_file(self, options: dict[str, Any], *args: Any) -> None:
         path, content = _fs_path(options["path"]), options["content"]
         if path == "":
@@ -214,25 +235,28 @@ class ProjectFiles:
         except OSError as exc:
             raise fs_error(exc, "open", shown) from None
 
-    async def read_text_file(self, options: dict[str, Any], *args: Any) -> str:
+    @handles("system.readTextFileFromProject")
+    async def read_text_file(self, options: dict[str, Any], *args: Any) -> FileText:
         path = _fs_path(options["path"])
         if path == "":
             raise fs_error(_enoent(), "open", path)
-        data = await asyncio.to_thread(_read_bytes, self._from_home(path), path)
-        return data.decode("utf-8", "replace")
+        target = self._from_home(path)
+        data = await asyncio.to_thread(read_limited, target, path, self._max_read_bytes)
+        return FileText(data)  # the app sends it as a JSON string, encoded piece by piece
 
+    # An object instead of the aspect silently answers null in the real service.
+    @handles("system.configuration", lenient=True)
     async def configuration(self, *args: Any) -> dict[str, Any] | None:
         # Unchecked arguments: configuration.ts answers undefined (null) for any aspect but
         # "main" and "x11", an object included. Other misuse is refused with the spec's rule.
         aspect = args[0] if args else None
         if isinstance(aspect, dict) or (isinstance(aspect, str) and aspect not in ASPECTS):
             return None
-        from .dispatch import checked_args  # here: dispatch imports the registry, which imports us
-
         checked = checked_args("system.configuration", list(args))
         no_cache = len(checked) > 1 and checked[1] is True
         return await self._configuration.get(checked[0], no_cache)
 
+    @handles("system.signal")
     async def signal(self, options: dict[str, Any], *args: Any) -> None:
         # conat/api/system.ts: `pid` first, then each of `pids`; the last failure is thrown.
         targets = [options["pid"]] if options.get("pid") is not None else []
@@ -247,6 +271,7 @@ class ProjectFiles:
 
     # -- editor.* and sync.* -----------------------------------------------------------------
 
+    @handles("editor.newFile")
     async def new_file(self, path: str, *args: Any) -> None:
         # backend/misc/new-file.ts
         if not path:
@@ -278,6 +303,7 @@ class ProjectFiles:
         except OSError as exc:
             raise fs_error(exc, "open", target) from None
 
+    @handles("editor.jupyterStripNotebook")
     async def jupyter_strip_notebook(self, path: str, *args: Any) -> str:
         if path == "":
             raise fs_error(_enoent(), "open", path)
@@ -290,5 +316,6 @@ class ProjectFiles:
         _strip_outputs(notebook)
         return jsjson.stringify(notebook)
 
+    @handles("sync.close")
     async def sync_close(self, *args: Any) -> None:
         return None  # project/conat/api/sync.ts: a no-op (it only logs)

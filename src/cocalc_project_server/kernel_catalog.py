@@ -14,7 +14,7 @@ import os
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from .errors import ProjectError
@@ -69,11 +69,12 @@ def _js_sort_key(value: Any) -> tuple[int, bytes]:
     return (0, b"")
 
 
-def list_kernel_specs() -> list[dict[str, Any]]:
-    """Every installed kernelspec as a KernelSpec object, sorted by display_name."""
+def list_kernel_specs(env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Every kernelspec installed for the project environment ``env`` as a KernelSpec object,
+    sorted by display_name."""
     entries = [
         _kernel_entry(name, spec.resource_dir, spec.kernel_json)
-        for name, spec in installed_specs().items()
+        for name, spec in installed_specs(env).items()
     ]
     entries.sort(key=lambda e: _js_sort_key(e.get("display_name")))
     return entries
@@ -109,9 +110,10 @@ def pick_logo(resource_dir: str) -> dict[str, str]:
 
 
 class KernelSpecCatalog:
-    """The cached kernel list and logos of this project."""
+    """The cached kernel list and logos of the project whose environment is ``env``."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = dict(env)
         self._list: tuple[float, list[dict[str, Any]]] | None = None
         # reuseInFlight shares a run between calls with the same arguments.
         self._listing = {False: InFlight(), True: InFlight()}
@@ -127,7 +129,7 @@ class KernelSpecCatalog:
             if time.monotonic() - stamp < KERNEL_LIST_TTL_S:
                 return cached
         # Reading every kernel.json is file I/O: keep it off the event loop.
-        entries = await asyncio.to_thread(list_kernel_specs)
+        entries = await asyncio.to_thread(list_kernel_specs, self._env)
         self._list = (time.monotonic(), entries)
         return entries
 

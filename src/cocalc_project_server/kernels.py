@@ -75,7 +75,7 @@ class KernelPool:
         self._runtime = runtime
         self._default_size = size
         self._max_size = max_size
-        self._specs = specs if specs is not None else ProjectKernelSpecs()
+        self._specs = specs if specs is not None else ProjectKernelSpecs(self._env)
         self._sizes: dict[str, int] = {}
         # Each slot is a kernel being started or already waiting for a caller.
         self._slots: dict[str, deque[asyncio.Task[KernelHandle]]] = {}
@@ -89,7 +89,7 @@ class KernelPool:
 
     def language(self, name: str) -> str:
         """Language of kernel ``name``; the real service's spawn error if there is none."""
-        check_kernel_name(name)
+        check_kernel_name(name, self._env)
         try:
             spec = self._specs.get_kernel_spec(name)
         except (NoSuchKernel, OSError, ValueError) as exc:  # broken kernel.json
@@ -264,7 +264,9 @@ class KernelPool:
         self._runtime.track_group(handle.pid)
         self._live[handle.pid] = handle
         self._records.append(
-            LaunchRecord(handle.pid, handle.connection_file, kernel_json_name(handle.name))
+            LaunchRecord(
+                handle.pid, handle.connection_file, kernel_json_name(handle.name, self._env)
+            )
         )
 
     async def _take_warm(self, name: str) -> KernelHandle | None:

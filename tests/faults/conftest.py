@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.harness import HTTPX_KINDS, KINDS
+from tests.faults.harness import EVERY_CLIENT, HTTPX_KINDS, KINDS
 from tests.faults.hostile import HostileServer, refused_port
 
 
@@ -17,14 +17,23 @@ def pytest_configure(config: pytest.Config) -> None:
         "transport_independent: the test exercises no HTTP client code, so `kind` is only "
         "'sync' and 'async' (not 'aiohttp')",
     )
+    config.addinivalue_line(
+        "markers",
+        "every_client: the test reads answers, which each HTTP client reads its own way, so "
+        "`kind` is every kind of harness.EVERY_CLIENT (httpx2's own clients passed in too)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`kind`, which client: 'sync' (Project), 'async' (AsyncProject) or 'aiohttp'
     (AsyncProject over DefaultAioHttpClient)."""
     if "kind" in metafunc.fixturenames:
-        independent = metafunc.definition.get_closest_marker("transport_independent")
-        metafunc.parametrize("kind", HTTPX_KINDS if independent else KINDS)
+        if metafunc.definition.get_closest_marker("every_client"):
+            metafunc.parametrize("kind", EVERY_CLIENT)
+        elif metafunc.definition.get_closest_marker("transport_independent"):
+            metafunc.parametrize("kind", HTTPX_KINDS)
+        else:
+            metafunc.parametrize("kind", KINDS)
 
 
 def _hostile_server() -> Iterator[HostileServer]:

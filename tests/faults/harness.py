@@ -2,7 +2,9 @@
 
 Three kinds of client: Project ("sync"), AsyncProject ("async"), and AsyncProject over
 `cocalc_api.DefaultAioHttpClient` ("aiohttp"), which must end every fault in the same typed
-exception.
+exception. Two more, for faults met while reading an answer, pass in httpx2's own client:
+"sync-httpx2" (`Project(http_client=httpx2.Client())`) and "async-httpx2" (its AsyncClient,
+httpx2's own pool).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx2
+
 import cocalc_api
 
 KEY = "sk-SECRET-abc123"
@@ -25,6 +29,7 @@ TOKEN = base64.b64encode(f"{KEY}:".encode()).decode("ascii")
 SECRETS = (KEY, TOKEN)
 PROJECT_ID = "9a3c1c1e-5b7a-4c55-9b1d-0c1c2f3e4d5a"
 KINDS = ("sync", "async", "aiohttp")
+EVERY_CLIENT = (*KINDS, "sync-httpx2", "async-httpx2")
 # Tests of code that is the same whatever the HTTP client (settings, warnings) run with these.
 HTTPX_KINDS = ("sync", "async")
 TESTS_DIR = str(Path(__file__).resolve().parent)
@@ -159,6 +164,7 @@ class Call:
     max_retries: int = 1
     options: dict[str, Any] = field(default_factory=dict)  # for with_options(...)
     key: str = KEY
+    settings: dict[str, Any] = field(default_factory=dict)  # more for Project(...)
 
     def method(self, project: Any) -> Any:
         for part in self.target.path.split("."):
@@ -172,19 +178,26 @@ class Call:
 def run(kind: str, host: str, call: Call, client_timeout: float | None = None) -> Outcome:
     """Make one SDK call with Project (sync) or AsyncProject (in a fresh event loop; over a
     DefaultAioHttpClient for "aiohttp"), made with `timeout=client_timeout`."""
-    if kind == "sync":
-        return _run_sync(host, call, client_timeout)
-    return asyncio.run(_run_async(host, call, client_timeout, aiohttp=kind == "aiohttp"))
+    if kind.startswith("sync"):
+        return _run_sync(host, call, client_timeout, own_pool=kind == "sync-httpx2")
+    return asyncio.run(_run_async(host, call, client_timeout, kind=kind))
 
 
-def _run_sync(host: str, call: Call, client_timeout: float | None = None) -> Outcome:
-    with cocalc_api.Project(
-        call.key,
-        host=host,
-        project_id=PROJECT_ID,
-        max_retries=call.max_retries,
-        timeout=client_timeout,
-    ) as project:
+def _run_sync(
+    host: str, call: Call, client_timeout: float | None = None, *, own_pool: bool = False
+) -> Outcome:
+    with (
+        httpx2.Client() if own_pool else contextlib.nullcontext() as http,
+        cocalc_api.Project(
+            call.key,
+            host=host,
+            project_id=PROJECT_ID,
+            max_retries=call.max_retries,
+            timeout=client_timeout,
+            http_client=http,
+            **call.settings,
+        ) as project,
+    ):
         client = project.with_options(**call.options) if call.options else project
         method, args = call.method(client), call.all_args()
         started = time.monotonic()
@@ -196,12 +209,12 @@ def _run_sync(host: str, call: Call, client_timeout: float | None = None) -> Out
 
 
 async def _run_async(
-    host: str, call: Call, client_timeout: float | None = None, *, aiohttp: bool = False
+    host: str, call: Call, client_timeout: float | None = None, *, kind: str = "async"
 ) -> Outcome:
+    makers = {"aiohttp": cocalc_api.DefaultAioHttpClient, "async-httpx2": httpx2.AsyncClient}
     async with contextlib.AsyncExitStack() as stack:
-        http = (
-            await stack.enter_async_context(cocalc_api.DefaultAioHttpClient()) if aiohttp else None
-        )
+        make = makers.get(kind)
+        http = None if make is None else await stack.enter_async_context(make())
         async with cocalc_api.AsyncProject(
             call.key,
             host=host,
@@ -209,6 +222,7 @@ async def _run_async(
             max_retries=call.max_retries,
             timeout=client_timeout,
             http_client=http,
+            **call.settings,
         ) as project:
             outcome = await _call_async(project, call)
         # A client passed in is the caller's to close: AsyncProject.aclose() leaves it open.

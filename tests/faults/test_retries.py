@@ -175,9 +175,7 @@ def test_retry_after_beyond_the_cap_raises_at_once(kind: str, server: HostileSer
         async def bounded() -> Outcome | None:
             try:
                 return await asyncio.wait_for(
-                    _run_async(
-                        server.url, Call(TARGETS["ping"], max_retries=1), aiohttp=kind == "aiohttp"
-                    ),
+                    _run_async(server.url, Call(TARGETS["ping"], max_retries=1), kind=kind),
                     deadline,
                 )
             except TimeoutError:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import cocalc_api
-from cocalc_api import _transport
+from cocalc_api import _caller
 from tests.faults.harness import (
     KEY,
     PROJECT_ID,
@@ -114,7 +114,7 @@ def test_key_cut_by_the_excerpt_is_still_redacted(
     kind: str, server: HostileServer, status: int
 ) -> None:
     # The key starts 14 characters before the cut: all but its last 2 characters fit.
-    padding = "." * (_transport.BODY_EXCERPT_CHARS - len(KEY) + 2)
+    padding = "." * (_caller.BODY_EXCERPT_CHARS - len(KEY) + 2)
     server.play(respond(status, padding + KEY + " and more", content_type="text/plain"))
 
     outcome = run(kind, server.url, Call(TARGETS["ping"], max_retries=0))

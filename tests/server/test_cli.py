@@ -53,6 +53,7 @@ def test_invalid_project_id_is_rejected() -> None:
     [
         ("--max-exec-output", "0", "must be >= 1"),
         ("--async-jobs-max", "0", "must be >= 1"),
+        ("--max-read-bytes", "-1", "must be >= 0"),
         ("--max-connections", "0", "must be >= 1"),
         ("--header-timeout", "0", "must be a positive number of seconds"),
         ("--body-timeout", "-1", "must be a positive number of seconds"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -61,8 +62,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def project_path(home: str) -> str:
-    # configuration.ts construct_path(): ~/bin and ~/.local/bin before the inherited PATH.
-    return f"{home}/bin:{home}/.local/bin:{os.environ.get('PATH', '')}"
+    # configuration.ts construct_path(): ~/bin and ~/.local/bin before the project's PATH, which
+    # is the inherited one after the server's own Python tools (as the README says).
+    tools = os.path.dirname(sys.executable)
+    return f"{home}/bin:{home}/.local/bin:{tools}:{os.environ.get('PATH', '')}"
 
 
 def assert_iso_timestamp(text: str) -> None:

@@ -427,17 +427,15 @@ def test_stop_answers_any_arguments_as_the_real_service(
     assert api.call("system.stopJupyterKernel", *args) == answer
 
 
-def test_kernel_json_name_is_reported_when_present(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_kernel_json_name_is_reported_when_present(tmp_path: Path) -> None:
     # listRunningKernels reports kernel_spec.name, kernel_spec being the kernel.json contents.
     for folder, spec in (("named", {"name": "custom", "argv": ["x"]}), ("plain", {"argv": ["x"]})):
         (tmp_path / "kernels" / folder).mkdir(parents=True)
         (tmp_path / "kernels" / folder / "kernel.json").write_text(json.dumps(spec))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
-    assert kernel_json_name("named") == "custom"
-    assert kernel_json_name("plain") is ABSENT
-    check_kernel_name("named")  # found, under its exact folder name
+    env = {"JUPYTER_PATH": str(tmp_path), "HOME": str(tmp_path / "home"), "PATH": ""}
+    assert kernel_json_name("named", env) == "custom"
+    assert kernel_json_name("plain", env) is ABSENT
+    check_kernel_name("named", env)  # found, under its exact folder name
 
 
 def _cmdline(pid: int) -> list[str]:

@@ -23,9 +23,10 @@ from typing import Any
 import nbformat
 import pytest
 from ipykernel.kernelspec import RESOURCES
-from jupyter_client.kernelspec import KernelSpecManager
 from yapf.yapflib.yapf_api import FormatCode
 
+import cocalc_api
+from cocalc_project_server.convert import plan
 from cocalc_project_server.testing import ServerProcess, running_server
 
 from .conftest import Api
@@ -71,11 +72,34 @@ def server(jupyter_path: Path) -> Iterator[ServerProcess]:
 # -- editor.jupyterKernels ------------------------------------------------------------------
 
 
-def test_kernels_are_the_installed_kernelspecs(api: Api) -> None:
+def kernel_folders(data_dir: Path) -> set[str]:
+    """Lower-cased names of the folders under ``data_dir/kernels`` that hold a kernel.json."""
+    kernels = data_dir / "kernels"
+    if not kernels.is_dir():
+        return set()
+    return {d.name.lower() for d in kernels.iterdir() if (d / "kernel.json").is_file()}
+
+
+def user_data_dir(home: str) -> Path:
+    # npm jupyter-paths (userDataDir): under HOME, never XDG_DATA_HOME.
+    return Path(home) / ("Library/Jupyter" if sys.platform == "darwin" else ".local/share/jupyter")
+
+
+def test_kernels_are_the_installed_kernelspecs(api: Api, jupyter_path: Path) -> None:
     listed = api.call("editor.jupyterKernels", {"noCache": True})
-    installed = set(KernelSpecManager().find_kernel_specs()) | {"python3"}
+    # npm jupyter-paths (dataDirs, as npm kernelspecs findAll uses it): $JUPYTER_PATH, the
+    # user's folder under the project's HOME, the prefix of the first `python` on the
+    # project's PATH (which starts with this server's Python, see the README), the system ones.
+    data_dirs = [
+        jupyter_path,
+        user_data_dir(api.server.root),
+        Path(sys.executable).parent.parent / "share" / "jupyter",
+        Path("/usr/local/share/jupyter"),
+        Path("/usr/share/jupyter"),
+    ]
+    installed = set().union(*map(kernel_folders, data_dirs)) | {"python3"}
     assert {k["name"] for k in listed} == installed
-    assert "mixedcase" in installed  # jupyter_client lower-cases folder names, as kernel-data.ts
+    assert "mixedcase" in installed  # kernel-data.ts lower-cases folder names
     names = [k["display_name"] for k in listed]
     assert names == sorted(names)
 
@@ -143,6 +167,63 @@ def test_logo_is_the_last_in_sort_order_and_cached(api: Api, jupyter_path: Path)
     assert fresh["base64"] == base64.b64encode(b"new logo").decode()
 
 
+def test_sdk_accepts_kernels_without_optional_keys(api: Api) -> None:
+    folders = user_data_dir(api.server.root) / "kernels"
+    with cocalc_api.Project(
+        api_key=api.server.api_key, host=api.server.url, project_id=api.server.project_id
+    ) as project:
+        # Installed in the project's HOME, through the server.
+        for name, spec in (("bare", {}), ("argv-only", {"argv": ["false"]})):
+            project.system.write_text_file_to_project(
+                path=f"{folders.relative_to(api.server.root)}/{name}/kernel.json",
+                content=json.dumps(spec),
+            )
+        try:
+            listed = project.editor.jupyter_kernels(no_cache=True)  # validated by the SDK
+        finally:
+            shutil.rmtree(folders)
+    by_name = {k["name"]: k for k in listed}
+    # kernel-data.ts: a key kernel.json lacks is undefined and left out of the JSON; only name,
+    # env (`?? {}`) and resource_dir are always set.
+    assert by_name["bare"] == {"name": "bare", "env": {}, "resource_dir": str(folders / "bare")}
+    assert by_name["argv-only"] == {
+        "name": "argv-only",
+        "env": {},
+        "resource_dir": str(folders / "argv-only"),
+        "argv": ["false"],
+    }
+
+
+def test_kernel_installed_in_the_project_runs(api: Api) -> None:
+    name = "installed-here"
+    folder = user_data_dir(api.server.root) / "kernels" / name
+    install = f"python3 -m ipykernel install --user --name {name}"
+    try:
+        assert api.exec(command=install)["exit_code"] == 0
+        # kernel-data.ts caches the list for 15 s: a kernel installed meanwhile needs noCache.
+        listed = api.call("editor.jupyterKernels", {"noCache": True})
+        on_disk = json.loads((folder / "kernel.json").read_text())
+        copied = ("display_name", "language", "interrupt_mode", "metadata", "argv")
+        assert next(k for k in listed if k["name"] == name) == {
+            "name": name,
+            **{key: on_disk[key] for key in copied if key in on_disk},  # kernel-data.ts
+            "env": {},
+            "resource_dir": str(folder),
+        }
+        # logo.ts: the first logo-* file in reverse order, svg before png.
+        assert api.call("editor.jupyterKernelLogo", name) == {
+            "filename": "logo-svg.svg",
+            "base64": base64.b64encode((folder / "logo-svg.svg").read_bytes()).decode(),
+        }
+        # Launching reads the kernelspecs afresh (launch-kernel.ts, findAll), cache or not.
+        executed = api.call("system.jupyterExecute", {"input": "6 * 7", "kernel": name})
+        assert executed == [{"data": {"text/plain": "42"}}]
+        result = run_notebook(api, [code(["6 * 7"])], kernel=name)
+        assert outputs_of(result) == [[{"data": {"text/plain": "42"}}]]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_kernel_without_logo(api: Api) -> None:
     assert api.call("editor.jupyterKernelLogo", "aa-plain") == {"base64": ""}
 
@@ -192,14 +273,26 @@ def test_nbconvert_execute(api: Api) -> None:
     assert out.cells[0].outputs[0]["data"]["text/plain"] == "4"
 
 
+def test_nbconvert_runs_the_projects_jupyter() -> None:
+    # convert/index.ts: command "jupyter", args ["nbconvert", ...args], through bash (so found
+    # on the project's PATH), the last argument sanitized.
+    steps = plan(["--to", "html", "a[1].ipynb"], None)
+    assert (steps.command, steps.args) == (
+        "jupyter",
+        ("nbconvert", "--to", "html", "a[[]1[]].ipynb"),
+    )
+
+
 def test_nbconvert_failure_is_its_stderr(api: Api) -> None:
     root = Path(api.server.root)
     args = ["--to", "html", "missing.ipynb"]
+    # convert/index.ts runs the project's `jupyter` (its PATH starts with the server's tools).
+    path = f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"
     direct = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", *args],
+        ["jupyter", "nbconvert", *args],
         check=False,
         cwd=root,
-        env={**os.environ, "HOME": str(root)},
+        env={**os.environ, "HOME": str(root), "PATH": path},
         capture_output=True,
         text=True,
     )

@@ -23,7 +23,7 @@ def validate___components_schemas_kernelspeclist(data, custom_formats={}, name_p
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["name", "display_name", "language", "env", "resource_dir", "argv"],
+                    "required": ["name", "env", "resource_dir"],
                     "properties": {
                         "name": {"type": "string"},
                         "display_name": {"type": "string"},
@@ -56,7 +56,7 @@ def validate___components_schemas_kernelspec(data, custom_formats={}, name_prefi
             name="" + (name_prefix or "data") + "",
             definition={
                 "type": "object",
-                "required": ["name", "display_name", "language", "env", "resource_dir", "argv"],
+                "required": ["name", "env", "resource_dir"],
                 "properties": {
                     "name": {"type": "string"},
                     "display_name": {"type": "string"},
@@ -77,9 +77,7 @@ def validate___components_schemas_kernelspec(data, custom_formats={}, name_prefi
         )
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
-        data__missing_keys = (
-            set(["name", "display_name", "language", "env", "resource_dir", "argv"]) - data.keys()
-        )
+        data__missing_keys = set(["name", "env", "resource_dir"]) - data.keys()
         if data__missing_keys:
             raise JsonSchemaValueException(
                 ""
@@ -90,7 +88,7 @@ def validate___components_schemas_kernelspec(data, custom_formats={}, name_prefi
                 name="" + (name_prefix or "data") + "",
                 definition={
                     "type": "object",
-                    "required": ["name", "display_name", "language", "env", "resource_dir", "argv"],
+                    "required": ["name", "env", "resource_dir"],
                     "properties": {
                         "name": {"type": "string"},
                         "display_name": {"type": "string"},

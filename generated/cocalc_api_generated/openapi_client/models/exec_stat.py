@@ -13,6 +13,8 @@ T = TypeVar("T", bound="ExecStat")
 
 @_attrs_define
 class ExecStat:
+    """One sample (src/packages/backend/execute-code.ts, statEntry)."""
+
     timestamp: int
     """ Milliseconds since the epoch. """
     mem_rss: float

@@ -17,7 +17,8 @@ T = TypeVar("T", bound="ExecuteCodeOutput")
 class ExecuteCodeOutput:
     """Result of a blocking `system.exec`: the output of the finished command. `type` is
     "blocking" from the real service but absent in the reference page's example, so it
-    is not required.
+    is not required (src/packages/project/exec_shell_code.ts, handleExecShellCode, sets
+    the others from src/packages/backend/execute-code.ts).
 
     """
 

@@ -27,7 +27,8 @@ class ExecuteCodeOutputAsync:
     `exec_status` reports. Until it ends, `stdout` and `stderr` hold the output so far.
     A failed job reports `exit_code` 1 and the error text in `stderr` (pass
     `err_on_exit=False` to keep the real exit code). The project keeps at most 100 jobs
-    for an hour after their last access.
+    for an hour after their last access. The required keys are set when the job starts
+    (src/packages/backend/execute-code.ts, job_config) and kept in every update.
 
     """
 

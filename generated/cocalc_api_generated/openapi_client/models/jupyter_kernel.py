@@ -15,6 +15,11 @@ T = TypeVar("T", bound="JupyterKernel")
 
 @_attrs_define
 class JupyterKernel:
+    """A launched kernel (src/packages/jupyter/kernel/launch-kernel.ts, listRunningKernels:
+    `connectionFile` falls back to "unknown").
+
+    """
+
     pid: int
     """ Process ID of the kernel. """
     connection_file: str

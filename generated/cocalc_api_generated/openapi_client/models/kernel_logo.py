@@ -15,7 +15,7 @@ T = TypeVar("T", bound="KernelLogo")
 
 @_attrs_define
 class KernelLogo:
-    """A kernel's logo."""
+    """A kernel's logo (src/packages/jupyter/kernel/logo.ts)."""
 
     base64: str
     """ The file's contents in base64 ("" when the kernel has no logo). """

@@ -20,35 +20,40 @@ T = TypeVar("T", bound="KernelSpec")
 
 @_attrs_define
 class KernelSpec:
-    """An installed Jupyter kernel (src/packages/util/jupyter/types.ts)."""
+    """An installed Jupyter kernel. src/packages/jupyter/kernel/kernel-data.ts copies
+    `display_name`, `language`, `interrupt_mode`, `metadata` and `argv` straight from the
+    kernel's kernel.json, so each is absent when the file lacks it; only `name`, `env`
+    (`{}` when the file has none) and `resource_dir` are always there. The types are those
+    of Jupyter's kernelspec format.
+
+    """
 
     name: str
     """ The kernel's name, lower-cased (what `jupyter_execute` takes). """
-    display_name: str
-    language: str
     env: KernelSpecEnv
     """ Extra environment of the kernel (usually empty). """
     resource_dir: str
     """ The folder of the kernelspec (its kernel.json and logos). """
-    argv: list[str]
-    """ How the kernel is started. """
+    display_name: str | Unset = UNSET
+    language: str | Unset = UNSET
+    """ "Macaulay2" where kernel.json says "text/x-macaulay2". """
     interrupt_mode: str | Unset = UNSET
     """ Usually "signal". """
     metadata: KernelSpecMetadata | Unset = UNSET
+    argv: list[str] | Unset = UNSET
+    """ How the kernel is started. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        display_name = self.display_name
-
-        language = self.language
-
         env = self.env.to_dict()
 
         resource_dir = self.resource_dir
 
-        argv = self.argv
+        display_name = self.display_name
+
+        language = self.language
 
         interrupt_mode = self.interrupt_mode
 
@@ -56,22 +61,29 @@ class KernelSpec:
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
+        argv: list[str] | Unset = UNSET
+        if not isinstance(self.argv, Unset):
+            argv = self.argv
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "name": name,
-                "display_name": display_name,
-                "language": language,
                 "env": env,
                 "resource_dir": resource_dir,
-                "argv": argv,
             }
         )
+        if display_name is not UNSET:
+            field_dict["display_name"] = display_name
+        if language is not UNSET:
+            field_dict["language"] = language
         if interrupt_mode is not UNSET:
             field_dict["interrupt_mode"] = interrupt_mode
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
+        if argv is not UNSET:
+            field_dict["argv"] = argv
 
         return field_dict
 
@@ -83,15 +95,13 @@ class KernelSpec:
         d = dict(src_dict)
         name = d.pop("name")
 
-        display_name = d.pop("display_name")
-
-        language = d.pop("language")
-
         env = KernelSpecEnv.from_dict(d.pop("env"))
 
         resource_dir = d.pop("resource_dir")
 
-        argv = cast(list[str], d.pop("argv"))
+        display_name = d.pop("display_name", UNSET)
+
+        language = d.pop("language", UNSET)
 
         interrupt_mode = d.pop("interrupt_mode", UNSET)
 
@@ -102,15 +112,17 @@ class KernelSpec:
         else:
             metadata = KernelSpecMetadata.from_dict(_metadata)
 
+        argv = cast(list[str], d.pop("argv", UNSET))
+
         kernel_spec = cls(
             name=name,
-            display_name=display_name,
-            language=language,
             env=env,
             resource_dir=resource_dir,
-            argv=argv,
+            display_name=display_name,
+            language=language,
             interrupt_mode=interrupt_mode,
             metadata=metadata,
+            argv=argv,
         )
 
         kernel_spec.additional_properties = d

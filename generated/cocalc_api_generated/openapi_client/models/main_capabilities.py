@@ -20,7 +20,10 @@ T = TypeVar("T", bound="MainCapabilities")
 
 @_attrs_define
 class MainCapabilities:
-    """What the project can do (src/packages/comm/project-configuration.ts)."""
+    """What the project can do (src/packages/comm/project-configuration.ts); every key but
+    `sage_version` is set by src/packages/project/configuration.ts (capabilities).
+
+    """
 
     jupyter: bool | JupyterCapabilities
     """ False without `jupyter`, else which of its parts exist. """

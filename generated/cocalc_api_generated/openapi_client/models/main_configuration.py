@@ -17,12 +17,14 @@ T = TypeVar("T", bound="MainConfiguration")
 
 @_attrs_define
 class MainConfiguration:
-    """The `main` configuration."""
+    """The `main` configuration (src/packages/project/configuration.ts)."""
 
     timestamp: str
     """ When it was computed (ISO 8601). """
     capabilities: MainCapabilities
-    """ What the project can do (src/packages/comm/project-configuration.ts). """
+    """ What the project can do (src/packages/comm/project-configuration.ts); every key but
+    `sage_version` is set by src/packages/project/configuration.ts (capabilities).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

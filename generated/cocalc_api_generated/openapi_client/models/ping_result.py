@@ -13,6 +13,8 @@ T = TypeVar("T", bound="PingResult")
 
 @_attrs_define
 class PingResult:
+    """`{now: Date.now()}` (src/packages/project/conat/api/system.ts, ping)."""
+
     now: int
     """ Server time in milliseconds since the epoch. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -13,6 +13,8 @@ T = TypeVar("T", bound="SuccessResult")
 
 @_attrs_define
 class SuccessResult:
+    """`{success}` (src/packages/project/conat/api/system.ts, stopJupyterKernel)."""
+
     success: bool
     """ Whether the kernel was stopped (False for an unknown pid). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -13,6 +13,8 @@ T = TypeVar("T", bound="TestResult")
 
 @_attrs_define
 class TestResult:
+    """Both keys always set (src/packages/project/conat/api/system.ts, test)."""
+
     project_id: str
     """ The project the key is used for. """
     server_time: int

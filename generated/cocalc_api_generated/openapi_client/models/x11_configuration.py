@@ -17,7 +17,7 @@ T = TypeVar("T", bound="X11Configuration")
 
 @_attrs_define
 class X11Configuration:
-    """The `x11` configuration."""
+    """The `x11` configuration (src/packages/project/configuration.ts)."""
 
     timestamp: str
     """ When it was computed (ISO 8601). """
