@@ -10,11 +10,14 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from cocalc_api_generated.hub.specs import BY_WIRE
+
 from .accounts import SiteAdmin, ensure_site_admin
 from .auth import KeyResolver
 from .config import HUB_ENDPOINT, LOCK_FILE, PROJECT_ENDPOINT, PROJECTS_DIR, HubConfig
 from .context import HubContext
 from .control import ProjectControl
+from .handlers import HUB_METHODS, HubMethod, check_handlers
 from .hub_dispatch import HubDispatcher
 from .routes import Routes
 from .store import Store
@@ -48,10 +51,18 @@ def open_site(config: HubConfig) -> tuple[Store, SiteAdmin]:
     return store, admin
 
 
-def create_app(config: HubConfig, store: Store, admin: SiteAdmin, site_url: str = "") -> HubApp:
+def create_app(
+    config: HubConfig,
+    store: Store,
+    admin: SiteAdmin,
+    site_url: str = "",
+    methods: dict[str, HubMethod] = HUB_METHODS,
+) -> HubApp:
+    """The app; :class:`MissingHandlerError` if a method of the hub spec has no handler."""
+    check_handlers(BY_WIRE, methods)
     control = ProjectControl(config, store)
     ctx = HubContext(config=config, store=store, control=control, site_url=site_url)
-    hub = HubDispatcher(ctx)
+    hub = HubDispatcher(ctx, methods)
     routes = Routes(ctx, KeyResolver(store), hub)
 
     @asynccontextmanager

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-HUB_ENDPOINT = "/api/conat/hub"
-PROJECT_ENDPOINT = "/api/conat/project"
+from cocalc_api_generated.hub.specs import API_PATH as HUB_API_PATH
+from cocalc_api_generated.specs import API_PATH as PROJECT_API_PATH
+
+# The paths, from the specs (as the SDK reads them).
+HUB_ENDPOINT = HUB_API_PATH
+PROJECT_ENDPOINT = PROJECT_API_PATH
 API_KEY_ENV = "COCALC_HUB_SERVER_API_KEY"
 DATABASE_FILE = "hub.sqlite3"
 PROJECTS_DIR = "projects"

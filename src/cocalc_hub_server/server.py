@@ -29,6 +29,7 @@ from cocalc_project_server.network import LISTEN_BACKLOG, ListenError, base_url,
 from .accounts import SiteAdmin
 from .app import create_app, open_site
 from .config import HubConfig
+from .handlers import MissingHandlerError
 from .store import SiteLockedError
 
 READY_PREFIX = "cocalc-hub-server listening"
@@ -102,7 +103,12 @@ async def serve(
         else:
             print(ready_line(url, admin, config), flush=True)
 
-    app = create_app(config, store, admin, site_url=url)
+    try:
+        app = create_app(config, store, admin, site_url=url)
+    except BaseException:
+        sock.close()
+        store.close()
+        raise
     limits = ConnectionLimits(
         header_timeout_s=DEFAULT_HEADER_TIMEOUT_S,
         body_timeout_s=DEFAULT_BODY_TIMEOUT_S,
@@ -130,7 +136,7 @@ def run(config: HubConfig, *, log_level: str = "warning") -> int:
     """Blocking entry point of the CLI; the process exit status."""
     try:
         asyncio.run(serve(config, log_level=log_level))
-    except (ListenError, SiteLockedError) as exc:
+    except (ListenError, SiteLockedError, MissingHandlerError) as exc:
         print(f"cocalc-hub-server: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from cocalc_api_generated.hub.specs import BY_WIRE
+from cocalc_hub_server import HubConfig
+from cocalc_hub_server.app import create_app, open_site
 from cocalc_hub_server.handlers import HUB_METHODS, MissingHandlerError, check_handlers
 from cocalc_hub_server.handlers.jupyter import compute_hash
 from cocalc_hub_server.secrets_ import decode62, encode62, password_hash, verify_password
@@ -51,3 +54,20 @@ def test_key_id_digits_and_password_hash() -> None:
     algorithm, salt, iterations, digest = stored.split("$")
     assert (algorithm, len(salt), iterations, len(digest)) == ("sha512", 32, "1000", 128)
     assert verify_password("sk-secret", stored) and not verify_password("sk-other", stored)
+
+
+def test_the_hub_spec_is_served_whole() -> None:
+    check_handlers(BY_WIRE)
+
+
+def test_a_hub_missing_a_handler_does_not_start(tmp_path: Path) -> None:
+    config = HubConfig(root=tmp_path)
+    store, admin = open_site(config)
+    try:
+        partial = {name: m for name, m in HUB_METHODS.items() if name != "org.message"}
+        with pytest.raises(
+            MissingHandlerError, match=r"^no handler for the hub method\(s\) org\.message$"
+        ):
+            create_app(config, store, admin, methods=partial)
+    finally:
+        store.close()
