@@ -22,6 +22,16 @@ def _subject(account_id: str) -> str:
     return f"hub.account.{account_id}.api"
 
 
+def hub_unreachable_message(account_id: str, name: str) -> str:
+    """The bridge's text when no hub API service answers (src/packages/conat/core/client.ts,
+    wrapped by src/packages/server/api/hub-bridge.ts; trailing space included)."""
+    subject = _subject(account_id)
+    return (
+        f"request -- no subscribers matching '{subject}' - callHub: subject='{subject}', "
+        f"name='{name}', code='503' "
+    )
+
+
 class HubDispatcher:
     def __init__(self, ctx: HubContext, methods: dict[str, HubMethod] = HUB_METHODS) -> None:
         self._ctx = ctx

@@ -17,7 +17,7 @@ from .access import is_collaborator
 from .auth import HUB_REFUSED, PROJECT_REFUSED, KeyResolver, api_key_from_header
 from .context import HubContext
 from .errors import HubError, WireError
-from .hub_dispatch import HubDispatcher
+from .hub_dispatch import HubDispatcher, hub_unreachable_message
 
 # src/packages/next/pages/api/conat/project.ts
 NO_PROJECT = "must specify project_id or use project-specific api key"
@@ -32,16 +32,23 @@ class Routes:
         self._hub = hub
 
     async def hub_call(self, request: Request) -> Response:
+        account_id = name = ""
         try:
             caller = self._keys.caller(api_key_from_header(request.headers.get("authorization")))
             if caller is None or caller.account_id is None:
                 raise WireError(HUB_REFUSED)
+            account_id = caller.account_id
             body = await read_body(request, self._ctx.config.max_request_bytes)
-            result = await self._hub.call(caller.account_id, parse_envelope(body))
+            envelope = parse_envelope(body)
+            name = envelope.name
+            result = await self._hub.call(account_id, envelope)
         except WireError as exc:
             return json_response({"error": exc.message})
         except ClientDisconnect:
             return Response()
+        except asyncio.CancelledError:
+            # The hub is shutting down past its grace time: as a hub that went away.
+            return json_response({"error": hub_unreachable_message(account_id, name)})
         return json_response(result)
 
     async def project_call(self, request: Request) -> Response:

@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from cocalc_hub_server.testing import HubProcess
 
 
@@ -64,3 +66,13 @@ def test_jupyter_execute_is_cached_by_the_real_hash(
     with sqlite3.connect(Path(hub.root) / "hub.sqlite3") as db:
         hashes = {row[0] for row in db.execute("SELECT hash FROM jupyter_api_cache")}
     assert expected in hashes
+    # hub-bridge.ts: past the envelope's limit (the reference sends 1000 * timeout ms) the
+    # call ends with the bridge's 408 text, trailing space included.
+    subject = f"hub.account.{hub.account_id}.api"
+    with pytest.raises(RuntimeError) as failed:
+        ref.jupyter.execute(
+            input="import time; time.sleep(5)", kernel="python3", project_id=project_id, timeout=0.2
+        )
+    assert str(failed.value) == (
+        f"timeout - callHub: subject='{subject}', name='jupyter.execute', code='408' "
+    )
