@@ -71,3 +71,22 @@ def test_a_hub_missing_a_handler_does_not_start(tmp_path: Path) -> None:
             create_app(config, store, admin, methods=partial)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["--api-key", "my-key"], "the API key must start with 'sk-'"),
+        (["--host", "0.0.0.0"], "refusing to listen on non-loopback address"),
+        (["--max-running-projects", "0"], "must be >= 1"),
+    ],
+)
+def test_cli_refuses_before_starting(
+    argv: list[str], complaint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cocalc_hub_server.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--root", str(tmp_path), *argv])
+    assert exited.value.code == 2
+    assert complaint in capsys.readouterr().err
