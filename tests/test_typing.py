@@ -76,6 +76,20 @@ def test_typing_cases_cover_every_method() -> None:
     assert [call for call in expected if f"await {call}" not in async_source] == []
 
 
+def test_typing_cases_cover_every_hub_method() -> None:
+    """Every method of the hub's table (and projects.get) has its case, sync and async."""
+    from cocalc_api_generated.hub.hub import HubMethods
+    from cocalc_api_generated.hub.specs import METHODS
+
+    sync_source = inspect.getsource(typing_cases.hub_methods)
+    async_source = inspect.getsource(typing_cases.async_hub_methods)
+    expected = [f"hub.{m.namespace}.{m.python_name}(" for m in METHODS] + ["hub.projects.get("]
+    namespaces = {n for n, v in vars(HubMethods).items() if isinstance(v, property)}
+    assert {m.namespace for m in METHODS} == namespaces
+    assert [call for call in expected if call not in sync_source] == []
+    assert [call for call in expected if f"await {call}" not in async_source] == []
+
+
 def _public(cls: type) -> list[str]:
     return [name for name, value in vars(cls).items() if callable(value) and name[0] != "_"]
 

@@ -13,7 +13,7 @@ from typing import Any, Literal, assert_type
 import httpx2
 
 import cocalc_api
-from cocalc_api import AsyncProject, Project
+from cocalc_api import AsyncHub, AsyncProject, Hub, Project, hub_types
 from cocalc_api.types import (
     Configuration,
     DirectoryListingEntry,
@@ -354,3 +354,116 @@ def testing_helpers() -> None:
     assert_type(FakeAsyncProject(), FakeAsyncProject)
     out = models.ExecuteCodeOutput.from_dict(fake.system.exec("echo hi"))
     assert_type(out.exit_code, int)
+
+
+# -- the hub API (cocalc_api.Hub): every method, sync and async ------------------------------
+
+P = "6e75dbf1-0342-4249-9dce-6b21648656e9"
+# The 11 states of src/packages/util/compute-states.ts.
+ProjectStates = Literal[
+    "archived",
+    "archiving",
+    "closed",
+    "closing",
+    "opened",
+    "opening",
+    "pending",
+    "running",
+    "starting",
+    "stopping",
+    "unarchiving",
+]
+
+
+def hub_methods(hub: Hub) -> None:
+    assert_type(hub.system.ping(), hub_types.PingResult)
+    assert_type(hub.system.test()["account_id"], str)
+    assert_type(hub.system.get_names([P])[P]["first_name"], str)
+    assert_type(hub.system.user_search("ada"), list[hub_types.UserSearchResult])
+    assert_type(hub.system.manage_api_keys("create", project_id=P), hub_types.ApiKeys)
+    assert_type(hub.projects.get(all=True, limit=5), list[dict[str, Any]])
+    hub.projects.copy_path_between_projects(P, "a", target_project_id=P, target_path="b")
+    assert_type(hub.projects.create_project("title"), str)
+    assert_type(hub.projects.add_collaborator([P], [P]), dict[str, list[str]])
+    hub.projects.remove_collaborator(P, P)
+    hub.projects.start(P)
+    hub.projects.stop(P)
+    hub.projects.delete(P)
+    hub.projects.touch(P)
+    assert_type(hub.projects.state(P).get("state"), ProjectStates | None)
+    assert_type(hub.projects.status(P), hub_types.ProjectStatus)
+    assert_type(hub.jupyter.kernels(P), list[dict[str, Any]])
+    assert_type(hub.jupyter.execute("1", "python3", project_id=P), hub_types.JupyterExecuteResult)
+    assert_type(hub.sync.history(P, "a.md")["patches"], list[dict[str, Any]])
+    assert_type(hub.db.query({"accounts": {"first_name": None}}), dict[str, Any])
+    assert_type(hub.messages.send("s", "b", [P]), int)
+    assert_type(hub.messages.get(type="sent"), list[hub_types.Message])
+    assert_type(hub.org.get_all(), list[hub_types.OrgSummary])
+    assert_type(hub.org.create("acme"), str)
+    assert_type(hub.org.get("acme"), hub_types.Org)
+    hub.org.set("acme", title="Acme")
+    hub.org.add_admin("acme", P)
+    hub.org.add_user("acme", P)
+    assert_type(hub.org.create_user("acme", "a@b.c", firstName="A"), str)
+    assert_type(hub.org.create_token("a@b.c")["url"], str)
+    hub.org.expire_token("t")
+    assert_type(hub.org.get_users("acme"), list[hub_types.OrgUser])
+    hub.org.remove_user("acme", P)
+    hub.org.remove_admin("acme", P)
+    hub.org.message("acme", "s", "b")
+    assert_type(hub.call("system.ping", [{}]), Any)
+    assert_type(hub.with_options(timeout=5), Hub)
+
+
+async def async_hub_methods(hub: AsyncHub) -> None:
+    assert_type(await hub.system.ping(), hub_types.PingResult)
+    assert_type(await hub.system.test(), hub_types.HubTestResult)
+    assert_type(await hub.system.get_names([P]), hub_types.AccountNames)
+    assert_type(await hub.system.user_search("ada"), list[hub_types.UserSearchResult])
+    assert_type(await hub.system.manage_api_keys("get"), hub_types.ApiKeys)
+    assert_type(await hub.projects.get(), list[dict[str, Any]])
+    await hub.projects.copy_path_between_projects(P, "a")
+    assert_type(await hub.projects.create_project(), str)
+    assert_type(await hub.projects.add_collaborator(P, P), hub_types.AddCollaboratorResult)
+    await hub.projects.remove_collaborator(P, P)
+    await hub.projects.start(P)
+    await hub.projects.stop(P)
+    await hub.projects.delete(P)
+    await hub.projects.touch(P)
+    assert_type(await hub.projects.state(P), hub_types.ProjectState)
+    assert_type(await hub.projects.status(P), hub_types.ProjectStatus)
+    assert_type(await hub.jupyter.kernels(), list[dict[str, Any]])
+    assert_type(await hub.jupyter.execute("1", "python3"), hub_types.JupyterExecuteResult)
+    assert_type(await hub.sync.history(P, "a.md"), hub_types.SyncHistory)
+    assert_type(await hub.db.query({}), hub_types.UserQueryResult)
+    assert_type(await hub.messages.send("s", "b", [P], 3), int)
+    assert_type(await hub.messages.get(10, 0), list[hub_types.Message])
+    assert_type(await hub.org.get_all(), list[hub_types.OrgSummary])
+    assert_type(await hub.org.create("acme"), str)
+    assert_type(await hub.org.get("acme"), hub_types.Org)
+    await hub.org.set("acme", description="d")
+    await hub.org.add_admin("acme", P)
+    await hub.org.add_user("acme", P)
+    assert_type(await hub.org.create_user("acme", "a@b.c"), str)
+    assert_type(await hub.org.create_token(P), hub_types.OrgToken)
+    await hub.org.expire_token("t")
+    assert_type(await hub.org.get_users("acme"), list[hub_types.OrgUser])
+    await hub.org.remove_user("acme", P)
+    await hub.org.remove_admin("acme", P)
+    await hub.org.message("acme", "s", "b")
+    assert_type(await hub.call("org.getAll", []), Any)
+    async with AsyncHub() as opened:
+        assert_type(opened, AsyncHub)
+
+
+def hub_import_paths() -> None:
+    from cocalc_api.hub import Database, Organizations, Projects, System
+
+    with Hub("sk-key", "https://cocalc.com") as hub:
+        assert_type(hub, Hub)
+        assert_type(hub.org, Organizations)
+        assert_type(hub.projects, Projects)
+        assert_type(hub.system, System)
+        assert_type(hub.db, Database)
+        assert_type(hub.api_key, str)
+        assert_type(hub.client, httpx2.Client)

@@ -1,6 +1,7 @@
 """Helpers for testing your own code that uses cocalc_api (docs/testing.md).
 
-- `FakeProject` / `FakeAsyncProject`: a real Project whose answers you give, with no server.
+- `FakeProject` / `FakeAsyncProject`, `FakeHub` / `FakeAsyncHub`: a real Project (or Hub)
+  whose answers you give, with no server.
   Every canned answer is checked against the spec's result schema of its method, so a stub
   cannot return a shape the real service cannot. `Stubs.handle` is the same answering as an
   `httpx2.MockTransport` handler, for a client of your own (`mock_transport`).
@@ -21,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from cocalc_api._client import AsyncProject, Project
+from cocalc_api._base_client import Endpoint
+from cocalc_api._client import PROJECT_API, AsyncProject, Project
 from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._settings import Settings
+from cocalc_api.hub import AsyncHub, Hub
 from cocalc_api.safety import redact
 from cocalc_api_generated._runtime import MethodSpec, SchemaError
-from cocalc_api_generated.specs import BY_WIRE, METHODS
 
 if TYPE_CHECKING:
     import vcr  # type: ignore[import-untyped]
@@ -37,7 +39,9 @@ __all__ = [
     "MATCH_ON",
     "PROJECT_ID",
     "Call",
+    "FakeAsyncHub",
     "FakeAsyncProject",
+    "FakeHub",
     "FakeProject",
     "StubError",
     "Stubs",
@@ -207,7 +211,14 @@ def _path(spec: MethodSpec[Any]) -> str:
     return f"{spec.namespace}.{spec.python_name}"
 
 
-_BY_PATH: dict[str, MethodSpec[Any]] = {_path(spec): spec for spec in METHODS}
+def _endpoint(api: str) -> Endpoint:
+    if api == "project":
+        return PROJECT_API
+    if api == "hub":
+        from cocalc_api.hub import HUB_API
+
+        return HUB_API
+    raise InvalidArgumentError(f"api must be 'project' or 'hub', got {api!r}")
 
 
 def _as_json(value: Any) -> Any:
@@ -228,9 +239,15 @@ class Stubs:
     Methods are named by their Python path (`"system.exec"`, `"system.exec_status"`,
     `"editor.new_file"`). Several answers are given in turn, the last one repeating. An answer
     may be a function of the `Call`, checked when it answers. `calls` lists what was asked.
+    `api="hub"` checks them against the hub API's spec instead (`FakeHub`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, api: str = "project") -> None:
+        self.api = api
+        self._endpoint = _endpoint(api)
+        self._by_path = {
+            _path(spec): spec for group in self._endpoint.by_wire.values() for spec in group
+        }
         self._answers: dict[str, list[Answer]] = {}
         self.calls: list[Call] = []
 
@@ -256,7 +273,7 @@ class Stubs:
         """Answer one request (an `httpx2.MockTransport` handler)."""
         body = json.loads(request.content or b"null")
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-            raise StubError(f"not a call of the project API: {request.content!r}")
+            raise StubError(f"not a call of the {self.api} API: {request.content!r}")
         name, args = body["name"], body.get("args", [])
         spec = self._identify(name, args)
         call = Call(_path(spec), name, args, body)
@@ -277,13 +294,12 @@ class Stubs:
             200, content=json.dumps(value).encode(), headers={"content-type": "application/json"}
         )
 
-    @staticmethod
-    def _spec(method: str | MethodSpec[Any]) -> MethodSpec[Any]:
+    def _spec(self, method: str | MethodSpec[Any]) -> MethodSpec[Any]:
         if isinstance(method, MethodSpec):
             return method
-        found = _BY_PATH.get(str(method))
+        found = self._by_path.get(str(method))
         if found is None:
-            close = difflib.get_close_matches(str(method), list(_BY_PATH), n=3)
+            close = difflib.get_close_matches(str(method), list(self._by_path), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise InvalidArgumentError(f"the spec has no method {method!r}{hint}")
         return found
@@ -303,20 +319,11 @@ class Stubs:
             )
         return value
 
-    @staticmethod
-    def _identify(name: str, args: Any) -> MethodSpec[Any]:
-        # Several methods may share a wire name (exec and exec_status): the one whose
-        # arguments the request's fit.
-        candidates = BY_WIRE.get(name, ())
-        for spec in candidates:
-            try:
-                spec.validate_args(args)
-            except SchemaError:
-                continue
-            return spec
-        if candidates:
-            return candidates[0]
-        raise StubError(f"the spec has no method with the wire name {name!r}")
+    def _identify(self, name: str, args: Any) -> MethodSpec[Any]:
+        found = self._endpoint.identify(name, args)
+        if found is None:
+            raise StubError(f"the {self.api} spec has no method with the wire name {name!r}")
+        return found
 
 
 def mock_transport(stubs: Stubs) -> httpx2.MockTransport:
@@ -413,6 +420,83 @@ class FakeAsyncProject(_FakeMixin, AsyncProject):
             timeout=timeout,
             max_retries=max_retries,
             http_client=http,
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+        self._owns_http = True
+
+
+class _FakeHubMixin(_FakeMixin):
+    def _arguments(self, settings: Settings, http_client: Any) -> dict[str, Any]:
+        return {
+            "stubs": self.stubs,
+            "timeout": settings.timeout,
+            "max_retries": settings.max_retries,
+            "extra_headers": dict(settings.extra_headers),
+            "max_response_bytes": settings.max_response_bytes,
+        }
+
+
+def _hub_stubs(stubs: Stubs | None) -> Stubs:
+    if stubs is None:
+        return Stubs("hub")
+    if stubs.api != "hub":
+        raise InvalidArgumentError("a FakeHub answers from Stubs('hub'), not the project's")
+    return stubs
+
+
+class FakeHub(_FakeHubMixin, Hub):
+    """A `Hub` answered by stubs checked against the hub API's spec (`Stubs("hub")`): the
+    whole SDK runs, only the network is replaced. `projects.get` is answered by a stub of
+    `db.query` (it is client code over `db.userQuery`, as in the reference client).
+
+    >>> fake = FakeHub()
+    >>> fake.stub("projects.create_project", "6e75dbf1-0342-4249-9dce-6b21648656e9")
+    >>> fake.projects.create_project(title="scratch")
+    '6e75dbf1-0342-4249-9dce-6b21648656e9'
+    """
+
+    def __init__(
+        self,
+        stubs: Stubs | None = None,
+        *,
+        timeout: float | None = None,
+        max_retries: int = 0,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.stubs = _hub_stubs(stubs)
+        super().__init__(
+            api_key=FAKE_API_KEY,
+            host=FAKE_HOST,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=httpx2.Client(transport=mock_transport(self.stubs)),
+            extra_headers=extra_headers,
+            max_response_bytes=max_response_bytes,
+        )
+        self._owns_http = True
+
+
+class FakeAsyncHub(_FakeHubMixin, AsyncHub):
+    """`FakeHub` for asyncio: an `AsyncHub` answered by stubs."""
+
+    def __init__(
+        self,
+        stubs: Stubs | None = None,
+        *,
+        timeout: float | None = None,
+        max_retries: int = 0,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.stubs = _hub_stubs(stubs)
+        super().__init__(
+            api_key=FAKE_API_KEY,
+            host=FAKE_HOST,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=httpx2.AsyncClient(transport=mock_transport(self.stubs)),
             extra_headers=extra_headers,
             max_response_bytes=max_response_bytes,
         )
