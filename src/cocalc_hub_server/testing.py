@@ -1,0 +1,163 @@
+"""Run a real hub subprocess for tests and demos.
+
+>>> with running_hub(root=tmp_path) as hub:
+...     httpx2.post(hub.hub_endpoint, auth=(hub.api_key, ""), json={"name": "system.ping"})
+
+The hub is started as ``python -m cocalc_hub_server --port 0 --root DIR`` in its own process
+group; the ready line gives its URL and the admin's account; on exit the group gets SIGTERM
+(then SIGKILL if needed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from cocalc_project_server.testing import stop_process_group
+
+from .config import API_KEY_ENV, HUB_ENDPOINT, PROJECT_ENDPOINT
+from .server import READY_PREFIX
+
+_READY = re.compile(
+    re.escape(READY_PREFIX) + r" url=(?P<url>\S+) api_key=(?P<api_key>\S+) "
+    r"account_id=(?P<account_id>\S+) root=(?P<root>.*)$"
+)
+
+
+@dataclass(frozen=True)
+class HubReadyLine:
+    """The fields of the ``cocalc-hub-server listening ...`` line."""
+
+    url: str
+    api_key: str
+    account_id: str
+    root: str
+
+
+def parse_ready_line(line: str) -> HubReadyLine | None:
+    match = _READY.match(line.rstrip("\r\n"))
+    return None if match is None else HubReadyLine(**match.groupdict())
+
+
+@dataclass(frozen=True)
+class HubProcess:
+    """A running hub subprocess."""
+
+    url: str
+    api_key: str
+    account_id: str
+    root: str
+    process: subprocess.Popen[str]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def hub_endpoint(self) -> str:
+        return self.url + HUB_ENDPOINT
+
+    @property
+    def project_endpoint(self) -> str:
+        return self.url + PROJECT_ENDPOINT
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def start_hub(
+    root: str | os.PathLike[str],
+    *,
+    api_key: str | None = None,
+    host: str = "127.0.0.1",
+    extra_args: Sequence[str] = (),
+    startup_timeout: float = 60.0,
+    python: str = sys.executable,
+    stderr: int | IO[Any] | None = None,
+) -> HubProcess:
+    """Start ``python -m cocalc_hub_server`` and return it once ready; the caller stops it
+    (:func:`cocalc_project_server.testing.stop_process_group`, or kill it)."""
+    argv = [python, "-m", "cocalc_hub_server", "--host", host, "--port", "0"]
+    argv += ["--root", os.fspath(root), *extra_args]
+    env = dict(os.environ)
+    env.pop(API_KEY_ENV, None)
+    if api_key is not None:
+        env[API_KEY_ENV] = api_key
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, start_new_session=True
+    )
+    try:
+        assert process.stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+        ready = _wait_ready(process, lines, startup_timeout)
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return HubProcess(ready.url, ready.api_key, ready.account_id, ready.root, process)
+
+
+@contextmanager
+def running_hub(root: str | os.PathLike[str] | None = None, **options: Any) -> Iterator[HubProcess]:
+    """:func:`start_hub` for the duration of a ``with`` block (a temporary root by default,
+    removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="cocalc-hub-") as scratch:
+        hub = start_hub(Path(scratch) if root is None else root, **options)
+        try:
+            yield hub
+        finally:
+            stop_process_group(hub.process)
+
+
+def _wait_ready(
+    process: subprocess.Popen[str], lines: queue.Queue[str | None], timeout: float
+) -> HubReadyLine:
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"cocalc-hub-server not ready after {timeout} s")
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            continue
+        if line is None:
+            raise RuntimeError(
+                f"cocalc-hub-server exited before it was ready (status {process.wait()})"
+            )
+        ready = parse_ready_line(line)
+        if ready is not None:
+            return ready
+
+
+def set_account_key(root: str | os.PathLike[str], account_id: str, api_key: str) -> None:
+    """Give an account a legacy account key (``accounts.api_key``), as the owner of a real
+    site could in its database: how a test acts as a user who is not the site admin.
+
+    Works while the hub runs (SQLite in WAL mode takes a second writer).
+    """
+    import sqlite3
+
+    from .config import DATABASE_FILE
+
+    with contextlib.closing(sqlite3.connect(Path(root) / DATABASE_FILE, timeout=30)) as db, db:
+        changed = db.execute(
+            "UPDATE accounts SET api_key = ? WHERE account_id = ?", (api_key, account_id)
+        ).rowcount
+    if changed != 1:
+        raise LookupError(f"no account {account_id}")
