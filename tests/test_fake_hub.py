@@ -66,6 +66,6 @@ def test_project_stubs_cannot_answer_a_hub() -> None:
 
 async def test_the_async_fake() -> None:
     fake = FakeAsyncHub()
-    fake.stub("projects.add_collaborator", {PROJECT: [OWNER]})
-    assert await fake.projects.add_collaborator(PROJECT, OWNER) == {PROJECT: [OWNER]}
+    fake.stub("projects.add_collaborator", {"project_id": [PROJECT]})
+    assert await fake.projects.add_collaborator(PROJECT, OWNER) == {"project_id": [PROJECT]}
     assert fake.calls[0].args == [{"opts": {"project_id": PROJECT, "account_id": OWNER}}]

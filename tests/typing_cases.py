@@ -384,7 +384,7 @@ def hub_methods(hub: Hub) -> None:
     assert_type(hub.projects.get(all=True, limit=5), list[dict[str, Any]])
     hub.projects.copy_path_between_projects(P, "a", target_project_id=P, target_path="b")
     assert_type(hub.projects.create_project("title"), str)
-    assert_type(hub.projects.add_collaborator([P], [P]), dict[str, list[str]])
+    assert_type(hub.projects.add_collaborator([P], [P]).get("project_id"), str | list[str] | None)
     hub.projects.remove_collaborator(P, P)
     hub.projects.start(P)
     hub.projects.stop(P)

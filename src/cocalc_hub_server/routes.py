@@ -10,7 +10,8 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from cocalc_project_server.app import json_response, read_body
+from cocalc_project_server.app import client_gone, json_response, read_body, result_response
+from cocalc_project_server.dispatch import CallerGone
 from cocalc_project_server.envelope import parse_envelope, unreachable_message
 
 from .access import is_collaborator
@@ -73,15 +74,17 @@ class Routes:
             # src/packages/server/api/project-bridge.ts: touch (which starts it), then call.
             self._ctx.control.touch(project_id, caller.account_id)
             running = await self._ctx.control.ensure_running(project_id)
-            result = await running.dispatcher.call(envelope)
+            result = await running.dispatcher.call(
+                envelope, caller_gone=lambda: client_gone(request)
+            )
         except WireError as exc:
             return json_response({"error": exc.message})
-        except ClientDisconnect:
+        except (ClientDisconnect, CallerGone):
             return Response()
         except asyncio.CancelledError:
             # The hub is shutting down past its grace time: as a project that went away.
             return json_response({"error": unreachable_message(str(project_id), name, 0)})
-        return json_response(result)
+        return result_response(result)
 
     def _check_collaborator(self, account_id: str, project_id: Any) -> None:
         with self._ctx.store.transaction() as tx:

@@ -62,6 +62,14 @@ async def client_gone(request: Request) -> None:
         pass
 
 
+def result_response(result: Any) -> Response:
+    """HTTP 200 with a method's result: a file's text is encoded as it is sent (in worker
+    threads), never the whole answer in memory; anything else as :func:`json_response`."""
+    if isinstance(result, FileText):
+        return StreamingResponse(result.json_chunks(), media_type="application/json")
+    return json_response(result)
+
+
 def json_response(payload: Any) -> Response:
     """HTTP 200 with ``payload`` as compact JSON; never fails on odd strings or numbers."""
     try:
@@ -122,10 +130,7 @@ def create_app(config: ServerConfig) -> ProjectApp:
             name = envelope.name if envelope is not None else ""
             csid = envelope.compute_server_id if envelope is not None else 0
             return json_response({"error": unreachable_message(config.project_id, name, csid)})
-        if isinstance(result, FileText):
-            # Encoded as it is sent (in worker threads): never the whole answer in memory.
-            return StreamingResponse(result.json_chunks(), media_type="application/json")
-        return json_response(result)
+        return result_response(result)
 
     return ProjectApp(
         dispatcher, routes=[Route(ENDPOINT, project_call, methods=["POST"])], lifespan=lifespan

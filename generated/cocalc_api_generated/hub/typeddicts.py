@@ -65,14 +65,16 @@ class HubTestResult(TypedDict):
 @final
 class AccountName(TypedDict):
     """
-    An account's displayed name (src/packages/server/accounts/get-name.ts).
+    An account's displayed name (src/packages/server/accounts/get-name.ts). Optional keys
+    of the TypeScript types are NULL columns too, so they may come as null.
+
     """
 
     first_name: str
     last_name: str
-    profile: NotRequired[dict[str, Any]]
+    profile: NotRequired[dict[str, Any] | None]
     """
-    The account's avatar settings, when it has any.
+    The account's avatar settings (null, or absent, when it has none).
     """
 
 
@@ -99,26 +101,26 @@ class UserSearchResult(TypedDict):
     """
 
     account_id: str
-    first_name: NotRequired[str]
-    last_name: NotRequired[str]
-    name: NotRequired[str]
+    first_name: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    name: NotRequired[str | None]
     """
     The "vanity" user name.
     """
-    last_active: NotRequired[float]
+    last_active: NotRequired[float | None]
     """
     When the account was last active, ms since the epoch.
     """
-    created: NotRequired[float]
+    created: NotRequired[float | None]
     """
     When the account was created, ms since the epoch.
     """
-    banned: NotRequired[bool]
+    banned: NotRequired[bool | None]
     """
     Only in an admin's search.
     """
-    email_address_verified: NotRequired[bool]
-    email_address: NotRequired[str]
+    email_address_verified: NotRequired[bool | None]
+    email_address: NotRequired[str | None]
     """
     Only when the search was by email address (or by an admin).
     """
@@ -169,13 +171,13 @@ class ApiKey(TypedDict):
     """
     The key's first and last characters, to tell keys apart.
     """
-    project_id: NotRequired[str]
+    project_id: NotRequired[str | None]
     """
     Only for a project-scoped key.
     """
-    expire: NotRequired[str]
-    name: str
-    last_active: NotRequired[str]
+    expire: NotRequired[str | None]
+    name: str | None
+    last_active: NotRequired[str | None]
     secret: NotRequired[str]
     """
     The key itself; only in the answer that creates it.
@@ -250,12 +252,16 @@ class AddCollaboratorOptions(TypedDict):
     """
 
 
-AddCollaboratorResult: TypeAlias = dict[str, list[str]]
-"""
-Each project, with the accounts added to it (a list even for one;
-src/packages/server/projects/collaborators.ts).
+@final
+class AddCollaboratorResult(TypedDict):
+    """
+    The projects the accounts were added to, under the key `project_id`: the list given
+    (one id is normalized to a list), or one id when a single invite token was used
+    (`addCollaborator`, src/packages/server/projects/collaborators.ts).
 
-"""
+    """
+
+    project_id: NotRequired[str | list[str]]
 
 
 @final
@@ -496,18 +502,18 @@ class Message(TypedDict):
     to_ids: list[str]
     subject: str
     body: str
-    sent: NotRequired[str]
+    sent: NotRequired[str | None]
     """
     When it was sent, an ISO 8601 time.
     """
-    thread_id: NotRequired[int]
-    index: NotRequired[int]
-    read: NotRequired[bool]
-    saved: NotRequired[bool]
-    starred: NotRequired[bool]
-    liked: NotRequired[bool]
-    deleted: NotRequired[bool]
-    expire: NotRequired[bool]
+    thread_id: NotRequired[int | None]
+    index: NotRequired[int | None]
+    read: NotRequired[bool | None]
+    saved: NotRequired[bool | None]
+    starred: NotRequired[bool | None]
+    liked: NotRequired[bool | None]
+    deleted: NotRequired[bool | None]
+    expire: NotRequired[bool | None]
 
 
 Messages: TypeAlias = list[Message]
@@ -524,8 +530,8 @@ class OrgNameOptions(TypedDict):
 @final
 class OrgSummary(TypedDict):
     name: str
-    title: NotRequired[str]
-    admin_account_ids: NotRequired[list[str]]
+    title: NotRequired[str | None]
+    admin_account_ids: NotRequired[list[str] | None]
 
 
 OrgSummaries: TypeAlias = list[OrgSummary]
@@ -534,11 +540,11 @@ OrgSummaries: TypeAlias = list[OrgSummary]
 @final
 class Org(TypedDict):
     name: str
-    title: NotRequired[str]
-    description: NotRequired[str]
-    link: NotRequired[str]
-    email_address: NotRequired[str]
-    admin_account_ids: NotRequired[list[str]]
+    title: NotRequired[str | None]
+    description: NotRequired[str | None]
+    link: NotRequired[str | None]
+    email_address: NotRequired[str | None]
+    admin_account_ids: NotRequired[list[str] | None]
 
 
 @final
@@ -628,10 +634,10 @@ class OrgExpireTokenOptions(TypedDict):
 
 @final
 class OrgUser(TypedDict):
-    first_name: NotRequired[str]
-    last_name: NotRequired[str]
+    first_name: NotRequired[str | None]
+    last_name: NotRequired[str | None]
     account_id: str
-    email_address: NotRequired[str]
+    email_address: NotRequired[str | None]
     last_active: NotRequired[str | float | None]
     """
     When the account was last active.

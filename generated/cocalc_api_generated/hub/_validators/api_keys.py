@@ -30,10 +30,10 @@ def validate___components_schemas_apikeys(data, custom_formats={}, name_prefix=N
                                 "account_id": {"type": "string"},
                                 "created": {"type": "string"},
                                 "trunc": {"type": "string"},
-                                "project_id": {"type": "string"},
-                                "expire": {"type": "string"},
-                                "name": {"type": "string"},
-                                "last_active": {"type": "string"},
+                                "project_id": {"type": ["string", "null"]},
+                                "expire": {"type": ["string", "null"]},
+                                "name": {"type": ["string", "null"]},
+                                "last_active": {"type": ["string", "null"]},
                                 "secret": {"type": "string"},
                             },
                         },
@@ -82,10 +82,10 @@ def validate___components_schemas_apikeys(data, custom_formats={}, name_prefix=N
                                 "account_id": {"type": "string"},
                                 "created": {"type": "string"},
                                 "trunc": {"type": "string"},
-                                "project_id": {"type": "string"},
-                                "expire": {"type": "string"},
-                                "name": {"type": "string"},
-                                "last_active": {"type": "string"},
+                                "project_id": {"type": ["string", "null"]},
+                                "expire": {"type": ["string", "null"]},
+                                "name": {"type": ["string", "null"]},
+                                "last_active": {"type": ["string", "null"]},
                                 "secret": {"type": "string"},
                             },
                         },
@@ -112,10 +112,10 @@ def validate___components_schemas_apikey(data, custom_formats={}, name_prefix=No
                     "account_id": {"type": "string"},
                     "created": {"type": "string"},
                     "trunc": {"type": "string"},
-                    "project_id": {"type": "string"},
-                    "expire": {"type": "string"},
-                    "name": {"type": "string"},
-                    "last_active": {"type": "string"},
+                    "project_id": {"type": ["string", "null"]},
+                    "expire": {"type": ["string", "null"]},
+                    "name": {"type": ["string", "null"]},
+                    "last_active": {"type": ["string", "null"]},
                     "secret": {"type": "string"},
                 },
             },
@@ -140,10 +140,10 @@ def validate___components_schemas_apikey(data, custom_formats={}, name_prefix=No
                         "account_id": {"type": "string"},
                         "created": {"type": "string"},
                         "trunc": {"type": "string"},
-                        "project_id": {"type": "string"},
-                        "expire": {"type": "string"},
-                        "name": {"type": "string"},
-                        "last_active": {"type": "string"},
+                        "project_id": {"type": ["string", "null"]},
+                        "expire": {"type": ["string", "null"]},
+                        "name": {"type": ["string", "null"]},
+                        "last_active": {"type": ["string", "null"]},
                         "secret": {"type": "string"},
                     },
                 },
@@ -201,45 +201,45 @@ def validate___components_schemas_apikey(data, custom_formats={}, name_prefix=No
         if "project_id" in data_keys:
             data_keys.remove("project_id")
             data__projectid = data["project_id"]
-            if not isinstance(data__projectid, (str)):
+            if not isinstance(data__projectid, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".project_id must be string",
+                    "" + (name_prefix or "data") + ".project_id must be string or null",
                     value=data__projectid,
                     name="" + (name_prefix or "data") + ".project_id",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "expire" in data_keys:
             data_keys.remove("expire")
             data__expire = data["expire"]
-            if not isinstance(data__expire, (str)):
+            if not isinstance(data__expire, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".expire must be string",
+                    "" + (name_prefix or "data") + ".expire must be string or null",
                     value=data__expire,
                     name="" + (name_prefix or "data") + ".expire",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
-            if not isinstance(data__name, (str)):
+            if not isinstance(data__name, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".name must be string",
+                    "" + (name_prefix or "data") + ".name must be string or null",
                     value=data__name,
                     name="" + (name_prefix or "data") + ".name",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "last_active" in data_keys:
             data_keys.remove("last_active")
             data__lastactive = data["last_active"]
-            if not isinstance(data__lastactive, (str)):
+            if not isinstance(data__lastactive, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".last_active must be string",
+                    "" + (name_prefix or "data") + ".last_active must be string or null",
                     value=data__lastactive,
                     name="" + (name_prefix or "data") + ".last_active",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "secret" in data_keys:

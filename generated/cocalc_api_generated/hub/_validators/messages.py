@@ -28,15 +28,15 @@ def validate___components_schemas_messages(data, custom_formats={}, name_prefix=
                         "to_ids": {"type": "array", "items": {"type": "string"}},
                         "subject": {"type": "string"},
                         "body": {"type": "string"},
-                        "sent": {"type": "string"},
-                        "thread_id": {"type": "integer"},
-                        "index": {"type": "integer"},
-                        "read": {"type": "boolean"},
-                        "saved": {"type": "boolean"},
-                        "starred": {"type": "boolean"},
-                        "liked": {"type": "boolean"},
-                        "deleted": {"type": "boolean"},
-                        "expire": {"type": "boolean"},
+                        "sent": {"type": ["string", "null"]},
+                        "thread_id": {"type": ["integer", "null"]},
+                        "index": {"type": ["integer", "null"]},
+                        "read": {"type": ["boolean", "null"]},
+                        "saved": {"type": ["boolean", "null"]},
+                        "starred": {"type": ["boolean", "null"]},
+                        "liked": {"type": ["boolean", "null"]},
+                        "deleted": {"type": ["boolean", "null"]},
+                        "expire": {"type": ["boolean", "null"]},
                     },
                 },
             },
@@ -67,15 +67,15 @@ def validate___components_schemas_message(data, custom_formats={}, name_prefix=N
                     "to_ids": {"type": "array", "items": {"type": "string"}},
                     "subject": {"type": "string"},
                     "body": {"type": "string"},
-                    "sent": {"type": "string"},
-                    "thread_id": {"type": "integer"},
-                    "index": {"type": "integer"},
-                    "read": {"type": "boolean"},
-                    "saved": {"type": "boolean"},
-                    "starred": {"type": "boolean"},
-                    "liked": {"type": "boolean"},
-                    "deleted": {"type": "boolean"},
-                    "expire": {"type": "boolean"},
+                    "sent": {"type": ["string", "null"]},
+                    "thread_id": {"type": ["integer", "null"]},
+                    "index": {"type": ["integer", "null"]},
+                    "read": {"type": ["boolean", "null"]},
+                    "saved": {"type": ["boolean", "null"]},
+                    "starred": {"type": ["boolean", "null"]},
+                    "liked": {"type": ["boolean", "null"]},
+                    "deleted": {"type": ["boolean", "null"]},
+                    "expire": {"type": ["boolean", "null"]},
                 },
             },
             rule="type",
@@ -100,15 +100,15 @@ def validate___components_schemas_message(data, custom_formats={}, name_prefix=N
                         "to_ids": {"type": "array", "items": {"type": "string"}},
                         "subject": {"type": "string"},
                         "body": {"type": "string"},
-                        "sent": {"type": "string"},
-                        "thread_id": {"type": "integer"},
-                        "index": {"type": "integer"},
-                        "read": {"type": "boolean"},
-                        "saved": {"type": "boolean"},
-                        "starred": {"type": "boolean"},
-                        "liked": {"type": "boolean"},
-                        "deleted": {"type": "boolean"},
-                        "expire": {"type": "boolean"},
+                        "sent": {"type": ["string", "null"]},
+                        "thread_id": {"type": ["integer", "null"]},
+                        "index": {"type": ["integer", "null"]},
+                        "read": {"type": ["boolean", "null"]},
+                        "saved": {"type": ["boolean", "null"]},
+                        "starred": {"type": ["boolean", "null"]},
+                        "liked": {"type": ["boolean", "null"]},
+                        "deleted": {"type": ["boolean", "null"]},
+                        "expire": {"type": ["boolean", "null"]},
                     },
                 },
                 rule="required",
@@ -194,108 +194,108 @@ def validate___components_schemas_message(data, custom_formats={}, name_prefix=N
         if "sent" in data_keys:
             data_keys.remove("sent")
             data__sent = data["sent"]
-            if not isinstance(data__sent, (str)):
+            if not isinstance(data__sent, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".sent must be string",
+                    "" + (name_prefix or "data") + ".sent must be string or null",
                     value=data__sent,
                     name="" + (name_prefix or "data") + ".sent",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "thread_id" in data_keys:
             data_keys.remove("thread_id")
             data__threadid = data["thread_id"]
             if (
-                not isinstance(data__threadid, (int))
+                not isinstance(data__threadid, (int, NoneType))
                 and not (isinstance(data__threadid, float) and data__threadid.is_integer())
                 or isinstance(data__threadid, bool)
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".thread_id must be integer",
+                    "" + (name_prefix or "data") + ".thread_id must be integer or null",
                     value=data__threadid,
                     name="" + (name_prefix or "data") + ".thread_id",
-                    definition={"type": "integer"},
+                    definition={"type": ["integer", "null"]},
                     rule="type",
                 )
         if "index" in data_keys:
             data_keys.remove("index")
             data__index = data["index"]
             if (
-                not isinstance(data__index, (int))
+                not isinstance(data__index, (int, NoneType))
                 and not (isinstance(data__index, float) and data__index.is_integer())
                 or isinstance(data__index, bool)
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".index must be integer",
+                    "" + (name_prefix or "data") + ".index must be integer or null",
                     value=data__index,
                     name="" + (name_prefix or "data") + ".index",
-                    definition={"type": "integer"},
+                    definition={"type": ["integer", "null"]},
                     rule="type",
                 )
         if "read" in data_keys:
             data_keys.remove("read")
             data__read = data["read"]
-            if not isinstance(data__read, (bool)):
+            if not isinstance(data__read, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".read must be boolean",
+                    "" + (name_prefix or "data") + ".read must be boolean or null",
                     value=data__read,
                     name="" + (name_prefix or "data") + ".read",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
         if "saved" in data_keys:
             data_keys.remove("saved")
             data__saved = data["saved"]
-            if not isinstance(data__saved, (bool)):
+            if not isinstance(data__saved, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".saved must be boolean",
+                    "" + (name_prefix or "data") + ".saved must be boolean or null",
                     value=data__saved,
                     name="" + (name_prefix or "data") + ".saved",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
         if "starred" in data_keys:
             data_keys.remove("starred")
             data__starred = data["starred"]
-            if not isinstance(data__starred, (bool)):
+            if not isinstance(data__starred, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".starred must be boolean",
+                    "" + (name_prefix or "data") + ".starred must be boolean or null",
                     value=data__starred,
                     name="" + (name_prefix or "data") + ".starred",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
         if "liked" in data_keys:
             data_keys.remove("liked")
             data__liked = data["liked"]
-            if not isinstance(data__liked, (bool)):
+            if not isinstance(data__liked, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".liked must be boolean",
+                    "" + (name_prefix or "data") + ".liked must be boolean or null",
                     value=data__liked,
                     name="" + (name_prefix or "data") + ".liked",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
         if "deleted" in data_keys:
             data_keys.remove("deleted")
             data__deleted = data["deleted"]
-            if not isinstance(data__deleted, (bool)):
+            if not isinstance(data__deleted, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".deleted must be boolean",
+                    "" + (name_prefix or "data") + ".deleted must be boolean or null",
                     value=data__deleted,
                     name="" + (name_prefix or "data") + ".deleted",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
         if "expire" in data_keys:
             data_keys.remove("expire")
             data__expire = data["expire"]
-            if not isinstance(data__expire, (bool)):
+            if not isinstance(data__expire, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".expire must be boolean",
+                    "" + (name_prefix or "data") + ".expire must be boolean or null",
                     value=data__expire,
                     name="" + (name_prefix or "data") + ".expire",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
     return data

@@ -22,11 +22,11 @@ def validate___components_schemas_org(data, custom_formats={}, name_prefix=None)
                 "required": ["name"],
                 "properties": {
                     "name": {"type": "string"},
-                    "title": {"type": "string"},
-                    "description": {"type": "string"},
-                    "link": {"type": "string"},
-                    "email_address": {"type": "string"},
-                    "admin_account_ids": {"type": "array", "items": {"type": "string"}},
+                    "title": {"type": ["string", "null"]},
+                    "description": {"type": ["string", "null"]},
+                    "link": {"type": ["string", "null"]},
+                    "email_address": {"type": ["string", "null"]},
+                    "admin_account_ids": {"type": ["array", "null"], "items": {"type": "string"}},
                 },
             },
             rule="type",
@@ -47,11 +47,14 @@ def validate___components_schemas_org(data, custom_formats={}, name_prefix=None)
                     "required": ["name"],
                     "properties": {
                         "name": {"type": "string"},
-                        "title": {"type": "string"},
-                        "description": {"type": "string"},
-                        "link": {"type": "string"},
-                        "email_address": {"type": "string"},
-                        "admin_account_ids": {"type": "array", "items": {"type": "string"}},
+                        "title": {"type": ["string", "null"]},
+                        "description": {"type": ["string", "null"]},
+                        "link": {"type": ["string", "null"]},
+                        "email_address": {"type": ["string", "null"]},
+                        "admin_account_ids": {
+                            "type": ["array", "null"],
+                            "items": {"type": "string"},
+                        },
                     },
                 },
                 rule="required",
@@ -71,56 +74,56 @@ def validate___components_schemas_org(data, custom_formats={}, name_prefix=None)
         if "title" in data_keys:
             data_keys.remove("title")
             data__title = data["title"]
-            if not isinstance(data__title, (str)):
+            if not isinstance(data__title, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".title must be string",
+                    "" + (name_prefix or "data") + ".title must be string or null",
                     value=data__title,
                     name="" + (name_prefix or "data") + ".title",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
-            if not isinstance(data__description, (str)):
+            if not isinstance(data__description, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".description must be string",
+                    "" + (name_prefix or "data") + ".description must be string or null",
                     value=data__description,
                     name="" + (name_prefix or "data") + ".description",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "link" in data_keys:
             data_keys.remove("link")
             data__link = data["link"]
-            if not isinstance(data__link, (str)):
+            if not isinstance(data__link, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".link must be string",
+                    "" + (name_prefix or "data") + ".link must be string or null",
                     value=data__link,
                     name="" + (name_prefix or "data") + ".link",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "email_address" in data_keys:
             data_keys.remove("email_address")
             data__emailaddress = data["email_address"]
-            if not isinstance(data__emailaddress, (str)):
+            if not isinstance(data__emailaddress, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".email_address must be string",
+                    "" + (name_prefix or "data") + ".email_address must be string or null",
                     value=data__emailaddress,
                     name="" + (name_prefix or "data") + ".email_address",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "admin_account_ids" in data_keys:
             data_keys.remove("admin_account_ids")
             data__adminaccountids = data["admin_account_ids"]
-            if not isinstance(data__adminaccountids, (list, tuple)):
+            if not isinstance(data__adminaccountids, (list, tuple, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".admin_account_ids must be array",
+                    "" + (name_prefix or "data") + ".admin_account_ids must be array or null",
                     value=data__adminaccountids,
                     name="" + (name_prefix or "data") + ".admin_account_ids",
-                    definition={"type": "array", "items": {"type": "string"}},
+                    definition={"type": ["array", "null"], "items": {"type": "string"}},
                     rule="type",
                 )
             data__adminaccountids_is_list = isinstance(data__adminaccountids, (list, tuple))

@@ -24,8 +24,11 @@ def validate___components_schemas_orgsummaries(data, custom_formats={}, name_pre
                     "required": ["name"],
                     "properties": {
                         "name": {"type": "string"},
-                        "title": {"type": "string"},
-                        "admin_account_ids": {"type": "array", "items": {"type": "string"}},
+                        "title": {"type": ["string", "null"]},
+                        "admin_account_ids": {
+                            "type": ["array", "null"],
+                            "items": {"type": "string"},
+                        },
                     },
                 },
             },
@@ -52,8 +55,8 @@ def validate___components_schemas_orgsummary(data, custom_formats={}, name_prefi
                 "required": ["name"],
                 "properties": {
                     "name": {"type": "string"},
-                    "title": {"type": "string"},
-                    "admin_account_ids": {"type": "array", "items": {"type": "string"}},
+                    "title": {"type": ["string", "null"]},
+                    "admin_account_ids": {"type": ["array", "null"], "items": {"type": "string"}},
                 },
             },
             rule="type",
@@ -74,8 +77,11 @@ def validate___components_schemas_orgsummary(data, custom_formats={}, name_prefi
                     "required": ["name"],
                     "properties": {
                         "name": {"type": "string"},
-                        "title": {"type": "string"},
-                        "admin_account_ids": {"type": "array", "items": {"type": "string"}},
+                        "title": {"type": ["string", "null"]},
+                        "admin_account_ids": {
+                            "type": ["array", "null"],
+                            "items": {"type": "string"},
+                        },
                     },
                 },
                 rule="required",
@@ -95,23 +101,23 @@ def validate___components_schemas_orgsummary(data, custom_formats={}, name_prefi
         if "title" in data_keys:
             data_keys.remove("title")
             data__title = data["title"]
-            if not isinstance(data__title, (str)):
+            if not isinstance(data__title, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".title must be string",
+                    "" + (name_prefix or "data") + ".title must be string or null",
                     value=data__title,
                     name="" + (name_prefix or "data") + ".title",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "admin_account_ids" in data_keys:
             data_keys.remove("admin_account_ids")
             data__adminaccountids = data["admin_account_ids"]
-            if not isinstance(data__adminaccountids, (list, tuple)):
+            if not isinstance(data__adminaccountids, (list, tuple, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".admin_account_ids must be array",
+                    "" + (name_prefix or "data") + ".admin_account_ids must be array or null",
                     value=data__adminaccountids,
                     name="" + (name_prefix or "data") + ".admin_account_ids",
-                    definition={"type": "array", "items": {"type": "string"}},
+                    definition={"type": ["array", "null"], "items": {"type": "string"}},
                     rule="type",
                 )
             data__adminaccountids_is_list = isinstance(data__adminaccountids, (list, tuple))

@@ -25,10 +25,10 @@ def validate___components_schemas_orgusers(data, custom_formats={}, name_prefix=
                     "type": "object",
                     "required": ["account_id"],
                     "properties": {
-                        "first_name": {"type": "string"},
-                        "last_name": {"type": "string"},
+                        "first_name": {"type": ["string", "null"]},
+                        "last_name": {"type": ["string", "null"]},
                         "account_id": {"type": "string"},
-                        "email_address": {"type": "string"},
+                        "email_address": {"type": ["string", "null"]},
                         "last_active": {
                             "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]
                         },
@@ -57,10 +57,10 @@ def validate___components_schemas_orguser(data, custom_formats={}, name_prefix=N
                 "type": "object",
                 "required": ["account_id"],
                 "properties": {
-                    "first_name": {"type": "string"},
-                    "last_name": {"type": "string"},
+                    "first_name": {"type": ["string", "null"]},
+                    "last_name": {"type": ["string", "null"]},
                     "account_id": {"type": "string"},
-                    "email_address": {"type": "string"},
+                    "email_address": {"type": ["string", "null"]},
                     "last_active": {
                         "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]
                     },
@@ -83,10 +83,10 @@ def validate___components_schemas_orguser(data, custom_formats={}, name_prefix=N
                     "type": "object",
                     "required": ["account_id"],
                     "properties": {
-                        "first_name": {"type": "string"},
-                        "last_name": {"type": "string"},
+                        "first_name": {"type": ["string", "null"]},
+                        "last_name": {"type": ["string", "null"]},
                         "account_id": {"type": "string"},
-                        "email_address": {"type": "string"},
+                        "email_address": {"type": ["string", "null"]},
                         "last_active": {
                             "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]
                         },
@@ -98,23 +98,23 @@ def validate___components_schemas_orguser(data, custom_formats={}, name_prefix=N
         if "first_name" in data_keys:
             data_keys.remove("first_name")
             data__firstname = data["first_name"]
-            if not isinstance(data__firstname, (str)):
+            if not isinstance(data__firstname, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".first_name must be string",
+                    "" + (name_prefix or "data") + ".first_name must be string or null",
                     value=data__firstname,
                     name="" + (name_prefix or "data") + ".first_name",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "last_name" in data_keys:
             data_keys.remove("last_name")
             data__lastname = data["last_name"]
-            if not isinstance(data__lastname, (str)):
+            if not isinstance(data__lastname, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".last_name must be string",
+                    "" + (name_prefix or "data") + ".last_name must be string or null",
                     value=data__lastname,
                     name="" + (name_prefix or "data") + ".last_name",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "account_id" in data_keys:
@@ -131,12 +131,12 @@ def validate___components_schemas_orguser(data, custom_formats={}, name_prefix=N
         if "email_address" in data_keys:
             data_keys.remove("email_address")
             data__emailaddress = data["email_address"]
-            if not isinstance(data__emailaddress, (str)):
+            if not isinstance(data__emailaddress, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".email_address must be string",
+                    "" + (name_prefix or "data") + ".email_address must be string or null",
                     value=data__emailaddress,
                     name="" + (name_prefix or "data") + ".email_address",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "last_active" in data_keys:

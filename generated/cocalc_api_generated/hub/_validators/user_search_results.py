@@ -28,14 +28,14 @@ def validate___components_schemas_usersearchresults(data, custom_formats={}, nam
                     "required": ["account_id"],
                     "properties": {
                         "account_id": {"type": "string"},
-                        "first_name": {"type": "string"},
-                        "last_name": {"type": "string"},
-                        "name": {"type": "string"},
-                        "last_active": {"type": "number"},
-                        "created": {"type": "number"},
-                        "banned": {"type": "boolean"},
-                        "email_address_verified": {"type": "boolean"},
-                        "email_address": {"type": "string"},
+                        "first_name": {"type": ["string", "null"]},
+                        "last_name": {"type": ["string", "null"]},
+                        "name": {"type": ["string", "null"]},
+                        "last_active": {"type": ["number", "null"]},
+                        "created": {"type": ["number", "null"]},
+                        "banned": {"type": ["boolean", "null"]},
+                        "email_address_verified": {"type": ["boolean", "null"]},
+                        "email_address": {"type": ["string", "null"]},
                     },
                 },
             },
@@ -62,14 +62,14 @@ def validate___components_schemas_usersearchresult(data, custom_formats={}, name
                 "required": ["account_id"],
                 "properties": {
                     "account_id": {"type": "string"},
-                    "first_name": {"type": "string"},
-                    "last_name": {"type": "string"},
-                    "name": {"type": "string"},
-                    "last_active": {"type": "number"},
-                    "created": {"type": "number"},
-                    "banned": {"type": "boolean"},
-                    "email_address_verified": {"type": "boolean"},
-                    "email_address": {"type": "string"},
+                    "first_name": {"type": ["string", "null"]},
+                    "last_name": {"type": ["string", "null"]},
+                    "name": {"type": ["string", "null"]},
+                    "last_active": {"type": ["number", "null"]},
+                    "created": {"type": ["number", "null"]},
+                    "banned": {"type": ["boolean", "null"]},
+                    "email_address_verified": {"type": ["boolean", "null"]},
+                    "email_address": {"type": ["string", "null"]},
                 },
             },
             rule="type",
@@ -90,14 +90,14 @@ def validate___components_schemas_usersearchresult(data, custom_formats={}, name
                     "required": ["account_id"],
                     "properties": {
                         "account_id": {"type": "string"},
-                        "first_name": {"type": "string"},
-                        "last_name": {"type": "string"},
-                        "name": {"type": "string"},
-                        "last_active": {"type": "number"},
-                        "created": {"type": "number"},
-                        "banned": {"type": "boolean"},
-                        "email_address_verified": {"type": "boolean"},
-                        "email_address": {"type": "string"},
+                        "first_name": {"type": ["string", "null"]},
+                        "last_name": {"type": ["string", "null"]},
+                        "name": {"type": ["string", "null"]},
+                        "last_active": {"type": ["number", "null"]},
+                        "created": {"type": ["number", "null"]},
+                        "banned": {"type": ["boolean", "null"]},
+                        "email_address_verified": {"type": ["boolean", "null"]},
+                        "email_address": {"type": ["string", "null"]},
                     },
                 },
                 rule="required",
@@ -117,93 +117,95 @@ def validate___components_schemas_usersearchresult(data, custom_formats={}, name
         if "first_name" in data_keys:
             data_keys.remove("first_name")
             data__firstname = data["first_name"]
-            if not isinstance(data__firstname, (str)):
+            if not isinstance(data__firstname, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".first_name must be string",
+                    "" + (name_prefix or "data") + ".first_name must be string or null",
                     value=data__firstname,
                     name="" + (name_prefix or "data") + ".first_name",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "last_name" in data_keys:
             data_keys.remove("last_name")
             data__lastname = data["last_name"]
-            if not isinstance(data__lastname, (str)):
+            if not isinstance(data__lastname, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".last_name must be string",
+                    "" + (name_prefix or "data") + ".last_name must be string or null",
                     value=data__lastname,
                     name="" + (name_prefix or "data") + ".last_name",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
-            if not isinstance(data__name, (str)):
+            if not isinstance(data__name, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".name must be string",
+                    "" + (name_prefix or "data") + ".name must be string or null",
                     value=data__name,
                     name="" + (name_prefix or "data") + ".name",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
         if "last_active" in data_keys:
             data_keys.remove("last_active")
             data__lastactive = data["last_active"]
-            if not isinstance(data__lastactive, (int, float, Decimal)) or isinstance(
+            if not isinstance(data__lastactive, (int, float, Decimal, NoneType)) or isinstance(
                 data__lastactive, bool
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".last_active must be number",
+                    "" + (name_prefix or "data") + ".last_active must be number or null",
                     value=data__lastactive,
                     name="" + (name_prefix or "data") + ".last_active",
-                    definition={"type": "number"},
+                    definition={"type": ["number", "null"]},
                     rule="type",
                 )
         if "created" in data_keys:
             data_keys.remove("created")
             data__created = data["created"]
-            if not isinstance(data__created, (int, float, Decimal)) or isinstance(
+            if not isinstance(data__created, (int, float, Decimal, NoneType)) or isinstance(
                 data__created, bool
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".created must be number",
+                    "" + (name_prefix or "data") + ".created must be number or null",
                     value=data__created,
                     name="" + (name_prefix or "data") + ".created",
-                    definition={"type": "number"},
+                    definition={"type": ["number", "null"]},
                     rule="type",
                 )
         if "banned" in data_keys:
             data_keys.remove("banned")
             data__banned = data["banned"]
-            if not isinstance(data__banned, (bool)):
+            if not isinstance(data__banned, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".banned must be boolean",
+                    "" + (name_prefix or "data") + ".banned must be boolean or null",
                     value=data__banned,
                     name="" + (name_prefix or "data") + ".banned",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
         if "email_address_verified" in data_keys:
             data_keys.remove("email_address_verified")
             data__emailaddressverified = data["email_address_verified"]
-            if not isinstance(data__emailaddressverified, (bool)):
+            if not isinstance(data__emailaddressverified, (bool, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".email_address_verified must be boolean",
+                    ""
+                    + (name_prefix or "data")
+                    + ".email_address_verified must be boolean or null",
                     value=data__emailaddressverified,
                     name="" + (name_prefix or "data") + ".email_address_verified",
-                    definition={"type": "boolean"},
+                    definition={"type": ["boolean", "null"]},
                     rule="type",
                 )
         if "email_address" in data_keys:
             data_keys.remove("email_address")
             data__emailaddress = data["email_address"]
-            if not isinstance(data__emailaddress, (str)):
+            if not isinstance(data__emailaddress, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".email_address must be string",
+                    "" + (name_prefix or "data") + ".email_address must be string or null",
                     value=data__emailaddress,
                     name="" + (name_prefix or "data") + ".email_address",
-                    definition={"type": "string"},
+                    definition={"type": ["string", "null"]},
                     rule="type",
                 )
     return data

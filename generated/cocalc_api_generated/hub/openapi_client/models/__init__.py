@@ -3,7 +3,7 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .account_name import AccountName
-from .account_name_profile import AccountNameProfile
+from .account_name_profile_type_0 import AccountNameProfileType0
 from .account_names import AccountNames
 from .add_collaborator_options import AddCollaboratorOptions
 from .add_collaborator_result import AddCollaboratorResult
@@ -55,7 +55,7 @@ from .user_search_result import UserSearchResult
 
 __all__ = (
     "AccountName",
-    "AccountNameProfile",
+    "AccountNameProfileType0",
     "AccountNames",
     "AddCollaboratorOptions",
     "AddCollaboratorResult",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.account_name_profile import AccountNameProfile
+    from ..models.account_name_profile_type_0 import AccountNameProfileType0
 
 
 T = TypeVar("T", bound="AccountName")
@@ -19,22 +19,31 @@ T = TypeVar("T", bound="AccountName")
 
 @_attrs_define
 class AccountName:
-    """An account's displayed name (src/packages/server/accounts/get-name.ts)."""
+    """An account's displayed name (src/packages/server/accounts/get-name.ts). Optional keys
+    of the TypeScript types are NULL columns too, so they may come as null.
+
+    """
 
     first_name: str
     last_name: str
-    profile: AccountNameProfile | Unset = UNSET
-    """ The account's avatar settings, when it has any. """
+    profile: AccountNameProfileType0 | None | Unset = UNSET
+    """ The account's avatar settings (null, or absent, when it has none). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.account_name_profile_type_0 import AccountNameProfileType0  # noqa: PLC0415
+
         first_name = self.first_name
 
         last_name = self.last_name
 
-        profile: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.profile, Unset):
+        profile: dict[str, Any] | None | Unset
+        if isinstance(self.profile, Unset):
+            profile = UNSET
+        elif isinstance(self.profile, AccountNameProfileType0):
             profile = self.profile.to_dict()
+        else:
+            profile = self.profile
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -51,19 +60,29 @@ class AccountName:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account_name_profile import AccountNameProfile  # noqa: PLC0415
+        from ..models.account_name_profile_type_0 import AccountNameProfileType0  # noqa: PLC0415
 
         d = dict(src_dict)
         first_name = d.pop("first_name")
 
         last_name = d.pop("last_name")
 
-        _profile = d.pop("profile", UNSET)
-        profile: AccountNameProfile | Unset
-        if isinstance(_profile, Unset):
-            profile = UNSET
-        else:
-            profile = AccountNameProfile.from_dict(_profile)
+        def _parse_profile(data: object) -> AccountNameProfileType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                profile_type_0 = AccountNameProfileType0.from_dict(data)
+
+                return profile_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AccountNameProfileType0 | None | Unset, data)
+
+        profile = _parse_profile(d.pop("profile", UNSET))
 
         account_name = cls(
             first_name=first_name,

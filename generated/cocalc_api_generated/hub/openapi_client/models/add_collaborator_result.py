@@ -8,48 +8,74 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="AddCollaboratorResult")
 
 
 @_attrs_define
 class AddCollaboratorResult:
-    """Each project, with the accounts added to it (a list even for one;
-    src/packages/server/projects/collaborators.ts).
+    """The projects the accounts were added to, under the key `project_id`: the list given
+    (one id is normalized to a list), or one id when a single invite token was used
+    (`addCollaborator`, src/packages/server/projects/collaborators.ts).
 
     """
 
-    additional_properties: dict[str, list[str]] = _attrs_field(init=False, factory=dict)
+    project_id: list[str] | str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        project_id: list[str] | str | Unset
+        if isinstance(self.project_id, Unset):
+            project_id = UNSET
+        elif isinstance(self.project_id, list):
+            project_id = self.project_id
+
+        else:
+            project_id = self.project_id
 
         field_dict: dict[str, Any] = {}
-        for prop_name, prop in self.additional_properties.items():
-            field_dict[prop_name] = prop
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if project_id is not UNSET:
+            field_dict["project_id"] = project_id
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        add_collaborator_result = cls()
 
-        additional_properties = {}
-        for prop_name, prop_dict in d.items():
-            additional_property = cast(list[str], prop_dict)
+        def _parse_project_id(data: object) -> list[str] | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                project_id_type_1 = cast(list[str], data)
 
-            additional_properties[prop_name] = additional_property
+                return project_id_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | str | Unset, data)
 
-        add_collaborator_result.additional_properties = additional_properties
+        project_id = _parse_project_id(d.pop("project_id", UNSET))
+
+        add_collaborator_result = cls(
+            project_id=project_id,
+        )
+
+        add_collaborator_result.additional_properties = d
         return add_collaborator_result
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> list[str]:
+    def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: list[str]) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -23,11 +23,11 @@ class ApiKey:
     """ ISO 8601 time. """
     trunc: str
     """ The key's first and last characters, to tell keys apart. """
-    name: str
-    project_id: str | Unset = UNSET
+    name: None | str
+    project_id: None | str | Unset = UNSET
     """ Only for a project-scoped key. """
-    expire: str | Unset = UNSET
-    last_active: str | Unset = UNSET
+    expire: None | str | Unset = UNSET
+    last_active: None | str | Unset = UNSET
     secret: str | Unset = UNSET
     """ The key itself; only in the answer that creates it. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -41,13 +41,26 @@ class ApiKey:
 
         trunc = self.trunc
 
+        name: None | str
         name = self.name
 
-        project_id = self.project_id
+        project_id: None | str | Unset
+        if isinstance(self.project_id, Unset):
+            project_id = UNSET
+        else:
+            project_id = self.project_id
 
-        expire = self.expire
+        expire: None | str | Unset
+        if isinstance(self.expire, Unset):
+            expire = UNSET
+        else:
+            expire = self.expire
 
-        last_active = self.last_active
+        last_active: None | str | Unset
+        if isinstance(self.last_active, Unset):
+            last_active = UNSET
+        else:
+            last_active = self.last_active
 
         secret = self.secret
 
@@ -84,13 +97,39 @@ class ApiKey:
 
         trunc = d.pop("trunc")
 
-        name = d.pop("name")
+        def _parse_name(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
 
-        project_id = d.pop("project_id", UNSET)
+        name = _parse_name(d.pop("name"))
 
-        expire = d.pop("expire", UNSET)
+        def _parse_project_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        last_active = d.pop("last_active", UNSET)
+        project_id = _parse_project_id(d.pop("project_id", UNSET))
+
+        def _parse_expire(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        expire = _parse_expire(d.pop("expire", UNSET))
+
+        def _parse_last_active(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        last_active = _parse_last_active(d.pop("last_active", UNSET))
 
         secret = d.pop("secret", UNSET)
 

@@ -22,16 +22,16 @@ class Message:
     to_ids: list[str]
     subject: str
     body: str
-    sent: str | Unset = UNSET
+    sent: None | str | Unset = UNSET
     """ When it was sent, an ISO 8601 time. """
-    thread_id: int | Unset = UNSET
-    index: int | Unset = UNSET
-    read: bool | Unset = UNSET
-    saved: bool | Unset = UNSET
-    starred: bool | Unset = UNSET
-    liked: bool | Unset = UNSET
-    deleted: bool | Unset = UNSET
-    expire: bool | Unset = UNSET
+    thread_id: int | None | Unset = UNSET
+    index: int | None | Unset = UNSET
+    read: bool | None | Unset = UNSET
+    saved: bool | None | Unset = UNSET
+    starred: bool | None | Unset = UNSET
+    liked: bool | None | Unset = UNSET
+    deleted: bool | None | Unset = UNSET
+    expire: bool | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,23 +45,59 @@ class Message:
 
         body = self.body
 
-        sent = self.sent
+        sent: None | str | Unset
+        if isinstance(self.sent, Unset):
+            sent = UNSET
+        else:
+            sent = self.sent
 
-        thread_id = self.thread_id
+        thread_id: int | None | Unset
+        if isinstance(self.thread_id, Unset):
+            thread_id = UNSET
+        else:
+            thread_id = self.thread_id
 
-        index = self.index
+        index: int | None | Unset
+        if isinstance(self.index, Unset):
+            index = UNSET
+        else:
+            index = self.index
 
-        read = self.read
+        read: bool | None | Unset
+        if isinstance(self.read, Unset):
+            read = UNSET
+        else:
+            read = self.read
 
-        saved = self.saved
+        saved: bool | None | Unset
+        if isinstance(self.saved, Unset):
+            saved = UNSET
+        else:
+            saved = self.saved
 
-        starred = self.starred
+        starred: bool | None | Unset
+        if isinstance(self.starred, Unset):
+            starred = UNSET
+        else:
+            starred = self.starred
 
-        liked = self.liked
+        liked: bool | None | Unset
+        if isinstance(self.liked, Unset):
+            liked = UNSET
+        else:
+            liked = self.liked
 
-        deleted = self.deleted
+        deleted: bool | None | Unset
+        if isinstance(self.deleted, Unset):
+            deleted = UNSET
+        else:
+            deleted = self.deleted
 
-        expire = self.expire
+        expire: bool | None | Unset
+        if isinstance(self.expire, Unset):
+            expire = UNSET
+        else:
+            expire = self.expire
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -108,23 +144,86 @@ class Message:
 
         body = d.pop("body")
 
-        sent = d.pop("sent", UNSET)
+        def _parse_sent(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        thread_id = d.pop("thread_id", UNSET)
+        sent = _parse_sent(d.pop("sent", UNSET))
 
-        index = d.pop("index", UNSET)
+        def _parse_thread_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
 
-        read = d.pop("read", UNSET)
+        thread_id = _parse_thread_id(d.pop("thread_id", UNSET))
 
-        saved = d.pop("saved", UNSET)
+        def _parse_index(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
 
-        starred = d.pop("starred", UNSET)
+        index = _parse_index(d.pop("index", UNSET))
 
-        liked = d.pop("liked", UNSET)
+        def _parse_read(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
 
-        deleted = d.pop("deleted", UNSET)
+        read = _parse_read(d.pop("read", UNSET))
 
-        expire = d.pop("expire", UNSET)
+        def _parse_saved(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        saved = _parse_saved(d.pop("saved", UNSET))
+
+        def _parse_starred(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        starred = _parse_starred(d.pop("starred", UNSET))
+
+        def _parse_liked(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        liked = _parse_liked(d.pop("liked", UNSET))
+
+        def _parse_deleted(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        deleted = _parse_deleted(d.pop("deleted", UNSET))
+
+        def _parse_expire(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        expire = _parse_expire(d.pop("expire", UNSET))
 
         message = cls(
             id=id,

@@ -16,26 +16,47 @@ T = TypeVar("T", bound="Org")
 @_attrs_define
 class Org:
     name: str
-    title: str | Unset = UNSET
-    description: str | Unset = UNSET
-    link: str | Unset = UNSET
-    email_address: str | Unset = UNSET
-    admin_account_ids: list[str] | Unset = UNSET
+    title: None | str | Unset = UNSET
+    description: None | str | Unset = UNSET
+    link: None | str | Unset = UNSET
+    email_address: None | str | Unset = UNSET
+    admin_account_ids: list[str] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        title = self.title
+        title: None | str | Unset
+        if isinstance(self.title, Unset):
+            title = UNSET
+        else:
+            title = self.title
 
-        description = self.description
+        description: None | str | Unset
+        if isinstance(self.description, Unset):
+            description = UNSET
+        else:
+            description = self.description
 
-        link = self.link
+        link: None | str | Unset
+        if isinstance(self.link, Unset):
+            link = UNSET
+        else:
+            link = self.link
 
-        email_address = self.email_address
+        email_address: None | str | Unset
+        if isinstance(self.email_address, Unset):
+            email_address = UNSET
+        else:
+            email_address = self.email_address
 
-        admin_account_ids: list[str] | Unset = UNSET
-        if not isinstance(self.admin_account_ids, Unset):
+        admin_account_ids: list[str] | None | Unset
+        if isinstance(self.admin_account_ids, Unset):
+            admin_account_ids = UNSET
+        elif isinstance(self.admin_account_ids, list):
+            admin_account_ids = self.admin_account_ids
+
+        else:
             admin_account_ids = self.admin_account_ids
 
         field_dict: dict[str, Any] = {}
@@ -63,15 +84,58 @@ class Org:
         d = dict(src_dict)
         name = d.pop("name")
 
-        title = d.pop("title", UNSET)
+        def _parse_title(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        description = d.pop("description", UNSET)
+        title = _parse_title(d.pop("title", UNSET))
 
-        link = d.pop("link", UNSET)
+        def _parse_description(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        email_address = d.pop("email_address", UNSET)
+        description = _parse_description(d.pop("description", UNSET))
 
-        admin_account_ids = cast(list[str], d.pop("admin_account_ids", UNSET))
+        def _parse_link(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        link = _parse_link(d.pop("link", UNSET))
+
+        def _parse_email_address(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        email_address = _parse_email_address(d.pop("email_address", UNSET))
+
+        def _parse_admin_account_ids(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                admin_account_ids_type_0 = cast(list[str], data)
+
+                return admin_account_ids_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        admin_account_ids = _parse_admin_account_ids(d.pop("admin_account_ids", UNSET))
 
         org = cls(
             name=name,

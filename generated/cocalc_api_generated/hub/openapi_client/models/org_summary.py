@@ -16,17 +16,26 @@ T = TypeVar("T", bound="OrgSummary")
 @_attrs_define
 class OrgSummary:
     name: str
-    title: str | Unset = UNSET
-    admin_account_ids: list[str] | Unset = UNSET
+    title: None | str | Unset = UNSET
+    admin_account_ids: list[str] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        title = self.title
+        title: None | str | Unset
+        if isinstance(self.title, Unset):
+            title = UNSET
+        else:
+            title = self.title
 
-        admin_account_ids: list[str] | Unset = UNSET
-        if not isinstance(self.admin_account_ids, Unset):
+        admin_account_ids: list[str] | None | Unset
+        if isinstance(self.admin_account_ids, Unset):
+            admin_account_ids = UNSET
+        elif isinstance(self.admin_account_ids, list):
+            admin_account_ids = self.admin_account_ids
+
+        else:
             admin_account_ids = self.admin_account_ids
 
         field_dict: dict[str, Any] = {}
@@ -48,9 +57,31 @@ class OrgSummary:
         d = dict(src_dict)
         name = d.pop("name")
 
-        title = d.pop("title", UNSET)
+        def _parse_title(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        admin_account_ids = cast(list[str], d.pop("admin_account_ids", UNSET))
+        title = _parse_title(d.pop("title", UNSET))
+
+        def _parse_admin_account_ids(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                admin_account_ids_type_0 = cast(list[str], data)
+
+                return admin_account_ids_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        admin_account_ids = _parse_admin_account_ids(d.pop("admin_account_ids", UNSET))
 
         org_summary = cls(
             name=name,

@@ -16,9 +16,9 @@ T = TypeVar("T", bound="OrgUser")
 @_attrs_define
 class OrgUser:
     account_id: str
-    first_name: str | Unset = UNSET
-    last_name: str | Unset = UNSET
-    email_address: str | Unset = UNSET
+    first_name: None | str | Unset = UNSET
+    last_name: None | str | Unset = UNSET
+    email_address: None | str | Unset = UNSET
     last_active: float | None | str | Unset = UNSET
     """ When the account was last active. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -26,11 +26,23 @@ class OrgUser:
     def to_dict(self) -> dict[str, Any]:
         account_id = self.account_id
 
-        first_name = self.first_name
+        first_name: None | str | Unset
+        if isinstance(self.first_name, Unset):
+            first_name = UNSET
+        else:
+            first_name = self.first_name
 
-        last_name = self.last_name
+        last_name: None | str | Unset
+        if isinstance(self.last_name, Unset):
+            last_name = UNSET
+        else:
+            last_name = self.last_name
 
-        email_address = self.email_address
+        email_address: None | str | Unset
+        if isinstance(self.email_address, Unset):
+            email_address = UNSET
+        else:
+            email_address = self.email_address
 
         last_active: float | None | str | Unset
         if isinstance(self.last_active, Unset):
@@ -61,11 +73,32 @@ class OrgUser:
         d = dict(src_dict)
         account_id = d.pop("account_id")
 
-        first_name = d.pop("first_name", UNSET)
+        def _parse_first_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        last_name = d.pop("last_name", UNSET)
+        first_name = _parse_first_name(d.pop("first_name", UNSET))
 
-        email_address = d.pop("email_address", UNSET)
+        def _parse_last_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        last_name = _parse_last_name(d.pop("last_name", UNSET))
+
+        def _parse_email_address(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        email_address = _parse_email_address(d.pop("email_address", UNSET))
 
         def _parse_last_active(data: object) -> float | None | str | Unset:
             if data is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -18,39 +18,71 @@ class UserSearchResult:
     """One account found (UserSearchResult, src/packages/util/db-schema/accounts.ts)."""
 
     account_id: str
-    first_name: str | Unset = UNSET
-    last_name: str | Unset = UNSET
-    name: str | Unset = UNSET
+    first_name: None | str | Unset = UNSET
+    last_name: None | str | Unset = UNSET
+    name: None | str | Unset = UNSET
     """ The "vanity" user name. """
-    last_active: float | Unset = UNSET
+    last_active: float | None | Unset = UNSET
     """ When the account was last active, ms since the epoch. """
-    created: float | Unset = UNSET
+    created: float | None | Unset = UNSET
     """ When the account was created, ms since the epoch. """
-    banned: bool | Unset = UNSET
+    banned: bool | None | Unset = UNSET
     """ Only in an admin's search. """
-    email_address_verified: bool | Unset = UNSET
-    email_address: str | Unset = UNSET
+    email_address_verified: bool | None | Unset = UNSET
+    email_address: None | str | Unset = UNSET
     """ Only when the search was by email address (or by an admin). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         account_id = self.account_id
 
-        first_name = self.first_name
+        first_name: None | str | Unset
+        if isinstance(self.first_name, Unset):
+            first_name = UNSET
+        else:
+            first_name = self.first_name
 
-        last_name = self.last_name
+        last_name: None | str | Unset
+        if isinstance(self.last_name, Unset):
+            last_name = UNSET
+        else:
+            last_name = self.last_name
 
-        name = self.name
+        name: None | str | Unset
+        if isinstance(self.name, Unset):
+            name = UNSET
+        else:
+            name = self.name
 
-        last_active = self.last_active
+        last_active: float | None | Unset
+        if isinstance(self.last_active, Unset):
+            last_active = UNSET
+        else:
+            last_active = self.last_active
 
-        created = self.created
+        created: float | None | Unset
+        if isinstance(self.created, Unset):
+            created = UNSET
+        else:
+            created = self.created
 
-        banned = self.banned
+        banned: bool | None | Unset
+        if isinstance(self.banned, Unset):
+            banned = UNSET
+        else:
+            banned = self.banned
 
-        email_address_verified = self.email_address_verified
+        email_address_verified: bool | None | Unset
+        if isinstance(self.email_address_verified, Unset):
+            email_address_verified = UNSET
+        else:
+            email_address_verified = self.email_address_verified
 
-        email_address = self.email_address
+        email_address: None | str | Unset
+        if isinstance(self.email_address, Unset):
+            email_address = UNSET
+        else:
+            email_address = self.email_address
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -83,21 +115,79 @@ class UserSearchResult:
         d = dict(src_dict)
         account_id = d.pop("account_id")
 
-        first_name = d.pop("first_name", UNSET)
+        def _parse_first_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        last_name = d.pop("last_name", UNSET)
+        first_name = _parse_first_name(d.pop("first_name", UNSET))
 
-        name = d.pop("name", UNSET)
+        def _parse_last_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        last_active = d.pop("last_active", UNSET)
+        last_name = _parse_last_name(d.pop("last_name", UNSET))
 
-        created = d.pop("created", UNSET)
+        def _parse_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        banned = d.pop("banned", UNSET)
+        name = _parse_name(d.pop("name", UNSET))
 
-        email_address_verified = d.pop("email_address_verified", UNSET)
+        def _parse_last_active(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
 
-        email_address = d.pop("email_address", UNSET)
+        last_active = _parse_last_active(d.pop("last_active", UNSET))
+
+        def _parse_created(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        created = _parse_created(d.pop("created", UNSET))
+
+        def _parse_banned(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        banned = _parse_banned(d.pop("banned", UNSET))
+
+        def _parse_email_address_verified(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        email_address_verified = _parse_email_address_verified(
+            d.pop("email_address_verified", UNSET)
+        )
+
+        def _parse_email_address(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        email_address = _parse_email_address(d.pop("email_address", UNSET))
 
         user_search_result = cls(
             account_id=account_id,

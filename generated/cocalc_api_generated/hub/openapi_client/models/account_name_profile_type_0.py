@@ -8,13 +8,11 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="AccountNameProfile")
+T = TypeVar("T", bound="AccountNameProfileType0")
 
 
 @_attrs_define
-class AccountNameProfile:
-    """The account's avatar settings, when it has any."""
-
+class AccountNameProfileType0:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -27,10 +25,10 @@ class AccountNameProfile:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        account_name_profile = cls()
+        account_name_profile_type_0 = cls()
 
-        account_name_profile.additional_properties = d
-        return account_name_profile
+        account_name_profile_type_0.additional_properties = d
+        return account_name_profile_type_0
 
     @property
     def additional_keys(self) -> list[str]:
