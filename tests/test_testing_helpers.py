@@ -290,6 +290,49 @@ def test_a_users_test_file_passes_on_the_local_server_then_from_its_cassettes(
     assert "cocalc_server" not in replayed
 
 
+HUB_USER_TESTS = textwrap.dedent(
+    """
+    import pytest
+
+
+    @pytest.fixture
+    def vcr_config(cocalc_vcr_config):
+        return cocalc_vcr_config
+
+
+    @pytest.mark.vcr
+    def test_create_and_run(cocalc_hub, cocalc_hub_target):
+        print("hub target:", cocalc_hub_target.mode)
+        project_id = cocalc_hub.projects.create_project(title="mine")
+        assert project_id in {p["project_id"] for p in cocalc_hub.projects.get(all=True)}
+
+
+    def test_a_fresh_project_each_test(cocalc_hub_project, cocalc_hub):
+        out = cocalc_hub_project.system.exec("echo $HOME")
+        assert out["stdout"].rstrip().endswith(cocalc_hub_project.project_id)
+        assert cocalc_hub.projects.state(cocalc_hub_project.project_id)["state"] == "running"
+
+
+    @pytest.mark.asyncio
+    async def test_async_hub(cocalc_async_hub):
+        assert (await cocalc_async_hub.system.ping())["now"] > 0
+    """
+)
+
+
+@pytest.mark.timeout(120)
+def test_a_users_hub_tests_pass_on_the_local_hub_then_from_their_cassettes(
+    user_folder: Path,
+) -> None:
+    (user_folder / "test_mine.py").write_text(HUB_USER_TESTS, encoding="utf-8")
+    recorded = run_user_tests(user_folder, "--record-mode=once")
+    assert "3 passed" in recorded and "hub target: local" in recorded
+    assert "SETUP    S cocalc_hub_server" in recorded
+    replayed = run_user_tests(user_folder, "-k", "create_and_run")
+    assert "1 passed" in replayed and "hub target: replay" in replayed
+    assert "cocalc_hub_server" not in replayed
+
+
 @pytest.mark.timeout(120)
 def test_recording_against_a_real_host_scrubs_the_key_and_the_project_id(
     user_folder: Path,

@@ -8,6 +8,11 @@ for a fixture:
   needs it (`cocalc_server`); against a real host with `--cocalc-live` (COCALC_API_KEY,
   COCALC_HOST, COCALC_PROJECT_ID); and with no server at all when the test replays cassettes
   (marked `vcr` under pytest-recording's default `--record-mode=none`).
+- `cocalc_hub` / `cocalc_async_hub`: a Hub / AsyncHub for the test, against the local hub
+  (`cocalc-hub-server`, started once per session on the first test that needs it:
+  `cocalc_hub_server`), a real host with `--cocalc-live` (COCALC_API_KEY, COCALC_HOST), or
+  cassettes. `cocalc_hub_project`: a fresh project on that hub for the test, as a Project with
+  the hub's account key, deleted after it.
 - `cocalc_vcr_config`: pytest-recording settings that match calls on their JSON body and
   scrub the key and the project id; use it as your `vcr_config`:
 
@@ -27,6 +32,8 @@ import pytest
 
 if TYPE_CHECKING:
     from cocalc_api._client import AsyncProject, Project
+    from cocalc_api.hub import AsyncHub, Hub
+    from cocalc_hub_server.testing import HubProcess
     from cocalc_project_server.testing import ServerProcess
 
 LIVE_OPTION = "--cocalc-live"
@@ -179,3 +186,76 @@ def cocalc_vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     if live is None:
         return vcr_config()
     return vcr_config(api_key=live.api_key, project_id=live.project_id)
+
+
+# -- the hub --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cocalc_hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """The local hub (`cocalc-hub-server`), started once for the session on a fresh site; its
+    key is the account key of the site's admin."""
+    try:
+        from cocalc_hub_server.testing import running_hub
+    except ImportError as error:  # pragma: no cover - depends on the installed extras
+        pytest.fail(
+            f"the local hub needs the 'testing' extra: pip install 'cocalc-sdk[testing]' ({error})",
+            pytrace=False,
+        )
+    with running_hub(root=tmp_path_factory.mktemp("cocalc-hub")) as hub:
+        yield hub
+
+
+@pytest.fixture
+def cocalc_hub_target(request: pytest.FixtureRequest) -> CocalcTarget:
+    """Where this test's hub calls go: the local hub, a live host, or cassettes."""
+    live = _live_settings(request.config)
+    if live is not None:
+        return CocalcTarget("live", live.host, live.api_key, None)
+    if _replays(request):
+        return CocalcTarget("replay", REPLAY_HOST, REPLAY_KEY, None)
+    hub: HubProcess = request.getfixturevalue("cocalc_hub_server")
+    return CocalcTarget("local", hub.url, hub.api_key, None)
+
+
+@pytest.fixture
+def cocalc_hub(cocalc_hub_target: CocalcTarget) -> Iterator[Hub]:
+    """A Hub for this test (local hub, live host or cassettes), closed after it."""
+    from cocalc_api.hub import Hub
+
+    with Hub(api_key=cocalc_hub_target.api_key, host=cocalc_hub_target.host) as hub:
+        yield hub
+
+
+@pytest.fixture
+def cocalc_hub_project(cocalc_hub: Hub) -> Iterator[Project]:
+    """A new project on the test's hub, as a Project reached with the hub's account key;
+    deleted (the hub's `projects.delete`) after the test."""
+    from cocalc_api._client import Project
+
+    project_id = cocalc_hub.projects.create_project(title="pytest")
+    try:
+        with Project(
+            api_key=cocalc_hub.api_key, host=cocalc_hub.host, project_id=project_id
+        ) as project:
+            yield project
+    finally:
+        cocalc_hub.projects.delete(project_id)
+
+
+async def _async_hub(cocalc_hub_target: CocalcTarget) -> AsyncIterator[AsyncHub]:
+    from cocalc_api.hub import AsyncHub
+
+    async with AsyncHub(api_key=cocalc_hub_target.api_key, host=cocalc_hub_target.host) as hub:
+        yield hub
+
+
+_async_hub.__doc__ = """An AsyncHub for this test, closed after it (an async fixture)."""
+
+cocalc_async_hub: Any
+try:
+    import pytest_asyncio as _pytest_asyncio
+except ImportError:  # pragma: no cover
+    cocalc_async_hub = pytest.fixture(name="cocalc_async_hub")(_async_hub)
+else:
+    cocalc_async_hub = _pytest_asyncio.fixture(name="cocalc_async_hub")(_async_hub)
