@@ -1,4 +1,5 @@
-"""The exit codes of `cocalc-project`, and its name: what scripts can rely on (docs/cli.md)."""
+"""The exit codes of `cocalc-project` and `cocalc-hub`, and their names: what scripts can rely
+on (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
     (EXIT_FAILURE, "the service reported an error (APIError), or a job ended as failed"),
     (EXIT_USAGE, "bad command line or arguments (nothing was sent)"),
-    (EXIT_AUTH, "no API key, or the key was refused (AuthenticationError)"),
+    (
+        EXIT_AUTH,
+        (
+            "no API key, or the key was refused (AuthenticationError), or its account may not "
+            "do this (PermissionDeniedError)"
+        ),
+    ),
     (EXIT_NOT_FOUND, "unknown method, job or kernel"),
     (EXIT_UNREACHABLE, "the project or host could not be reached, or a proxy answered"),
     (EXIT_BAD_RESPONSE, "the answer does not match the spec (ResponseValidationError)"),
@@ -26,3 +33,4 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
 )
 
 PROG = "cocalc-project"
+HUB_PROG = "cocalc-hub"
