@@ -32,6 +32,9 @@ from tests.test_hub_parity import _reference_body, deliberate_differences
 KEY = "sk-hub-cli-key-that-must-not-be-printed"
 HOST = "http://127.0.0.1:8123"
 PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
+# The hub route's answer (HTTP 200) to a key of no account: unknown, or a project's
+# (src/packages/next/pages/api/conat/hub.ts).
+REFUSED = "must be signed in and MUST provide an api key (cookies are not allowed)"
 CLI = Path(sys.executable).parent / "cocalc-hub"
 
 Answer = Callable[[dict[str, Any]], Any]
@@ -128,9 +131,7 @@ def test_errors_exit_with_the_documented_codes(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The hub route's answer to a key it does not accept (src/packages/next/pages/api/conat/hub.ts
-    # through src/packages/server/auth/api.ts), with HTTP 200.
-    hub = serve(lambda body: {"error": "must sign in as project or account"})
+    hub = serve(lambda body: {"error": REFUSED})
     code, _, err = run(capsys, "projects", "state", PROJECT)  # docs/cli.md: 3 without a key
     assert code == 3 and "no API key" in one_error_line(err)
     assert hub.requests == []

@@ -36,6 +36,9 @@ REPO = Path(__file__).resolve().parent.parent
 KEY = "sk-hub-mcp-key-that-must-not-be-shown"
 HOST = "http://127.0.0.1:8123"
 PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
+# The hub route's answer (HTTP 200) to a key of no account: unknown, or a project's
+# (src/packages/next/pages/api/conat/hub.ts).
+REFUSED = "must be signed in and MUST provide an api key (cookies are not allowed)"
 ERROR_META_KEY = "cocalc/error"  # docs/mcp.md
 
 Answer = Callable[[dict[str, Any]], Any]
@@ -162,9 +165,7 @@ async def test_projects_get_is_a_read_only_tool() -> None:
 
 
 async def test_errors_are_tool_errors_with_the_sdk_exception() -> None:
-    # The hub route's answer to a key it does not accept (src/packages/next/pages/api/conat/hub.ts
-    # through src/packages/server/auth/api.ts).
-    async with connect(lambda body: {"error": "must sign in as project or account"}) as client:
+    async with connect(lambda body: {"error": REFUSED}) as client:
         result = await client.call_tool("hub_projects_state", {"project_id": PROJECT})
         missing = await client.call_tool("hub_projects_start", {})
     assert result.is_error and result.meta is not None
