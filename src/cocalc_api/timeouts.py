@@ -22,9 +22,10 @@ def call_deadline(
     method: MethodSpec[Any], arguments: Mapping[str, Any], client_timeout: float | None
 ) -> float:
     """The most a call of `method` with these keyword arguments can take, in seconds, on a
-    project whose `timeout` is `client_timeout`: the deadline that ends it, retries included."""
+    client (a project, a hub) whose `timeout` is `client_timeout`: the deadline that ends it,
+    retries included (a method's own envelope too, such as the hub's createProject's 60 s)."""
     policy = method.timeout
     argument = arguments.get(policy.param) if policy is not None else None
     if isinstance(argument, bool) or not isinstance(argument, int | float):
         argument = None  # not a limit: the SDK refuses it before anything is sent
-    return call_limits(policy, argument, client_timeout).deadline_s
+    return call_limits(policy, argument, client_timeout, method.envelope_s).deadline_s

@@ -1,12 +1,14 @@
 """An MCP server for a CoCalc project, generated from the project API's method table.
 
 Every method of the spec is a tool (name, description, input and output JSON Schemas and
-annotations from the table, at run time); folders and text files are resources. Needs the
-`mcp` extra: `pip install 'cocalc-sdk[mcp]'`, then run `cocalc-mcp` (see docs/mcp.md).
+annotations from the table, at run time); folders and text files are resources. Given an
+account's hub too, every method of the hub API is a tool named `hub_*`. Needs the `mcp`
+extra: `pip install 'cocalc-sdk[mcp]'`, then run `cocalc-mcp` (`--hub`; see docs/mcp.md).
 
->>> from cocalc_api import AsyncProject
+>>> from cocalc_api import AsyncHub, AsyncProject
 >>> from cocalc_mcp import build_server
 >>> server = build_server(AsyncProject(), read_only=True)  # an mcp.server.Server
+>>> account = build_server(None, hub=AsyncHub())  # the hub's tools alone
 """
 
 from typing import TYPE_CHECKING, Any

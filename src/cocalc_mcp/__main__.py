@@ -1,7 +1,9 @@
-"""`cocalc-mcp`: the MCP server for one CoCalc project, over stdio (default) or streamable HTTP.
+"""`cocalc-mcp`: the MCP server for one CoCalc project (and, with `--hub`, the account's hub
+API), over stdio (default) or streamable HTTP.
 
 COCALC_API_KEY=sk-... cocalc-mcp                     # stdio, for Claude Desktop and the like
 COCALC_API_KEY=sk-... cocalc-mcp --http --port 8765  # http://127.0.0.1:8765/mcp
+COCALC_API_KEY=sk-... cocalc-mcp --hub               # an account key: the hub's tools
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import math
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
+import httpx2
 
-from cocalc_api import AsyncProject, CocalcError, __version__
+from cocalc_api import AsyncHub, AsyncProject, CocalcError, __version__
 from cocalc_api.safety import is_loopback
 from cocalc_mcp._answers import DEFAULT_MAX_ANSWER_BYTES, answer_limited_client
 
@@ -49,7 +53,8 @@ def parser() -> argparse.ArgumentParser:
         prog="cocalc-mcp",
         description=(
             "MCP server for a CoCalc project: every method of the project API as a typed tool, "
-            "and the project's folders and text files as resources. The API key is read from "
+            "and the project's folders and text files as resources; with --hub, every method "
+            "of the account's hub API too. The API key is read from "
             "COCALC_API_KEY only (never a flag, so that it does not show in process lists)."
         ),
     )
@@ -70,6 +75,15 @@ def parser() -> argparse.ArgumentParser:
         help=(
             "seconds a call may take when its method has no timeout argument of its own "
             "(default: the server's 15 s); also exec's command limit when not given"
+        ),
+    )
+    p.add_argument(
+        "--hub",
+        action="store_true",
+        help=(
+            "also offer the hub API's tools (hub_*: your account's projects, collaborators, "
+            "messages, organizations); needs an account's API key. With no project "
+            "(--project-id, $COCALC_PROJECT_ID), the hub's tools alone"
         ),
     )
     p.add_argument(
@@ -104,6 +118,39 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def clients(
+    args: argparse.Namespace, http_client: httpx2.AsyncClient
+) -> tuple[AsyncProject | None, AsyncHub | None]:
+    """The project and the hub the server offers tools for: the project, unless `--hub` is
+    given with no project (an account key without a project reaches no project); the hub
+    with `--hub`. Raises CocalcError for a bad setting."""
+    hub = None
+    if args.hub:
+        hub = AsyncHub(host=args.host, timeout=args.timeout, http_client=http_client)
+    project = None
+    if hub is None or args.project_id or os.environ.get("COCALC_PROJECT_ID", "").strip():
+        project = AsyncProject(
+            host=args.host,
+            project_id=args.project_id,
+            timeout=args.timeout,
+            http_client=http_client,
+        )
+    return project, hub
+
+
+@asynccontextmanager
+async def opened(
+    http_client: httpx2.AsyncClient, *clients: AsyncProject | AsyncHub | None
+) -> AsyncIterator[None]:
+    """Closes the clients, then the HTTP client they share."""
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(http_client)
+        for client in clients:
+            if client is not None:
+                await stack.enter_async_context(client)
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s: %(message)s")
@@ -114,12 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Every answer is read with a cap: one file read of the real project may be any size.
     http_client = answer_limited_client(args.max_answer_bytes)
     try:
-        project = AsyncProject(
-            host=args.host,
-            project_id=args.project_id,
-            timeout=args.timeout,
-            http_client=http_client,
-        )
+        project, hub = clients(args, http_client)
     except CocalcError as error:
         print(f"cocalc-mcp: {error}", file=sys.stderr)
         return 2
@@ -127,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     server = build_server(
         project,
+        hub=hub,
         read_only=args.read_only,
         progress_interval=args.progress_interval,
         secrets=[api_key],
@@ -135,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def stdio() -> None:
         from mcp.server.stdio import stdio_server
 
-        async with http_client, project, stdio_server() as (read, write):
+        async with opened(http_client, project, hub), stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
 
     async def http() -> None:
@@ -153,11 +196,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not is_loopback(args.bind):
             print(
                 f"cocalc-mcp: warning: {args.bind} is not a loopback address; whoever reaches it "
-                "can run commands in the project with your API key",
+                "can call the tools (run commands in the project, change the account) with your "
+                "API key",
                 file=sys.stderr,
             )
         config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        async with http_client, project:
+        async with opened(http_client, project, hub):
             uv = uvicorn.Server(config)
             print(f"{READY_PREFIX} http://{host}:{port}{args.path}", file=sys.stderr, flush=True)
             await uv.serve(sockets=[sock])

@@ -1,4 +1,5 @@
-"""The MCP server object: tools from the method table, resources for browsing the project.
+"""The MCP server object: tools from the method tables (the project's, the hub's), resources
+for browsing the project.
 
 Built on the official SDK's low-level `Server`, which takes tool definitions as data (names and
 JSON Schemas), where decorator frameworks derive them from Python signatures.
@@ -19,7 +20,14 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from cocalc_api import AsyncProject, CocalcError, InvalidArgumentError, __version__, safety
+from cocalc_api import (
+    AsyncHub,
+    AsyncProject,
+    CocalcError,
+    InvalidArgumentError,
+    __version__,
+    safety,
+)
 from cocalc_api.timeouts import call_deadline
 from cocalc_mcp._content import content_blocks
 from cocalc_mcp._tools import RESULT_KEY, ToolSpec, tool_specs
@@ -43,26 +51,52 @@ stop something, or run arbitrary code. A result that is not a JSON object comes 
 {"result": ...} in the structured content. Browse files through the resources \
 cocalc://folders/{path} (a folder's entries) and cocalc://files/{path} (a text file)."""
 
+HUB_INSTRUCTIONS = """\
+Tools named hub_* act on the CoCalc account, one per method of the CoCalc hub API (generated \
+from its spec): list your projects (hub_projects_get), create, start, stop and delete them, \
+manage their collaborators, look up users, send and read messages, and manage organizations."""
+
+HUB_ONLY_INSTRUCTIONS = (
+    HUB_INSTRUCTIONS
+    + """ Tools annotated readOnlyHint never change anything; destructiveHint marks those that \
+may replace, remove or stop something. A result that is not a JSON object comes back as \
+{"result": ...} in the structured content."""
+)
+
 Call = Callable[..., Awaitable[Any]]
+Handlers = dict[str, Any]  # keyword arguments of Server: its resource handlers
 
 
 def build_server(
-    project: AsyncProject,
+    project: AsyncProject | None,
     *,
+    hub: AsyncHub | None = None,
     read_only: bool = False,
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL_S,
     secrets: Iterable[str] = (),
     name: str = "cocalc",
 ) -> Server[Any]:
     """An MCP server for `project`: every method of the spec as a tool (only the read-only
-    ones with `read_only`), and the project's folders and text files as resources.
+    ones with `read_only`), and the project's folders and text files as resources. With `hub`
+    (an account's), the hub API's methods too, as tools named `hub_*`; `project` may then be
+    None, for the hub's tools alone.
 
     `secrets` (the API key) are removed from every error text the server sends. The caller
-    owns `project` and closes it.
+    owns `project` and `hub` and closes them.
     """
     if not (progress_interval > 0 and math.isfinite(progress_interval)):
         raise ValueError(f"progress_interval must be a positive number, got {progress_interval}")
-    specs = [spec for spec in tool_specs() if spec.annotations.read_only or not read_only]
+    if project is None and hub is None:
+        raise ValueError("build_server needs a project, a hub, or both")
+    clients: dict[str, AsyncProject | AsyncHub] = {}
+    every: list[ToolSpec] = []
+    if project is not None:
+        clients["project"] = project
+        every += tool_specs()
+    if hub is not None:
+        clients["hub"] = hub
+        every += tool_specs("hub")
+    specs = [spec for spec in every if spec.annotations.read_only or not read_only]
     by_name = {spec.name: spec for spec in specs}
     tools = [_tool(spec) for spec in specs]
     hidden = tuple(secret for secret in secrets if secret)
@@ -83,10 +117,11 @@ def build_server(
             # Not a tool error: the client asked for a tool this server does not list.
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
         arguments = dict(params.arguments or {})
+        client = clients[spec.api]
         try:
             _check_arguments(spec, arguments)
-            function: Call = getattr(getattr(project, spec.namespace), spec.python_name)
-            total = call_deadline(spec.method, arguments, project.timeout)
+            function: Call = getattr(getattr(client, spec.namespace), spec.python_name)
+            total = call_deadline(spec.method, arguments, client.timeout)
             result = await _with_progress(
                 ctx, spec, total, progress_interval, function(**arguments)
             )
@@ -99,6 +134,31 @@ def build_server(
         # a string as it is (a file's text reads better than its JSON), anything else as JSON,
         # and Jupyter's images as image blocks.
         return types.CallToolResult(content=content_blocks(result), structured_content=structured)
+
+    if project is None:
+        title, instructions, resources = "CoCalc account", HUB_ONLY_INSTRUCTIONS, {}
+    else:
+        title, instructions = "CoCalc project", INSTRUCTIONS
+        if hub is not None:
+            title, instructions = (
+                "CoCalc project and account",
+                f"{INSTRUCTIONS}\n\n{HUB_INSTRUCTIONS}",
+            )
+        resources = _resource_handlers(project, redact)
+    return Server(
+        name,
+        version=__version__,
+        title=title,
+        instructions=instructions,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        get_tool_input_schema=lambda tool: by_name[tool].input_schema if tool in by_name else None,
+        **resources,
+    )
+
+
+def _resource_handlers(project: AsyncProject, redact: Callable[[str], str]) -> Handlers:
+    """The project's folders and text files as resources: the Server's handlers, by name."""
 
     async def list_resources(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -173,18 +233,11 @@ def build_server(
             contents=[types.TextResourceContents(uri=uri, mime_type=mime, text=text)]
         )
 
-    return Server(
-        name,
-        version=__version__,
-        title="CoCalc project",
-        instructions=INSTRUCTIONS,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-        on_list_resources=list_resources,
-        on_list_resource_templates=list_resource_templates,
-        on_read_resource=read_resource,
-        get_tool_input_schema=lambda tool: by_name[tool].input_schema if tool in by_name else None,
-    )
+    return {
+        "on_list_resources": list_resources,
+        "on_list_resource_templates": list_resource_templates,
+        "on_read_resource": read_resource,
+    }
 
 
 def _tool(spec: ToolSpec) -> types.Tool:

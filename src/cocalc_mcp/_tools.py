@@ -1,8 +1,9 @@
 """The MCP tools, built from the method table at run time: one tool per method of the spec.
 
 Everything a tool says about itself comes from `cocalc_api_generated`'s `catalog()` (names,
-docs, JSON Schemas) and `METHODS` (retry class, timeout policy): a method added to the spec
-becomes a tool with no change here.
+docs, JSON Schemas) and `METHODS` (retry class, effect, timeout policy): a method added to the
+spec becomes a tool with no change here. The hub API's tools come from its catalog and table
+the same way (`cocalc_api.hub_catalog`, which adds the client's `projects.get`), named `hub_*`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from cocalc_api_generated._runtime import MethodSpec, catalog
 from cocalc_api_generated.specs import METHODS
@@ -22,6 +23,11 @@ TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # The key of a non-object result in a tool's structured content (MCP structured content must
 # be a JSON object): `{"result": <the method's result>}`.
 RESULT_KEY = "result"
+
+# Before the names of the hub API's tools: `hub_projects_create_project`.
+HUB_PREFIX = "hub_"
+
+Api = Literal["project", "hub"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,7 @@ class Annotations:
 class ToolSpec:
     """One tool: what the client is told about it, and how to call its method."""
 
-    name: str  # e.g. "system_exec"
+    name: str  # e.g. "system_exec", "hub_projects_start"
     title: str  # the method's summary
     description: str
     input_schema: dict[str, Any]
@@ -45,10 +51,11 @@ class ToolSpec:
     wrapped: bool  # the result is not an object: structured content is {"result": ...}
     annotations: Annotations
     method: MethodSpec[Any]
-    namespace: str  # the attribute of the project, e.g. "system"
+    namespace: str  # the attribute of the client, e.g. "system"
     python_name: str  # the method of that namespace, e.g. "exec"
     parameters: frozenset[str]  # Python names
     required: frozenset[str]
+    api: Api = "project"  # whose method: the project's (AsyncProject) or the hub's (AsyncHub)
 
     @property
     def qualified_name(self) -> str:
@@ -101,16 +108,23 @@ def annotate(effect: str, retry: str) -> Annotations:
     )
 
 
-def tool_specs() -> tuple[ToolSpec, ...]:
-    """Every method of the spec as a tool, in the table's order; ValueError if two methods
-    would share a tool name or a name is not a valid tool name."""
-    methods = {(m.namespace, m.python_name): m for m in METHODS}
+def tool_specs(api: Api = "project") -> tuple[ToolSpec, ...]:
+    """Every method of the API's spec as a tool, in the table's order; ValueError if two
+    methods would share a tool name or a name is not a valid tool name. `api="hub"`: the hub
+    API's, named `hub_<namespace>_<method>`."""
+    if api == "hub":
+        from cocalc_api.hub_catalog import catalog_methods, method_specs
+
+        entries, table, prefix = catalog_methods(), method_specs(), HUB_PREFIX
+    else:
+        entries, table, prefix = catalog()["methods"], METHODS, ""
+    methods = {(m.namespace, m.python_name): m for m in table}
     specs: list[ToolSpec] = []
     names: set[str] = set()
-    for entry in catalog()["methods"]:
+    for entry in entries:
         namespace, python_name = entry["namespace"], entry["python"]
         method = methods.pop((namespace, python_name))
-        name = f"{namespace}_{python_name}"
+        name = f"{prefix}{namespace}_{python_name}"
         if not TOOL_NAME.match(name) or name in names:
             raise ValueError(f"{entry['wire']}: {name!r} is not a usable, unique tool name")
         names.add(name)
@@ -129,8 +143,9 @@ def tool_specs() -> tuple[ToolSpec, ...]:
                 python_name=python_name,
                 parameters=frozenset(p["python"] for p in entry["params"]),
                 required=frozenset(p["python"] for p in entry["params"] if p["required"]),
+                api=api,
             )
         )
     if methods:
-        raise ValueError(f"methods missing from catalog.json: {sorted(methods)}")
+        raise ValueError(f"methods missing from the catalog: {sorted(methods)}")
     return tuple(specs)

@@ -1,5 +1,6 @@
 """The click application: the root command and its global options, and `run`, which turns
-every failure into one line on stderr and its exit code.
+every failure into one line on stderr and its exit code. One for each API (`CliApi`):
+`cocalc-project` (the default) and `cocalc-hub`.
 
 click (not typer or cyclopts) because the commands are built at run time from data: click
 builds commands from `Option`/`Argument` objects directly, while typer and cyclopts derive them
@@ -11,10 +12,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
 from cocalc_api import CocalcError, __version__
+from cocalc_api.cli._api import CliApi
 from cocalc_api.cli._config import Config
 from cocalc_api.cli._errors import CliError, exit_code_for, one_line
 from cocalc_api.cli._exit_codes import (
@@ -23,28 +26,16 @@ from cocalc_api.cli._exit_codes import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    PROG,
 )
-from cocalc_api.cli._job_commands import jobs_group
 from cocalc_api.cli._methods import AliasGroup, namespace_groups
 from cocalc_api.cli._options import Method
-from cocalc_api.cli._short_forms import exec_command, jupyter_command, ping_command
+from cocalc_api.cli._project import PROJECT_CLI
 from cocalc_api.safety import redact
-from cocalc_api_generated._runtime import catalog
-
-ROOT_HELP = """Call the CoCalc project API from the shell.
-
-Configured by COCALC_API_KEY, COCALC_HOST (default https://cocalc.com) and COCALC_PROJECT_ID,
-or the options below. Every method of the API is a subcommand (`system listing --path .`);
-the short forms cover everyday work. Results print as text, or as JSON with --json.
-"""
 
 
-def _exit_codes_help() -> str:
+def _exit_codes_help(note: str) -> str:
     rows = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES)
-    return (
-        "\b\nExit codes (exec and jobs wait/follow/run exit with the command's own code):\n" + rows
-    )
+    return f"\b\nExit codes{f' ({note})' if note else ''}:\n" + rows
 
 
 class RootGroup(AliasGroup):
@@ -62,25 +53,18 @@ class RootGroup(AliasGroup):
             formatter.write_dl(rows)
 
 
-def build(methods: list[Method] | None = None) -> click.Group:
-    """The whole command line, from the catalog (the spec's method table)."""
+def build(methods: list[Method] | None = None, api: CliApi = PROJECT_CLI) -> click.Group:
+    """The whole command line of `api`, from its catalog (the spec's method table)."""
     if methods is None:
-        methods = list(catalog()["methods"])
+        methods = api.methods()
 
-    def root(
-        api_key: str | None,
-        host: str | None,
-        project_id: str | None,
-        timeout: float | None,
-        output_json: bool,
-        progress: bool,
-    ) -> None:
+    def root(api_key: str | None, host: str | None, output_json: bool, **own: Any) -> None:
         click.get_current_context().obj = Config(
-            api_key, host, project_id, timeout, output_json, progress
+            api_key=api_key, host=host, json=output_json, connect=api.connect, **own
         )
 
     group = RootGroup(
-        PROG,
+        api.prog,
         params=[
             click.Option(
                 ["--api-key"],
@@ -92,54 +76,36 @@ def build(methods: list[Method] | None = None) -> click.Group:
                 metavar="URL",
                 help="CoCalc server [env: COCALC_HOST; default: https://cocalc.com].",
             ),
-            click.Option(
-                ["--project-id"],
-                metavar="UUID",
-                help="The project [env: COCALC_PROJECT_ID]; optional with a project-specific key.",
-            ),
-            click.Option(
-                ["--timeout"],
-                type=click.FloatRange(0, min_open=True),
-                metavar="SECONDS",
-                help="Limit of each call (Project(timeout=...)); `jobs wait` needs none.",
-            ),
+            *api.options(),
             click.Option(["--json", "output_json"], is_flag=True, help="Print results as JSON."),
-            click.Option(
-                ["--progress/--no-progress"],
-                default=True,
-                help="Progress on stderr while `jobs wait` waits (default: on).",
-            ),
             click.Option(
                 ["--version"],
                 is_flag=True,
                 expose_value=False,
                 is_eager=True,
-                callback=_print_version(__version__),
+                callback=_print_version(api.prog, __version__),
                 help="Print the version and exit.",
             ),
         ],
         callback=root,
-        help=ROOT_HELP,
-        epilog=_exit_codes_help(),
+        help=api.help,
+        epilog=_exit_codes_help(api.exit_note),
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     group.methods = methods
-    for command in (
-        exec_command(methods),
-        jupyter_command(methods),
-        ping_command(),
-        jobs_group(methods),
-    ):
+    for command in api.commands(methods):
         group.add_command(command)
-    for namespace in namespace_groups(methods):
+    for namespace in namespace_groups(methods, api.title):
         group.add_command(namespace)
     return group
 
 
-def _print_version(version: str) -> Callable[[click.Context, click.Parameter, bool], None]:
+def _print_version(
+    prog: str, version: str
+) -> Callable[[click.Context, click.Parameter, bool], None]:
     def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         if value:
-            click.echo(f"{PROG} (cocalc-sdk) {version}")
+            click.echo(f"{prog} (cocalc-sdk) {version}")
             ctx.exit(0)
 
     return callback
@@ -155,33 +121,33 @@ def _secrets(argv: list[str]) -> list[str]:
     return [secret for secret in found if secret]
 
 
-def _fail(message: str, secrets: list[str]) -> None:
-    print(f"{PROG}: {redact(message, secrets)}", file=sys.stderr, flush=True)
-
-
-def run(argv: list[str]) -> int:
+def run(argv: list[str], api: CliApi = PROJECT_CLI) -> int:
     """Parse and run `argv`; every failure becomes one line on stderr and its exit code."""
     secrets = _secrets(argv)
+
+    def fail(message: str) -> None:
+        print(f"{api.prog}: {redact(message, secrets)}", file=sys.stderr, flush=True)
+
     try:
-        result = build().main(args=argv, prog_name=PROG, standalone_mode=False)
+        result = build(api=api).main(args=argv, prog_name=api.prog, standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:
-        _fail("interrupted", secrets)
+        fail("interrupted")
         return EXIT_INTERRUPTED
     except click.ClickException as error:
         hint = ""
         if isinstance(error, click.UsageError) and error.ctx is not None:
             hint = f" (see: {error.ctx.command_path} --help)"
-        _fail(error.format_message().replace("\n", " ") + hint, secrets)
+        fail(error.format_message().replace("\n", " ") + hint)
         return EXIT_USAGE if isinstance(error, click.UsageError) else EXIT_FAILURE
     except CliError as error:
-        _fail(str(error), secrets)
+        fail(str(error))
         return error.code
     except CocalcError as error:
-        _fail(one_line(error), secrets)
+        fail(one_line(error))
         return exit_code_for(error)
     except KeyboardInterrupt:
-        _fail("interrupted", secrets)
+        fail("interrupted")
         return EXIT_INTERRUPTED
     return result if isinstance(result, int) else EXIT_OK

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,28 +16,31 @@ from cocalc_api.cli._exit_codes import EXIT_AUTH
 
 @dataclass
 class Config:
-    """The global options, and the project made from them on first use."""
+    """The global options, and the client (a Project, a Hub) made from them on first use."""
 
     api_key: str | None
     host: str | None
-    project_id: str | None
     timeout: float | None
     json: bool
-    progress: bool
-    _project: Project | None = None
+    connect: Callable[[Config], Any]
+    project_id: str | None = None  # cocalc-project's own options
+    progress: bool = True
+    _client: Any = None
 
-    def project(self) -> Project:
-        if self._project is None:
+    def client(self) -> Any:
+        """The API's client, made on first use and closed with the command."""
+        if self._client is None:
             if not (self.api_key or os.environ.get("COCALC_API_KEY")):
                 raise CliError(EXIT_AUTH, "no API key: set COCALC_API_KEY (or pass --api-key)")
-            self._project = Project(
-                api_key=self.api_key,
-                host=self.host,
-                project_id=self.project_id,
-                timeout=self.timeout,
-            )
-            click.get_current_context().call_on_close(self._project.close)
-        return self._project
+            self._client = self.connect(self)
+            click.get_current_context().call_on_close(self._client.close)
+        return self._client
+
+    def project(self) -> Project:
+        """The project, for cocalc-project's short forms."""
+        client = self.client()
+        assert isinstance(client, Project)
+        return client
 
 
 def config() -> Config:

@@ -1,4 +1,5 @@
-"""The exit codes of `cocalc-project`, and its name: what scripts can rely on (docs/cli.md)."""
+"""The exit codes of `cocalc-project` and `cocalc-hub`, and their names: what scripts can rely
+on (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,4 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
 )
 
 PROG = "cocalc-project"
+HUB_PROG = "cocalc-hub"

@@ -35,9 +35,9 @@ def method_help(method: Method) -> str:
 
 
 def call_method(method: Method, kwargs: Mapping[str, Any]) -> Any:
-    """Call `project.<namespace>.<python name>(**kwargs)`: the generated, typed method."""
-    project = config().project()
-    namespace = getattr(project, method["namespace"])
+    """Call `client.<namespace>.<python name>(**kwargs)`: the generated, typed method (or the
+    client's own, such as the hub's `projects.get`)."""
+    namespace = getattr(config().client(), method["namespace"])
     return getattr(namespace, method["python"])(**kwargs)
 
 
@@ -72,14 +72,14 @@ class AliasGroup(click.Group):
         )
 
 
-def namespace_groups(methods: list[Method]) -> list[click.Group]:
+def namespace_groups(methods: list[Method], title: str = "project API") -> list[click.Group]:
     groups: dict[str, AliasGroup] = {}
     for method in methods:
         namespace = method["namespace"]
         if namespace not in groups:
             groups[namespace] = AliasGroup(
                 namespace,
-                help=f"The `{namespace}.*` methods of the project API, one subcommand each.",
+                help=f"The `{namespace}.*` methods of the {title}, one subcommand each.",
             )
         groups[namespace].add_command(method_command(method))
     return list(groups.values())
