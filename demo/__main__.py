@@ -1,5 +1,6 @@
 """`make demo`: every example of the reference page through cocalc_api.Project, then a few
-calls of the rest of the API (files, a folder listing, a notebook run).
+calls of the rest of the API (files, a folder listing, a notebook run), then the hub: an
+account creates a project, runs a command in it and lists its projects (demo/hub.py).
 
 Against the bundled local project server, started on a free loopback port with a fresh key,
 or against a real host when COCALC_API_KEY (and optionally COCALC_HOST, COCALC_PROJECT_ID)
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import cocalc_api
+from demo.hub import hub_target, run_hub
 
 
 @contextlib.contextmanager
@@ -179,6 +181,11 @@ def main() -> int:
             if not failures:
                 print("Beyond the reference page: files, a listing, a notebook run\n")
                 failures = run_beyond_the_page(project)
+    if not failures:
+        with hub_target() as (host, key, where):
+            print(f"The hub API, for an account, against {where}\n")
+            with cocalc_api.Hub(api_key=key, host=host) as hub:
+                failures = run_hub(hub, show)
     if failures:
         print(f"FAILED: {', '.join(failures)}")
         return 1

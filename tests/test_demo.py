@@ -47,6 +47,10 @@ def test_demo_runs_every_example_on_its_own_local_server() -> None:
     after = demo.stdout.split("Beyond the reference page", 1)[1]
     assert "'hi\\n'" in after and "'name': 'hello.txt'" in after and "'size': 3" in after
     assert str(2**100) in after and "from a notebook" in after
+    # The hub: a project created, started and run in with the account's key, then listed.
+    hub_part = demo.stdout.split("The hub API, for an account, against a local hub", 1)[1]
+    assert "'state': 'running'" in hub_part and "['demo']" in hub_part
+    assert "/projects/" in hub_part.split('exec("echo $HOME")', 1)[1][:300]
     assert demo.stdout.rstrip().endswith("All examples ran.")
     # The server it started is gone.
     with pytest.raises(httpx2.ConnectError):
