@@ -22,17 +22,18 @@ import httpx2
 import cocalc_api
 from cocalc_api.testing import scrub_hooks
 from tests.cassette_config import annotate, make_vcr
+from tests.hub_scenarios import DOCUMENTED_HUB, RECORDED_HUB
 from tests.scenarios import DOCUMENTED, PROJECT, RECORDED_SCENARIOS, Scenario
 
 
-def invoke(project: cocalc_api.Project, scenario: Scenario) -> Any:
+def invoke(project: Any, scenario: Scenario) -> Any:
     target: Any = project
     for part in scenario.call.split("."):
         target = getattr(target, part)
     return target(*scenario.args, **scenario.kwargs)
 
 
-def _record(scenario: Scenario, project: cocalc_api.Project, secrets: list[str], pid: str) -> None:
+def _record(scenario: Scenario, project: Any, secrets: list[str], pid: str) -> None:
     # The scrubbing users get for their own recordings (cocalc_api.testing), with our fixed id.
     before_request, before_response = scrub_hooks(secrets, pid, placeholder=PROJECT)
     scenario.cassette.unlink(missing_ok=True)
@@ -49,7 +50,7 @@ def _record(scenario: Scenario, project: cocalc_api.Project, secrets: list[str],
 
 
 def record_documented() -> None:
-    for scenario in DOCUMENTED:
+    for scenario in DOCUMENTED + DOCUMENTED_HUB:
         response = scenario.response
 
         def answer(request: httpx2.Request, response: Any = response) -> httpx2.Response:
@@ -58,14 +59,18 @@ def record_documented() -> None:
             return httpx2.Response(200, content=body, headers={"content-type": "application/json"})
 
         client = httpx2.Client(transport=httpx2.MockTransport(answer))
-        with cocalc_api.Project(
-            api_key=scenario.api_key,
-            project_id=scenario.project_id,
-            host="https://cocalc.com",
-            http_client=client,
-            max_retries=0,  # one exchange per cassette
-        ) as project:
-            _record(scenario, project, [], PROJECT)
+        settings: dict[str, Any] = {
+            "api_key": scenario.api_key,
+            "host": "https://cocalc.com",
+            "http_client": client,
+            "max_retries": 0,  # one exchange per cassette
+        }
+        if scenario.api == "hub":
+            with cocalc_api.Hub(**settings) as hub:
+                _record(scenario, hub, [], PROJECT)
+        else:
+            with cocalc_api.Project(project_id=scenario.project_id, **settings) as project:
+                _record(scenario, project, [], PROJECT)
 
 
 @contextlib.contextmanager
@@ -89,14 +94,29 @@ def record_live() -> None:
                 _record(scenario, project, [key], project_id)
 
 
+def record_hub() -> None:
+    """The recorded hub scenarios, against a local hub on a fresh site (one account)."""
+    from cocalc_hub_server.testing import running_hub
+
+    with running_hub() as site, cocalc_api.Hub(site.api_key, site.url) as hub:
+        print(f"recording against the local hub at {site.url}")
+        for scenario in RECORDED_HUB:
+            _record(scenario, hub, [site.api_key], PROJECT)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make record", description=__doc__)
     parser.add_argument(
         "--documented", action="store_true", help="rebuild the documented cassettes instead"
     )
+    parser.add_argument(
+        "--hub", action="store_true", help="record the hub's scenarios against a local hub"
+    )
     options = parser.parse_args(argv)
     if options.documented:
         record_documented()
+    elif options.hub:
+        record_hub()
     else:
         record_live()
     return 0

@@ -61,10 +61,16 @@ class Scenario:
     api_key: str = CONTRACT_KEY
     project_id: str | None = PROJECT
     args: tuple[Any, ...] = ()  # positional arguments of the call, before kwargs
+    api: str = "project"  # or "hub": the call is made on a Hub (tests/hub_scenarios.py)
 
     @property
     def cassette(self) -> Path:
-        return CASSETTES / f"{self.name}.yaml"
+        folder = CASSETTES / "hub" if self.api == "hub" else CASSETTES
+        return folder / f"{self.name}.yaml"
+
+    @property
+    def path(self) -> str:
+        return "/api/conat/hub" if self.api == "hub" else "/api/conat/project"
 
     @property
     def documented(self) -> bool:

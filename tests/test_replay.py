@@ -15,7 +15,10 @@ import pytest
 import vcr
 
 import cocalc_api
+from tests.hub_scenarios import HUB_SCENARIOS
 from tests.scenarios import SCENARIOS, Scenario
+
+ALL_SCENARIOS = SCENARIOS + HUB_SCENARIOS
 
 HOST = "https://cocalc.com"
 
@@ -33,7 +36,7 @@ def _target(project: Any, scenario: Scenario) -> Any:
 def _check_request(sent: list[httpx2.Request], scenario: Scenario) -> None:
     (request,) = sent
     assert request.method == "POST"
-    assert request.url.path == "/api/conat/project"
+    assert request.url.path == scenario.path
     assert request.headers["authorization"] == _expected_auth(scenario.api_key)
     assert request.headers["content-type"] == "application/json"
     assert json.loads(request.content) == scenario.body
@@ -56,7 +59,22 @@ def _check_outcome(scenario: Scenario, outcome: Any, error: BaseException | None
         scenario.facts(outcome)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def client_for(scenario: Scenario, http: httpx2.Client | httpx2.AsyncClient) -> Any:
+    """The client a scenario's call is made on: a Project, or a Hub (no project_id)."""
+    settings: dict[str, Any] = {
+        "api_key": scenario.api_key,
+        "host": HOST,
+        "max_retries": 0,  # one exchange per cassette; retries are tested on a live socket
+        "http_client": http,
+    }
+    is_async = isinstance(http, httpx2.AsyncClient)
+    if scenario.api == "hub":
+        return (cocalc_api.AsyncHub if is_async else cocalc_api.Hub)(**settings)
+    project = cocalc_api.AsyncProject if is_async else cocalc_api.Project
+    return project(project_id=scenario.project_id, **settings)
+
+
+@pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda s: s.name)
 def test_sync(scenario: Scenario, player: vcr.VCR) -> None:
     replay_sync(scenario, player)
 
@@ -65,13 +83,7 @@ def replay_sync(scenario: Scenario, player: vcr.VCR) -> None:
     """Play the scenario's cassette to a sync Project; check the request and the outcome."""
     sent: list[httpx2.Request] = []
     client = httpx2.Client(event_hooks={"request": [sent.append]})
-    project = cocalc_api.Project(
-        api_key=scenario.api_key,
-        host=HOST,
-        project_id=scenario.project_id,
-        max_retries=0,  # one exchange per cassette; retries are tested on a live socket
-        http_client=client,
-    )
+    project = client_for(scenario, client)
     outcome, error = None, None
     with player.use_cassette(str(scenario.cassette)) as cassette:
         try:
@@ -83,7 +95,7 @@ def replay_sync(scenario: Scenario, player: vcr.VCR) -> None:
     _check_outcome(scenario, outcome, error)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+@pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda s: s.name)
 async def test_async(scenario: Scenario, player: vcr.VCR) -> None:
     sent: list[httpx2.Request] = []
 
@@ -91,13 +103,7 @@ async def test_async(scenario: Scenario, player: vcr.VCR) -> None:
         sent.append(request)
 
     client = httpx2.AsyncClient(event_hooks={"request": [capture]})
-    project = cocalc_api.AsyncProject(
-        api_key=scenario.api_key,
-        host=HOST,
-        project_id=scenario.project_id,
-        max_retries=0,  # one exchange per cassette; retries are tested on a live socket
-        http_client=client,
-    )
+    project = client_for(scenario, client)
     outcome, error = None, None
     with player.use_cassette(str(scenario.cassette)) as cassette:
         try:
