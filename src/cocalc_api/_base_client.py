@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 import httpx2
 
 from cocalc_api._caller import AsyncHttpCaller, CallPolicy, HttpCaller
+from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from cocalc_api._exceptions import InvalidArgumentError
 from cocalc_api._logging import configure_from_environment
 from cocalc_api._settings import NOT_GIVEN, NotGiven, Settings, make_settings
@@ -95,6 +96,28 @@ class BaseClient(Generic[_Http]):
     _settings: Settings
     _http: _Http
     _owns_http: bool
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        host: str | None = None,
+        *,
+        timeout: float | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: _Http | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self._start(
+            api_key,
+            host,
+            None,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     def _start(
         self,

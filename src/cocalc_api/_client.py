@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import httpx2
 
-from cocalc_api._base_client import AsyncClient, Endpoint, SyncClient
+from cocalc_api._base_client import AsyncClient, BaseClient, Endpoint, SyncClient, _Http
 from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
-from cocalc_api._settings import Settings
 from cocalc_api_generated.project import AsyncProjectMethods, ProjectMethods
 from cocalc_api_generated.specs import API_PATH, BY_WIRE
 
@@ -24,11 +23,34 @@ if TYPE_CHECKING:
 PROJECT_API = Endpoint(path=API_PATH, by_wire=BY_WIRE, project_scoped=True)
 
 
-class _ProjectAPI:
-    """What both project clients have beyond the base client: the endpoint and `project_id`."""
+class _ProjectAPI(BaseClient[_Http]):
+    """What both project clients have beyond the base client: the endpoint and `project_id`
+    (the third positional argument, as in the reference client)."""
 
     _endpoint: ClassVar[Endpoint] = PROJECT_API
-    _settings: Settings
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        host: str | None = None,
+        project_id: str | None = None,
+        *,
+        timeout: float | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: _Http | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self._start(
+            api_key,
+            host,
+            project_id,
+            timeout,
+            max_retries,
+            http_client,
+            extra_headers,
+            max_response_bytes,
+        )
 
     @property
     def project_id(self) -> str | None:
@@ -36,7 +58,7 @@ class _ProjectAPI:
         return self._settings.project_id
 
 
-class Project(_ProjectAPI, SyncClient, ProjectMethods):
+class Project(_ProjectAPI[httpx2.Client], SyncClient, ProjectMethods):
     """A CoCalc project, reached through the project API.
 
     >>> import cocalc_api
@@ -52,29 +74,6 @@ class Project(_ProjectAPI, SyncClient, ProjectMethods):
     size after decompression (ResponseTooLargeError past it).
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        host: str | None = None,
-        project_id: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx2.Client | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._start(
-            api_key,
-            host,
-            project_id,
-            timeout,
-            max_retries,
-            http_client,
-            extra_headers,
-            max_response_bytes,
-        )
-
     @property
     def jobs(self) -> Jobs:
         """Async exec jobs as handles: `job = project.jobs.start("make")`, then
@@ -84,36 +83,13 @@ class Project(_ProjectAPI, SyncClient, ProjectMethods):
         return Jobs(self)
 
 
-class AsyncProject(_ProjectAPI, AsyncClient, AsyncProjectMethods):
+class AsyncProject(_ProjectAPI[httpx2.AsyncClient], AsyncClient, AsyncProjectMethods):
     """`Project` for asyncio (and trio): the same methods, awaited. See `Project`.
 
     Made without `http_client`, its connections are asyncio's own transports, which keeps the
     CPU cost of a call low with hundreds in flight (docs/async.md). A client passed in runs on
     httpx2's own connections, and is yours to close.
     """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        host: str | None = None,
-        project_id: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx2.AsyncClient | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._start(
-            api_key,
-            host,
-            project_id,
-            timeout,
-            max_retries,
-            http_client,
-            extra_headers,
-            max_response_bytes,
-        )
 
     @property
     def jobs(self) -> AsyncJobs:

@@ -10,14 +10,10 @@ async (`_ProjectsQuery`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx2
-
 from cocalc_api._base_client import AsyncClient, Endpoint, SyncClient
-from cocalc_api._constants import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from cocalc_api_generated.hub.hub import AsyncHubMethods, HubMethods
 from cocalc_api_generated.hub.resources.db import AsyncDbMethods, DbMethods
 from cocalc_api_generated.hub.resources.jupyter import AsyncJupyterMethods, JupyterMethods
@@ -225,28 +221,6 @@ class Hub(SyncClient, HubMethods):
 
     _endpoint: ClassVar[Endpoint] = HUB_API
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        host: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx2.Client | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._start(
-            api_key,
-            host,
-            None,
-            timeout,
-            max_retries,
-            http_client,
-            extra_headers,
-            max_response_bytes,
-        )
-
     @property
     def projects(self) -> Projects:
         """The `projects.*` methods, and `get`: create_project, start, stop, state, ..."""
@@ -260,28 +234,6 @@ class AsyncHub(AsyncClient, AsyncHubMethods):
     """`Hub` for asyncio (and trio): the same methods, awaited. See `Hub`."""
 
     _endpoint: ClassVar[Endpoint] = HUB_API
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        host: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx2.AsyncClient | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._start(
-            api_key,
-            host,
-            None,
-            timeout,
-            max_retries,
-            http_client,
-            extra_headers,
-            max_response_bytes,
-        )
 
     @property
     def projects(self) -> AsyncProjects:

@@ -348,6 +348,14 @@ class _FakeMixin:
         """Every call answered so far, in order."""
         return self.stubs.calls
 
+    def _start_fake(self, stubs: Stubs, http_class: type[Any], **settings: Any) -> None:
+        """What every fake's constructor does: the real client's, on a mock transport that
+        answers from `stubs` (made here, so closed with the client)."""
+        self.stubs = stubs
+        http = http_class(transport=mock_transport(stubs))
+        super().__init__(api_key=FAKE_API_KEY, host=FAKE_HOST, http_client=http, **settings)  # type: ignore[call-arg]
+        self._owns_http = True
+
     def _arguments(self, settings: Settings, http_client: Any) -> dict[str, Any]:
         # Copies and pickles are made through the constructor, with these stubs: a copy
         # answers from (and records into) the same stubs as this one.
@@ -383,19 +391,15 @@ class FakeProject(_FakeMixin, Project):
         extra_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.stubs = Stubs() if stubs is None else stubs
-        http = httpx2.Client(transport=mock_transport(self.stubs))
-        super().__init__(
-            api_key=FAKE_API_KEY,
-            host=FAKE_HOST,
+        self._start_fake(
+            Stubs() if stubs is None else stubs,
+            httpx2.Client,
             project_id=project_id,
             timeout=timeout,
             max_retries=max_retries,
-            http_client=http,
             extra_headers=extra_headers,
             max_response_bytes=max_response_bytes,
         )
-        self._owns_http = True  # made here, so closed with the project
 
 
 class FakeAsyncProject(_FakeMixin, AsyncProject):
@@ -411,19 +415,15 @@ class FakeAsyncProject(_FakeMixin, AsyncProject):
         extra_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.stubs = Stubs() if stubs is None else stubs
-        http = httpx2.AsyncClient(transport=mock_transport(self.stubs))
-        super().__init__(
-            api_key=FAKE_API_KEY,
-            host=FAKE_HOST,
+        self._start_fake(
+            Stubs() if stubs is None else stubs,
+            httpx2.AsyncClient,
             project_id=project_id,
             timeout=timeout,
             max_retries=max_retries,
-            http_client=http,
             extra_headers=extra_headers,
             max_response_bytes=max_response_bytes,
         )
-        self._owns_http = True
 
 
 class _FakeHubMixin(_FakeMixin):
@@ -465,17 +465,14 @@ class FakeHub(_FakeHubMixin, Hub):
         extra_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.stubs = _hub_stubs(stubs)
-        super().__init__(
-            api_key=FAKE_API_KEY,
-            host=FAKE_HOST,
+        self._start_fake(
+            _hub_stubs(stubs),
+            httpx2.Client,
             timeout=timeout,
             max_retries=max_retries,
-            http_client=httpx2.Client(transport=mock_transport(self.stubs)),
             extra_headers=extra_headers,
             max_response_bytes=max_response_bytes,
         )
-        self._owns_http = True
 
 
 class FakeAsyncHub(_FakeHubMixin, AsyncHub):
@@ -490,14 +487,11 @@ class FakeAsyncHub(_FakeHubMixin, AsyncHub):
         extra_headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.stubs = _hub_stubs(stubs)
-        super().__init__(
-            api_key=FAKE_API_KEY,
-            host=FAKE_HOST,
+        self._start_fake(
+            _hub_stubs(stubs),
+            httpx2.AsyncClient,
             timeout=timeout,
             max_retries=max_retries,
-            http_client=httpx2.AsyncClient(transport=mock_transport(self.stubs)),
             extra_headers=extra_headers,
             max_response_bytes=max_response_bytes,
         )
-        self._owns_http = True
