@@ -9,12 +9,8 @@ subscribers" text, then every project is stopped).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
-import socket
 import sys
-import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import uvicorn
 
@@ -24,6 +20,7 @@ from cocalc_project_server.config import (
     default_max_connections,
 )
 from cocalc_project_server.connections import ConnectionLimits, limited_protocol
+from cocalc_project_server.hooked_server import HookedServer
 from cocalc_project_server.network import LISTEN_BACKLOG, ListenError, base_url, bind_socket
 
 from .accounts import SiteAdmin
@@ -43,42 +40,6 @@ def ready_line(url: str, admin: SiteAdmin, config: HubConfig) -> str:
         f"{READY_PREFIX} url={url} api_key={admin.api_key} "
         f"account_id={admin.account_id} root={config.root}"
     )
-
-
-class _Server(uvicorn.Server):
-    """uvicorn with start and stop hooks, and signals that stop it without re-raising."""
-
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        on_started: Callable[[], None],
-        on_stopping: Callable[[], None],
-    ) -> None:
-        super().__init__(config)
-        self._on_started = on_started
-        self._on_stopping = on_stopping
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and not self.should_exit:
-            self._on_started()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self._on_stopping()
-        await super().shutdown(sockets)
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        handled = (signal.SIGINT, signal.SIGTERM)
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 async def serve(
@@ -124,7 +85,7 @@ async def serve(
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-    server = _Server(uv_config, announce, app.stop_calls)
+    server = HookedServer(uv_config, announce, app.stop_calls)
     try:
         await server.serve(sockets=[sock])
     finally:

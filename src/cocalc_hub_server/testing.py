@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import re
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from cocalc_project_server.testing import stop_process_group
+from cocalc_project_server.testing import ready_from, stop_process_group
 
 from .config import API_KEY_ENV, HUB_ENDPOINT, PROJECT_ENDPOINT
 from .server import READY_PREFIX
@@ -74,12 +71,6 @@ class HubProcess:
         return self.url + PROJECT_ENDPOINT
 
 
-def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
-
-
 def start_hub(
     root: str | os.PathLike[str],
     *,
@@ -102,10 +93,7 @@ def start_hub(
         argv, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, start_new_session=True
     )
     try:
-        assert process.stdout is not None
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-        ready = _wait_ready(process, lines, startup_timeout)
+        ready = ready_from(process, parse_ready_line, startup_timeout, "cocalc-hub-server")
     except BaseException:
         stop_process_group(process)
         raise
@@ -122,27 +110,6 @@ def running_hub(root: str | os.PathLike[str] | None = None, **options: Any) -> I
             yield hub
         finally:
             stop_process_group(hub.process)
-
-
-def _wait_ready(
-    process: subprocess.Popen[str], lines: queue.Queue[str | None], timeout: float
-) -> HubReadyLine:
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"cocalc-hub-server not ready after {timeout} s")
-        try:
-            line = lines.get(timeout=remaining)
-        except queue.Empty:
-            continue
-        if line is None:
-            raise RuntimeError(
-                f"cocalc-hub-server exited before it was ready (status {process.wait()})"
-            )
-        ready = parse_ready_line(line)
-        if ready is not None:
-            return ready
 
 
 def set_account_key(root: str | os.PathLike[str], account_id: str, api_key: str) -> None:

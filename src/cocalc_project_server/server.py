@@ -9,18 +9,15 @@ real service's "no subscribers" text, then kernels and commands are shut down.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
-import socket
 import sys
-import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import uvicorn
 
 from .app import create_app
 from .config import ServerConfig, default_max_connections
 from .connections import ConnectionLimits, limited_protocol
+from .hooked_server import HookedServer
 from .network import LISTEN_BACKLOG, ListenError, base_url, bind_socket
 
 READY_PREFIX = "cocalc-project-server listening"
@@ -35,46 +32,6 @@ def ready_line(url: str, config: ServerConfig) -> str:
         f"{READY_PREFIX} url={url} api_key={config.api_key} "
         f"project_id={config.project_id} root={config.root}"
     )
-
-
-class _Server(uvicorn.Server):
-    """uvicorn with start and stop hooks, and signal handling that returns instead of
-    re-raising."""
-
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        on_started: Callable[[], None],
-        on_stopping: Callable[[], None],
-    ) -> None:
-        super().__init__(config)
-        self._on_started = on_started
-        self._on_stopping = on_stopping
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and not self.should_exit:
-            self._on_started()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        # Before uvicorn waits for running requests: they are answered now, not cancelled.
-        self._on_stopping()
-        await super().shutdown(sockets)
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        # uvicorn re-raises the signal after shutdown, which would kill the process before the
-        # caller's clean-up (e.g. removing a temporary root) runs; here the signal just stops.
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        handled = (signal.SIGINT, signal.SIGTERM)
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 async def serve(
@@ -113,7 +70,7 @@ async def serve(
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-    server = _Server(uv_config, announce, app.stop_calls)
+    server = HookedServer(uv_config, announce, app.stop_calls)
     try:
         await server.serve(sockets=[sock])
     finally:

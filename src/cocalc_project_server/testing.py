@@ -17,13 +17,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from .config import API_KEY_ENV, ENDPOINT
 from .server import READY_PREFIX
+
+R = TypeVar("R")
 
 _READY = re.compile(
     re.escape(READY_PREFIX) + r" url=(?P<url>\S+) api_key=(?P<api_key>\S+) "
@@ -138,31 +140,35 @@ def running_server(
         start_new_session=True,
     )
     try:
-        assert process.stdout is not None
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-        ready = _wait_ready(process, lines, startup_timeout)
+        ready = ready_from(process, parse_ready_line, startup_timeout)
         yield ServerProcess(ready.url, ready.api_key, ready.project_id, ready.root, process)
     finally:
         stop_process_group(process)
 
 
-def _wait_ready(
-    process: subprocess.Popen[str], lines: queue.Queue[str | None], timeout: float
-) -> ReadyLine:
+def ready_from(
+    process: subprocess.Popen[str],
+    parse: Callable[[str], R | None],
+    timeout: float,
+    name: str = "cocalc-project-server",
+) -> R:
+    """The ready line of a server started as ``process`` (stdout piped), parsed by ``parse``;
+    TimeoutError after ``timeout`` s, RuntimeError if it exits first. Its later lines are
+    read (and dropped) by a thread, so the pipe never fills."""
+    assert process.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeoutError(f"cocalc-project-server not ready after {timeout} s")
+            raise TimeoutError(f"{name} not ready after {timeout} s")
         try:
             line = lines.get(timeout=remaining)
         except queue.Empty:
             continue
         if line is None:
-            raise RuntimeError(
-                f"cocalc-project-server exited before it was ready (status {process.wait()})"
-            )
-        ready = parse_ready_line(line)
+            raise RuntimeError(f"{name} exited before it was ready (status {process.wait()})")
+        ready = parse(line)
         if ready is not None:
             return ready
