@@ -189,8 +189,16 @@ class _Walk:
     def to_final(self, path: str, *, link: bool = False) -> str:
         """Walk to the folder of ``path``, the absolute path asked for or (``link``) the target
         of a link met as the last component; return the last name ("." for the folder)."""
-        folder, name = _split_final(path)
-        self.walk(self.follow(folder) if link else self.start(folder))
+        if link:
+            folder, name = _split_final(path)
+            self.walk(self.follow(folder))
+            return name
+        parts = self.start(path)
+        if not parts or _split_final(path)[1] == ".":
+            self.walk(parts)
+            return "."
+        name, _ = parts.pop()
+        self.walk(parts)
         return name
 
 

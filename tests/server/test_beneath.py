@@ -57,6 +57,8 @@ INSIDE = [
     "a/b/",
     "a/b/.",
     ".",
+    "",  # the project folder itself
+    "../project/plain.txt",
     "missing.txt",
     "missing/x",
     "plain.txt/x",
@@ -93,7 +95,7 @@ def _walked(beneath: Beneath, path: str) -> tuple[int, int] | int:
 
 @pytest.mark.parametrize("relative", INSIDE)
 def test_a_path_inside_lands_where_the_kernel_lands(root: Path, relative: str) -> None:
-    path = f"{root}/{relative}"
+    path = f"{root}/{relative}" if relative else str(root)
     assert _walked(Beneath(str(root)), path) == _kernel(path)
 
 
