@@ -5,10 +5,14 @@ Follows src/packages/project/jupyter/convert/index.ts: ``jupyter nbconvert ...``
 ``ulimit -t``, killed at the timeout), any non-zero exit becomes ``Error: <stderr>``, and
 ``--to lab-pdf`` / ``classic-pdf`` convert to HTML and then print it to PDF with headless
 Chrome (convert/html-to-pdf.ts).
+
+Unlike there, the files the arguments name must be inside the project folder
+(:mod:`.nbconvert_args`); ``--execute`` runs the notebook's code, as ``exec`` runs commands.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -20,6 +24,8 @@ from . import nodepath
 from .errors import ProjectError
 from .exec_ import ExecContext, run_blocking
 from .exec_command import ExecOptions
+from .nbconvert_args import check_nbconvert_args, check_paths
+from .paths import confine
 
 DEFAULT_TIMEOUT_S = 60.0
 PDF_TIMEOUT_S = 30.0
@@ -136,6 +142,14 @@ async def nbconvert(options: Mapping[str, Any], ctx: ExecContext) -> None:
     directory = options.get("directory")
     timeout_s = float(options.get("timeout") or DEFAULT_TIMEOUT_S)
     steps = plan(list(options["args"]), directory)
+    # Where it runs: executeCode's `path`, relative to HOME (as exec_command.working_folder).
+    cwd = ctx.root if directory is None else confine(ctx.root, directory, ctx.root)
+    if steps.command == "jupyter":
+        await asyncio.to_thread(check_nbconvert_args, steps.args[1:], cwd, ctx.root)
+    else:
+        check_paths(steps.args, cwd, ctx.root)
+    if steps.pdf_from_html is not None:
+        confine(ctx.root, steps.pdf_from_html, ctx.root)
     await _run(
         steps.command,
         steps.args,

@@ -3,20 +3,24 @@ files deleted or moved with a document (deleting itself is :mod:`.removal`).
 
 The real project moves with fs-extra's ``move`` (never overwriting). CoCalc keeps hidden
 companion files next to a document (chat, Jupyter and history data) that travel with it:
-src/packages/util/delete-files.ts. All functions block: call them in a worker thread.
+src/packages/util/delete-files.ts. The checks look at paths; what changes the tree (making
+folders, renaming, copying, deleting) goes through descriptors of the project folder
+(:mod:`.beneath`), so a concurrent change cannot make it act outside. All functions block: call
+them in a worker thread.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 
 from . import nodepath
+from .beneath import Beneath
+from .copying import copy_entry
 from .errors import ProjectError
 from .nodeerrors import fs_error
-from .removal import remove_all
+from .removal import remove_entry
 
 # src/packages/util/delete-files.ts (JUPYTER_SYNCDB_EXTENSIONS is "sage-jupyter2").
 MOVED_COMPANIONS = ("sage-chat", "sage-jupyter", "sage-jupyter2", "time-travel", "sage-history")
@@ -49,7 +53,7 @@ def moved_companions(src: str, dest: str) -> list[tuple[str, str]]:
 # -- fs-extra's move (node-fs-extra lib/move/move.js, lib/util/stat.js, version 11) --------------
 
 
-def move(src: str, dest: str) -> None:
+def move(beneath: Beneath, src: str, dest: str) -> None:
     """Move ``src`` to ``dest``, refusing to overwrite anything, with fs-extra's checks."""
     src_stat = _lstat(src)
     try:
@@ -76,17 +80,30 @@ def move(src: str, dest: str) -> None:
     parent = nodepath.dirname(dest)
     if parent != "/":
         try:
-            make_folders(parent)
+            beneath.make_folders(parent, shown=parent)
         except OSError as exc:
             raise fs_error(exc, "mkdir", parent) from None
     if not changing_case and os.path.exists(dest):
         raise ProjectError("dest already exists.")
     try:
-        os.rename(src, dest)
+        _rename(beneath, src, dest)
     except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise fs_error(exc, "rename", src, dest) from None
-        _move_across_devices(src, dest)
+        raise fs_error(exc, "rename", src, dest) from None
+
+
+def _rename(beneath: Beneath, src: str, dest: str) -> None:
+    """Rename the entry ``src`` to ``dest``, each named relative to its folder's descriptor."""
+    with (
+        beneath.parent(src) as (src_folder, src_name),
+        beneath.parent(dest) as (dest_folder, dest_name),
+    ):
+        try:
+            os.rename(src_name, dest_name, src_dir_fd=src_folder, dst_dir_fd=dest_folder)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        _move_across_devices(src_folder, src_name, dest_folder, dest_name, src, dest)
 
 
 def _lstat(path: str) -> os.stat_result:
@@ -131,46 +148,30 @@ def _check_parents(src: str, src_stat: os.stat_result, dest: str) -> None:
         current = parent
 
 
-def make_folders(folder: str, mode: int = 0o777) -> None:
-    """node's ``mkdir(folder, {recursive: true, mode})``: every folder it creates gets ``mode``
-    (less the umask), unlike ``os.makedirs``; an existing folder is fine. Raises ``OSError``
-    (EEXIST when ``folder`` is something else, ENOTDIR when a parent is)."""
-    missing: list[str] = []
-    current = folder
-    while current and not os.path.lexists(current):
-        missing.append(current)
-        current = os.path.dirname(current)
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, mode)
-        except FileExistsError:
-            if not os.path.isdir(path):
-                raise
-    if not missing and not os.path.isdir(folder):
-        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), folder)
-
-
-def ensure_folder(folder: str) -> None:
+def ensure_folder(beneath: Beneath, folder: str) -> None:
     """CoCalc's ``ensureDirectoryExists`` (backend/misc/ensure-containing-directory-exists.ts):
     nothing if ``folder`` is readable and writable, else create it (mode 0700); EEXIST is
     ignored (the write that follows fails instead)."""
-    if os.access(folder, os.R_OK | os.W_OK):
-        return
     try:
-        make_folders(folder, 0o700)
+        with beneath.folder(folder) as fd:
+            if os.access(".", os.R_OK | os.W_OK, dir_fd=fd):
+                return
+    except OSError:
+        pass  # missing (or no folder): made below, which says what is wrong
+    try:
+        beneath.make_folders(folder, 0o700)
     except FileExistsError:
         pass
     except OSError as exc:
         raise fs_error(exc, "mkdir", folder) from None
 
 
-def _move_across_devices(src: str, dest: str) -> None:
+def _move_across_devices(
+    src_folder: int, src_name: str, dest_folder: int, dest_name: str, src: str, dest: str
+) -> None:
     """fs-extra's fallback when ``rename`` fails with EXDEV: copy (keeping times), then remove."""
     try:
-        if os.path.isdir(src) and not os.path.islink(src):
-            shutil.copytree(src, dest, symlinks=True)
-        else:
-            shutil.copy2(src, dest, follow_symlinks=False)
+        copy_entry(src_folder, src_name, dest_folder, dest_name)
     except OSError as exc:
         raise fs_error(exc, "copyfile", src, dest) from None
-    remove_all([src])
+    remove_entry(src_folder, src_name, src)

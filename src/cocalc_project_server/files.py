@@ -3,8 +3,10 @@
 and its helpers treat them.
 
 Each method receives the wire ``args`` spread, already checked against the spec (except
-``system.configuration``). Paths are confined to the project folder (:mod:`.fileconfine`);
-filesystem work runs in worker threads so the event loop stays free.
+``system.configuration``). Paths are checked against the project folder first
+(:mod:`.fileconfine`, for the error texts), then opened through :mod:`.beneath`, which never
+leaves it whatever changes meanwhile; filesystem work runs in worker threads so the event loop
+stays free.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import shutil
+import stat
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 from . import fileops, jsjson, nodepath
+from .beneath import Beneath
 from .capabilities import ASPECTS, ProjectConfiguration
 from .config import DEFAULT_MAX_READ_BYTES
 from .dispatch import checked_args
@@ -35,6 +38,10 @@ from .signals import send_signals
 # system.version: the smc-version of the CoCalc source this server follows
 # (src/packages/util/smc-version.js). The real one is the build's timestamp in seconds.
 SERVER_VERSION = 1783081032
+
+
+# How node's writeFile opens a file ("w"): created (mode 0666 less the umask) or truncated.
+_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 
 
 def _enoent() -> FileNotFoundError:
@@ -57,10 +64,10 @@ def _int(value: Any) -> int:
     return int(value)  # JSON has one number type: 15.0 is the integer 15, as in JavaScript
 
 
-def _read_bytes(target: str, shown: str) -> bytes:
+def _read_bytes(beneath: Beneath, target: str, shown: str) -> bytes:
     """The bytes of ``target``; errors as node's ``readFile(shown)`` words them."""
     try:
-        with open(target, "rb") as file:
+        with open(beneath.open(target, os.O_RDONLY), "rb") as file:
             return file.read()
     except IsADirectoryError:
         # node opens a folder fine and fails on reading it, with no path in the message.
@@ -102,6 +109,7 @@ class ProjectFiles:
         max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
     ) -> None:
         self._root = root
+        self._beneath = Beneath(root)
         self._max_read_bytes = max_read_bytes
         self._env = env
         self._processes = processes
@@ -131,7 +139,8 @@ class ProjectFiles:
         # get-listing.ts: joined onto HOME even when absolute.
         folder = nodepath.join(self._root, _fs_path(options["path"]))
         confine(self._root, folder)
-        return await asyncio.to_thread(list_folder, folder, bool(options.get("hidden")))
+        hidden = bool(options.get("hidden"))
+        return await asyncio.to_thread(list_folder, self._beneath, folder, hidden)
 
     @handles("system.deleteFiles")
     async def delete_files(self, options: dict[str, Any], *args: Any) -> None:
@@ -140,7 +149,7 @@ class ProjectFiles:
         for target in targets:
             confine_entry(self._root, target)
         doomed = [nodepath.resolve("/", v) for t in targets for v in fileops.deleted_variations(t)]
-        await asyncio.to_thread(remove_all, doomed)
+        await asyncio.to_thread(remove_all, self._beneath, doomed)
 
     @handles("system.moveFiles")
     async def move_files(self, options: dict[str, Any], *args: Any) -> None:
@@ -173,7 +182,7 @@ class ProjectFiles:
             confine_entry(self._root, src, may_be_root=True)
             confine_entry(self._root, dest)
         for src, dest in planned:
-            fileops.move(src, dest)
+            fileops.move(self._beneath, src, dest)
 
     @handles("system.realpath")
     async def realpath(self, path: str, *args: Any) -> str:
@@ -225,12 +234,11 @@ class ProjectFiles:
         data = jsjson.well_formed(content).encode("utf-8")
         await asyncio.to_thread(self._write, parent, target, path, data)
 
-    @staticmethod
-    def _write(parent: str, target: str, shown: str, data: bytes) -> None:
+    def _write(self, parent: str, target: str, shown: str, data: bytes) -> None:
         if parent:
-            fileops.ensure_folder(parent)
+            fileops.ensure_folder(self._beneath, parent)
         try:
-            with open(target, "wb") as file:
+            with open(self._beneath.open(target, _WRITE), "wb") as file:
                 file.write(data)
         except OSError as exc:
             raise fs_error(exc, "open", shown) from None
@@ -241,7 +249,8 @@ class ProjectFiles:
         if path == "":
             raise fs_error(_enoent(), "open", path)
         target = self._from_home(path)
-        data = await asyncio.to_thread(read_limited, target, path, self._max_read_bytes)
+        limit = self._max_read_bytes
+        data = await asyncio.to_thread(read_limited, self._beneath, target, path, limit)
         return FileText(data)  # the app sends it as a JSON string, encoded piece by piece
 
     # An object instead of the aspect silently answers null in the real service.
@@ -281,27 +290,44 @@ class ProjectFiles:
         await asyncio.to_thread(self._create, target)
 
     def _create(self, target: str) -> None:
-        if os.path.exists(target):
+        if self._exists(target):
             return
         parent = nodepath.path_split(target)[0]
         if parent:
-            fileops.ensure_folder(parent)
+            fileops.ensure_folder(self._beneath, parent)
         extension = nodepath.filename_extension(target)
         # The real project also looks in CoCalc's own templates, which are not shipped here.
         platform = sys.platform.lower()
         template = nodepath.join(self._root, "templates", platform, f"default.{extension}")
-        if os.path.exists(template):
+        if self._exists(template):
             confine(self._root, template)
             try:
-                shutil.copy(template, target)  # contents and mode, like fs.copyFile
+                self._copy_file(template, target)
             except OSError as exc:
                 raise fs_error(exc, "copyfile", template, target) from None
             return
         try:
-            with open(target, "wb"):
-                pass
+            os.close(self._beneath.open(target, _WRITE))
         except OSError as exc:
             raise fs_error(exc, "open", target) from None
+
+    def _exists(self, path: str) -> bool:
+        """node's ``exists`` (links followed), inside the project folder only."""
+        try:
+            self._beneath.stat(path)
+        except OSError:
+            return False
+        return True
+
+    def _copy_file(self, src: str, dest: str) -> None:
+        """``fs.copyFile(src, dest)``: the contents, and the mode as libuv's copyfile sets it."""
+        with (
+            open(self._beneath.open(src, os.O_RDONLY), "rb") as source,
+            open(self._beneath.open(dest, _WRITE), "wb") as copy,
+        ):
+            while chunk := source.read(1024 * 1024):
+                copy.write(chunk)
+            os.chmod(copy.fileno(), stat.S_IMODE(os.fstat(source.fileno()).st_mode))
 
     @handles("editor.jupyterStripNotebook")
     async def jupyter_strip_notebook(self, path: str, *args: Any) -> str:
@@ -310,9 +336,10 @@ class ProjectFiles:
         target = self._from_home(_fs_path(path))
         return await asyncio.to_thread(self._strip, target, path)
 
-    @staticmethod
-    def _strip(target: str, shown: str) -> str:
-        notebook = jsjson.parse(_read_bytes(target, shown).decode("utf-8", "replace"))
+    def _strip(self, target: str, shown: str) -> str:
+        notebook = jsjson.parse(
+            _read_bytes(self._beneath, target, shown).decode("utf-8", "replace")
+        )
         _strip_outputs(notebook)
         return jsjson.stringify(notebook)
 

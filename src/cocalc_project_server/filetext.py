@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .beneath import Beneath
 from .errors import ProjectError
 from .nodeerrors import fs_error
 
@@ -35,11 +36,11 @@ def too_large(shown: str, limit: int) -> ProjectError:
     )
 
 
-def read_limited(target: str, shown: str, limit: int) -> bytes:
-    """The bytes of ``target``, at most ``limit`` of them, else :func:`too_large`; open errors
-    as node's ``readFile(shown)`` words them."""
+def read_limited(beneath: Beneath, target: str, shown: str, limit: int) -> bytes:
+    """The bytes of ``target`` (opened inside the project folder only), at most ``limit`` of
+    them, else :func:`too_large`; open errors as node's ``readFile(shown)`` words them."""
     try:
-        fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
+        fd = beneath.open(target, os.O_RDONLY)
     except OSError as exc:
         raise fs_error(exc, "open", shown) from None
     try:

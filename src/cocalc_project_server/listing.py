@@ -1,5 +1,7 @@
 """``system.listing``: one folder's entries, as src/packages/backend/get-listing.ts builds them.
 
+The folder is opened through :mod:`.beneath` (never outside the project folder) and each entry
+is looked up relative to its descriptor, so a concurrent change cannot swap in another folder.
 Blocking: call it in a worker thread.
 """
 
@@ -9,6 +11,7 @@ import os
 import stat
 from typing import Any
 
+from .beneath import Beneath
 from .nodeerrors import fs_error, fs_message
 
 # get-listing.ts: what an entry whose name is not valid Unicode is called, and why.
@@ -36,37 +39,47 @@ def _mtime_seconds(st: os.stat_result) -> float:
     return (whole_ms if ns >= 0 else -whole_ms) / 1000
 
 
-def list_folder(folder: str, hidden: bool) -> list[dict[str, Any]]:
+def list_folder(beneath: Beneath, folder: str, hidden: bool) -> list[dict[str, Any]]:
     """The entries of ``folder`` (already joined onto HOME), unsorted, in directory order."""
     try:
-        entries = list(os.scandir(folder))
+        fd = beneath.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise fs_error(exc, "opendir", folder) from None
-    return [_entry(folder, d, hidden) for d in entries if hidden or not d.name.startswith(".")]
+    try:
+        try:
+            entries = list(os.scandir(fd))
+        except OSError as exc:
+            raise fs_error(exc, "opendir", folder) from None
+        shown = [d for d in entries if hidden or not d.name.startswith(".")]
+        return [_entry(fd, folder, d, hidden) for d in shown]
+    finally:
+        os.close(fd)
 
 
-def _entry(folder: str, dirent: os.DirEntry[str], hidden: bool) -> dict[str, Any]:
+def _entry(fd: int, folder: str, dirent: os.DirEntry[str], hidden: bool) -> dict[str, Any]:
     if _valid_unicode(dirent.name):
         entry: dict[str, Any] = {"name": dirent.name}
     else:
         entry = {"name": BAD_NAME, "error": BAD_NAME_ERROR}
-    # Like get-listing.ts, every look-up below goes by the entry's (possibly replaced) name.
-    path = f"{folder}/{entry['name']}"
+    # Like get-listing.ts, every look-up below goes by the entry's (possibly replaced) name,
+    # relative to the folder's descriptor; ``path`` names it in error texts.
+    name = entry["name"]
+    path = f"{folder}/{name}"
     try:
         if dirent.is_symlink():
             entry["issymlink"] = True
             try:
-                entry["link_target"] = _as_node_reads(os.readlink(path))
+                entry["link_target"] = _as_node_reads(os.readlink(name, dir_fd=fd))
             except OSError:
                 pass  # an unreadable target is left out
         try:
-            st = os.stat(path)
+            st = os.stat(name, dir_fd=fd)
         except OSError:
-            st = _lstat(path)  # a broken link (or one we may not follow)
+            st = _lstat(fd, name, path)  # a broken link (or one we may not follow)
         entry["mtime"] = _mtime_seconds(st)
         if stat.S_ISDIR(st.st_mode):
             entry["isdir"] = True
-            names = _readdir(path)
+            names = _readdir(fd, name, path)
             entry["size"] = len(names) if hidden else sum(not n.startswith(".") for n in names)
         else:
             entry["size"] = st.st_size
@@ -79,15 +92,21 @@ class _EntryError(Exception):
     """A failed look-up, reported in the entry's ``error`` instead of failing the listing."""
 
 
-def _lstat(path: str) -> os.stat_result:
+def _lstat(fd: int, name: str, path: str) -> os.stat_result:
     try:
-        return os.lstat(path)
+        return os.stat(name, dir_fd=fd, follow_symlinks=False)
     except OSError as exc:
         raise _EntryError(fs_message(exc, "lstat", path)) from None
 
 
-def _readdir(path: str) -> list[str]:
+def _readdir(fd: int, name: str, path: str) -> list[str]:
     try:
-        return os.listdir(path)
+        inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
     except OSError as exc:
         raise _EntryError(fs_message(exc, "scandir", path)) from None
+    try:
+        return os.listdir(inner)
+    except OSError as exc:
+        raise _EntryError(fs_message(exc, "scandir", path)) from None
+    finally:
+        os.close(inner)

@@ -7,6 +7,16 @@ import os
 from .errors import ProjectError
 
 
+def outside(path: str, root: str) -> ProjectError:
+    """The refusal of a path that leads out of the project folder ``root``."""
+    return ProjectError(f"path '{path}' is outside of the project folder '{root}'")
+
+
+def changed(path: str) -> ProjectError:
+    """The refusal of a path that another process changed while it was being resolved."""
+    return ProjectError(f"path '{path}' changed while it was being resolved; try again")
+
+
 def confine(root: str, path: str, base: str | None = None) -> str:
     """Resolve ``path`` (relative to ``base``, default ``root``) and refuse anything outside ``root``.
 
@@ -14,7 +24,10 @@ def confine(root: str, path: str, base: str | None = None) -> str:
     ``root`` must already be a real absolute path.
     """
     candidate = path if os.path.isabs(path) else os.path.join(base or root, path)
-    real = os.path.realpath(candidate)
+    try:
+        real = os.path.realpath(candidate)
+    except OSError:  # a link replaced while it was being read
+        raise changed(path) from None
     if os.path.commonpath([root, real]) != root:
-        raise ProjectError(f"path '{path}' is outside of the project folder '{root}'")
+        raise outside(path, root)
     return real

@@ -3,8 +3,10 @@
 entry is tried, then the first failure is raised in node's words. Blocks: call it in a worker
 thread.
 
-A folder is walked with a loop, not recursion, so any depth works (one
-``writeTextFileToProject`` call can make a folder hundreds of levels deep). The walk goes
+Each path's folder is opened through :mod:`.beneath` (so never outside the project folder)
+and the entry is removed relative to that folder's descriptor, never through its own link. A
+folder is walked with a loop, not recursion, so any depth works (one ``writeTextFileToProject``
+call can make a folder hundreds of levels deep). The walk goes
 through file descriptors: each entry is opened or removed relative to its folder's descriptor,
 never through a link (``O_NOFOLLOW``), so a link swapped in during the walk cannot lead it out
 of the folder. Only the current folder's descriptor is open: going back up opens ``..`` and
@@ -20,6 +22,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .beneath import Beneath
 from .errors import ProjectError
 from .nodeerrors import fs_error
 
@@ -28,46 +31,60 @@ _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NOT_A_FOLDER = (errno.ENOTDIR, errno.ELOOP)
 
 
-def remove_all(paths: Iterable[str]) -> None:
+def remove_all(beneath: Beneath, paths: Iterable[str]) -> None:
     """Remove every path like ``rm -rf``; every path is tried, then the first failure raised."""
     failures: list[ProjectError] = []
     for path in paths:
         try:
-            _remove(path)
+            _remove(beneath, path)
         except ProjectError as exc:
             failures.append(exc)
     if failures:
         raise failures[0]
 
 
-def _remove(path: str) -> None:
+def _remove(beneath: Beneath, path: str) -> None:
     try:
-        info = os.lstat(path)
+        with beneath.parent(path) as (folder, name):
+            remove_entry(folder, name, path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # finding the entry's folder failed: what lstat would have said
+        raise fs_error(exc, "lstat", path) from None
+
+
+def remove_entry(folder: int, name: str, path: str) -> None:
+    """Remove ``name`` in the folder open as ``folder`` (``path`` names it in error texts),
+    everything inside first if it is a folder; missing is fine."""
+    try:
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
     except FileNotFoundError:
         return
     except OSError as exc:
         raise fs_error(exc, "lstat", path) from None
     if not stat.S_ISDIR(info.st_mode):
-        _ignore_missing(os.unlink, "unlink", path)
+        _ignore_missing(os.unlink, "unlink", folder, name, path)
         return
     try:
-        fd = os.open(path, _FOLDER_FLAGS)
+        fd = os.open(name, _FOLDER_FLAGS, dir_fd=folder)
     except FileNotFoundError:
         return
     except OSError as exc:
         if exc.errno in _NOT_A_FOLDER:
-            _ignore_missing(os.unlink, "unlink", path)
+            _ignore_missing(os.unlink, "unlink", folder, name, path)
             return
         raise fs_error(exc, "scandir", path) from None
     failure = _empty(fd, path)
     if failure is not None:
         raise failure
-    _ignore_missing(os.rmdir, "rmdir", path)
+    _ignore_missing(os.rmdir, "rmdir", folder, name, path)
 
 
-def _ignore_missing(remove: Callable[[str], None], syscall: str, path: str) -> None:
+def _ignore_missing(
+    remove: Callable[..., None], syscall: str, folder: int, name: str, path: str
+) -> None:
     try:
-        remove(path)
+        remove(name, dir_fd=folder)
     except FileNotFoundError:
         pass
     except OSError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from cocalc_project_server import removal
+from cocalc_project_server.beneath import Beneath
 from cocalc_project_server.errors import ProjectError
 from cocalc_project_server.filetext import CHUNK_BYTES, FileText
 from cocalc_project_server.testing import ServerProcess, running_server
@@ -204,7 +205,9 @@ def test_a_failure_deep_inside_keeps_its_folders_and_removes_the_rest(
 
     monkeypatch.setattr(removal.os, "unlink", refuse_stuck)
     with pytest.raises(ProjectError) as failure:
-        removal.remove_all([str(top), str(tmp_path / "missing")])
+        removal.remove_all(
+            Beneath(os.path.realpath(tmp_path)), [str(top), str(tmp_path / "missing")]
+        )
 
     # libuv's words for EACCES (include/uv.h), with rimraf's syscall and the entry's path.
     assert str(failure.value) == f"EACCES: permission denied, unlink '{stuck}'"

@@ -17,9 +17,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+import jupyter_core.application
 import nbformat
 import pytest
 from ipykernel.kernelspec import RESOURCES
@@ -27,6 +29,7 @@ from yapf.yapflib.yapf_api import FormatCode
 
 import cocalc_api
 from cocalc_project_server.convert import plan
+from cocalc_project_server.nbconvert_args import ALIASES, FLAGS
 from cocalc_project_server.testing import ServerProcess, running_server
 
 from .conftest import Api
@@ -324,6 +327,85 @@ def test_nbconvert_is_killed_at_its_timeout(api: Api) -> None:
 def test_nbconvert_stays_in_the_project(api: Api) -> None:
     result = api.call("editor.jupyterNbconvert", {"args": ["x.ipynb"], "directory": "../.."})
     assert result["error"].startswith("Error: path '../..' is outside")
+
+
+@pytest.fixture
+def outside_notebook(api: Api, tmp_path: Path) -> Iterator[Path]:
+    """A notebook outside the project, its folder's contents checked unchanged afterwards."""
+    assert not str(tmp_path).startswith(api.server.root)
+    write_notebook(tmp_path / "secret.ipynb", "outside_marker_17 = 1")
+    before = sorted(os.listdir(tmp_path))
+    yield tmp_path / "secret.ipynb"
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def nbconvert_args_cases(outside: Path) -> list[list[str]]:
+    # What nbconvert would write or read outside (nbconvert/nbconvertapp.py: its aliases,
+    # flags and notebook globbing; writers/files.py: output goes to --output-dir, else next
+    # to the notebook, named --output). traitlets' argparse takes abbreviations.
+    return [
+        ["--to", "html", "--output-dir", str(outside.parent), "my.ipynb"],
+        ["--to", "html", "--output-d", str(outside.parent), "my.ipynb"],
+        ["--to", "html", f"--FilesWriter.build_directory={outside.parent}", "my.ipynb"],
+        ["--to", "html", "--output", "../../../x", "my.ipynb"],
+        ["--to", "html", "--output-dir", "..", "--output", "../x", "my.ipynb"],
+        ["--to", "html", "--output-dir", ".", str(outside)],  # then read back from inside
+        # A flag: CoCalc's parseSource takes my.ipynb as its value (so the source is outside),
+        # nbconvert takes both as notebooks.
+        ["--to", "html", "--execute", "my.ipynb", str(outside)],
+        # nbconvert expands the wildcard (through a link); CoCalc escapes only the last argument.
+        ["--to", "html", "escape*/secret.ipynb", "my.ipynb"],
+        # CoCalc's parseSource takes "-y" for the source; nbconvert, with no notebook
+        # argument, converts the configured ones.
+        ["-y", f"--NbConvertApp.notebooks=['{outside}']", "--to", "html"],
+        ["--to", "html", "--template-file", str(outside), "my.ipynb"],
+    ]
+
+
+def test_nbconvert_refuses_files_outside_the_project(api: Api, outside_notebook: Path) -> None:
+    root = Path(api.server.root)
+    write_notebook(root / "conv" / "my.ipynb", "1")
+    (root / "conv" / "escape1").symlink_to(outside_notebook.parent)
+    try:
+        for args in nbconvert_args_cases(outside_notebook):
+            result = api.call("editor.jupyterNbconvert", {"args": args, "directory": "conv"})
+            assert "is outside of the project folder" in result["error"], (args, result)
+    finally:
+        (root / "conv" / "escape1").unlink()
+    assert not (root / "conv" / "secret.html").exists()
+
+
+def test_nbconvert_refuses_an_option_it_does_not_have(api: Api) -> None:
+    # nbconvert would ignore it with a warning and take the next argument as its value
+    # (traitlets' KVArgParseConfigLoader), so that argument could never be checked.
+    result = api.call("editor.jupyterNbconvert", {"args": ["--bogus", "/etc/passwd", "x.ipynb"]})
+    assert result == {
+        "error": "Error: nbconvert has no option '--bogus' (the local server refuses it)"
+    }
+
+
+def test_nbconvert_options_are_nbconverts_own() -> None:
+    # The installed nbconvert's own tables, read from its source (importing it takes a second).
+    spec = find_spec("nbconvert")
+    assert spec is not None and spec.submodule_search_locations
+    tree = ast.parse((Path(spec.submodule_search_locations[0]) / "nbconvertapp.py").read_text())
+    updates: dict[str, set[str]] = {"nbconvert_aliases": set(), "nbconvert_flags": set()}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in updates
+            and node.args
+            and isinstance(node.args[0], ast.Dict)
+        ):
+            keys = node.args[0].keys
+            updates[node.func.value.id] |= {k.value for k in keys if isinstance(k, ast.Constant)}
+    aliases = updates["nbconvert_aliases"] | set(jupyter_core.application.base_aliases)
+    flags = updates["nbconvert_flags"] | set(jupyter_core.application.base_flags)
+    assert set(ALIASES) == aliases
+    assert set(FLAGS) == flags
 
 
 # -- editor.jupyterRunNotebook --------------------------------------------------------------

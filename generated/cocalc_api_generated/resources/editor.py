@@ -71,7 +71,9 @@ class EditorMethods:
         """Run `jupyter nbconvert` in the project.
 
         On failure raises APIError with nbconvert's stderr. With `--execute` it runs the
-        notebook's code, so it is never retried.
+        notebook's code, as `exec` runs a command: so it is never retried, and `cocalc-mcp
+        --read-only` does not offer it. The local server refuses a file argument (a notebook,
+        `--output`, `--output-dir`, ...) outside the project folder.
 
         Calls `editor.jupyterNbconvert`.
 
@@ -252,7 +254,9 @@ class AsyncEditorMethods:
         """Run `jupyter nbconvert` in the project.
 
         On failure raises APIError with nbconvert's stderr. With `--execute` it runs the
-        notebook's code, so it is never retried.
+        notebook's code, as `exec` runs a command: so it is never retried, and `cocalc-mcp
+        --read-only` does not offer it. The local server refuses a file argument (a notebook,
+        `--output`, `--output-dir`, ...) outside the project folder.
 
         Calls `editor.jupyterNbconvert`.
 

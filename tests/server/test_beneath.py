@@ -1,0 +1,182 @@
+"""The component-by-component walk of :mod:`cocalc_project_server.beneath` against the kernel's
+own path resolution (path_resolution(7)), which is the independent answer here: inside the
+project folder, every path must land on the same file, or fail with the same errno, as
+``os.stat``/``os.open`` on the path; a path the kernel resolves outside is refused.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from cocalc_project_server import fileops
+from cocalc_project_server.beneath import MAX_LINKS, Beneath
+from cocalc_project_server.errors import ProjectError
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A project folder with links of every kind, and a folder outside it."""
+    project = Path(os.path.realpath(tmp_path)) / "project"
+    (project / "a" / "b").mkdir(parents=True)
+    (project / "a" / "b" / "f.txt").write_text("f")
+    (project / "plain.txt").write_text("p")
+    (project / "rel").symlink_to("a/b")  # relative, inside
+    (project / "a" / "up").symlink_to("../plain.txt")  # climbs, stays inside
+    (project / "abs").symlink_to(project / "a")  # absolute, inside
+    (project / "chain").symlink_to("rel")  # a link to a link
+    (project / "dangling").symlink_to("nowhere/x")
+    (project / "loop1").symlink_to("loop2")
+    (project / "loop2").symlink_to("loop1")
+    (project / "abs-loop1").symlink_to(project / "abs-loop2")
+    (project / "abs-loop2").symlink_to(project / "abs-loop1")
+    (project / "via-root").symlink_to(f"../{project.name}/a")  # out and straight back in
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("s")
+    (project / "out-abs").symlink_to(outside)
+    (project / "out-rel").symlink_to("../outside")
+    (project / "a" / "out-file").symlink_to("../../outside/secret.txt")
+    return project
+
+
+INSIDE = [
+    "plain.txt",
+    "a/b/f.txt",
+    "rel/f.txt",
+    "chain/f.txt",
+    "abs/b/f.txt",
+    "a/up",
+    "a/b/../b/f.txt",
+    "rel/../plain.txt",  # ".." of a followed link goes to the target's parent (a), not root
+    "via-root/b/f.txt",
+    "a/b/",
+    "a/b/.",
+    ".",
+    "",  # the project folder itself
+    "../project/plain.txt",
+    "missing.txt",
+    "missing/x",
+    "plain.txt/x",
+    "a/b/f.txt/",
+    "dangling",
+    "loop1",
+    "loop1/x",
+    "abs-loop1",
+    "abs-loop1/x",
+]
+OUTSIDE = ["out-abs/secret.txt", "out-rel/secret.txt", "a/out-file", "..", "../outside/secret.txt"]
+
+
+def _kernel(path: str) -> tuple[int, int] | int:
+    """What the kernel says: the file's (device, inode), or the errno."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return exc.errno or 0
+    return info.st_dev, info.st_ino
+
+
+def _walked(beneath: Beneath, path: str) -> tuple[int, int] | int:
+    try:
+        fd = beneath.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return exc.errno or 0
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return info.st_dev, info.st_ino
+
+
+@pytest.mark.parametrize("relative", INSIDE)
+def test_a_path_inside_lands_where_the_kernel_lands(root: Path, relative: str) -> None:
+    path = f"{root}/{relative}" if relative else str(root)
+    assert _walked(Beneath(str(root)), path) == _kernel(path)
+
+
+@pytest.mark.parametrize("relative", OUTSIDE)
+def test_a_path_the_kernel_resolves_outside_is_refused(root: Path, relative: str) -> None:
+    path = f"{root}/{relative}"
+    assert not os.path.realpath(path).startswith(f"{root}/")
+    with pytest.raises(ProjectError, match="outside of the project folder"):
+        Beneath(str(root)).open(path, os.O_RDONLY)
+
+
+def test_a_link_cycle_is_eloop_after_the_kernels_limit(root: Path) -> None:
+    # Linux's MAXSYMLINKS is 40 (include/linux/namei.h): a chain of 40 links resolves, 41 not.
+    for i in range(MAX_LINKS + 1):
+        (root / f"hop{i}").symlink_to(f"hop{i + 1}" if i < MAX_LINKS else "plain.txt")
+    beneath = Beneath(str(root))
+    assert _walked(beneath, f"{root}/hop1") == _kernel(f"{root}/hop1")
+    assert _walked(beneath, f"{root}/hop0") == _kernel(f"{root}/hop0") == errno.ELOOP
+
+
+def test_the_entry_itself_is_not_followed(root: Path) -> None:
+    # Deleting or renaming a link acts on the link (rimraf and rename(2) do not follow it).
+    with Beneath(str(root)).parent(f"{root}/rel/f.txt") as (folder, name):
+        assert name == "f.txt"
+        assert os.fstat(folder).st_ino == os.stat(root / "a" / "b").st_ino
+    with Beneath(str(root)).parent(f"{root}/out-abs") as (folder, name):
+        assert name == "out-abs"
+        assert os.fstat(folder).st_ino == os.stat(root).st_ino
+
+
+def test_writing_through_a_dangling_link_creates_its_target_inside(root: Path) -> None:
+    # open(2) with O_CREAT follows a dangling link and creates what it names.
+    (root / "nowhere").mkdir()
+    os.close(Beneath(str(root)).open(f"{root}/dangling", os.O_WRONLY | os.O_CREAT))
+    assert (root / "nowhere" / "x").is_file()
+
+
+def test_making_folders_is_nodes_recursive_mkdir(root: Path) -> None:
+    # node's mkdir(path, {recursive: true}) (src/node_file.cc MKDirpSync): existing folders
+    # are fine, EEXIST when the path is a file, ENOTDIR when a folder above it is one.
+    beneath = Beneath(str(root))
+    beneath.make_folders(f"{root}/rel/new/deeper", 0o700)
+    assert (root / "a" / "b" / "new" / "deeper").is_dir()
+    beneath.make_folders(f"{root}/a/b")
+    with pytest.raises(FileExistsError):
+        beneath.make_folders(f"{root}/plain.txt")
+    with pytest.raises(NotADirectoryError):
+        beneath.make_folders(f"{root}/plain.txt/x")
+    with pytest.raises(ProjectError, match="outside"):
+        beneath.make_folders(f"{root}/out-abs/new")
+    assert not (root.parent / "outside" / "new").exists()
+
+
+def test_a_move_across_devices_copies_then_removes(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fs-extra's move falls back to copy + remove on EXDEV (lib/move/move.js); the copy keeps
+    # links as links and files' mode and times (lib/copy/copy.js).
+    src = root / "a"
+    (src / "b" / "f.txt").chmod(0o640)
+    os.utime(src / "b" / "f.txt", ns=(1_000_000_000, 2_000_000_000))
+    expected = {
+        str(p.relative_to(src)): (p.is_symlink() and os.readlink(p)) or p.is_dir() or p.read_text()
+        for p in src.rglob("*")
+    }
+    rename = os.rename
+
+    def across_devices(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
+    monkeypatch.setattr(fileops.os, "rename", across_devices)
+    fileops.move(Beneath(str(root)), str(src), str(root / "moved"))
+    monkeypatch.setattr(fileops.os, "rename", rename)
+
+    moved = root / "moved"
+    assert not src.exists()
+    assert {
+        str(p.relative_to(moved)): (p.is_symlink() and os.readlink(p))
+        or p.is_dir()
+        or p.read_text()
+        for p in moved.rglob("*")
+    } == expected
+    copied = (moved / "b" / "f.txt").stat()
+    assert (stat.S_IMODE(copied.st_mode), copied.st_mtime_ns) == (0o640, 2_000_000_000)
