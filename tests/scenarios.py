@@ -1,7 +1,7 @@
 """The contract scenarios: one call each, the request it must send, and its outcome.
 
 Each scenario is one cassette in tests/cassettes/. A documented scenario (the reference page's
-examples, CONTRACT.md's error messages) carries the service's documented response, and
+examples, docs/wire-protocol.md's error messages) carries the service's documented response, and
 `make record` leaves its cassette alone. A recorded scenario has no canned response: `make
 record` runs it against the local server (or a real host) and the replay tests then expect the
 recorded response.
@@ -42,7 +42,7 @@ UNAVAILABLE_503 = (
     f"subject='project.{PROJECT}.0.api.-', name='system.ping', code='503' "
 )
 # A recorded scenario's result is whatever the server sent, checked by `facts`: assertions
-# from an independent source (the spec, CONTRACT.md, the CoCalc source, the inputs we chose).
+# from an independent source (the spec, docs/wire-protocol.md, the CoCalc source, the inputs we chose).
 Facts = Callable[[Any], None]
 
 
@@ -145,7 +145,7 @@ INTERRUPTED = [
 
 
 PAGE = "reference page (shared/reference/project-api.txt)"
-CONTRACT = "CONTRACT.md"
+CONTRACT = "docs/wire-protocol.md"
 
 DOCUMENTED = [
     Scenario(
@@ -484,7 +484,7 @@ DOCUMENTED = [
         response={"success": False},
         result={"success": False},
     ),
-    # -- the rest of the API (CONTRACT.md §4; the CoCalc source files named) ----------------
+    # -- the rest of the API (docs/wire-protocol.md §4; the CoCalc source files named) ----------------
     Scenario(
         name="contract_version",
         source=f"{CONTRACT} §4: system.version (src/packages/util/smc-version.js)",
@@ -646,7 +646,7 @@ DOCUMENTED = [
         response=None,
         result=None,
     ),
-    # -- fidelity: the result shapes the real service sends (CONTRACT.md §4a) ---------------
+    # -- fidelity: the result shapes the real service sends (docs/wire-protocol.md §4a) ---------------
     Scenario(
         name="contract_jupyter_clear_output",
         source=(
@@ -888,7 +888,7 @@ HELLO = "hello from the recorder\n"
 
 
 def _milliseconds_now(value: Any) -> None:
-    # A time in ms since the epoch (CONTRACT.md §3), and a recent one.
+    # A time in ms since the epoch (docs/wire-protocol.md §3), and a recent one.
     assert isinstance(value, int) and RECORDING_STARTED_MS < value < 4_102_444_800_000
 
 
@@ -924,7 +924,7 @@ def _name_error(result: Any) -> None:
 
 
 def _kernels(result: Any) -> None:
-    # Every kernel the project launched; kernel_name absent in practice (CONTRACT.md §4a).
+    # Every kernel the project launched; kernel_name absent in practice (docs/wire-protocol.md §4a).
     assert result, "the server starts a warm kernel"
     for kernel in result:
         assert isinstance(kernel["pid"], int) and kernel["pid"] > 0
@@ -940,7 +940,7 @@ def _equals(expected: Any) -> Facts:
 
 
 def _enoent_open(path: str) -> Facts:
-    # node's text for open() of a missing file (CONTRACT.md §4: a missing file is ENOENT).
+    # node's text for open() of a missing file (docs/wire-protocol.md §4: a missing file is ENOENT).
     def check(error: Any) -> None:
         pattern = rf"Error: ENOENT: no such file or directory, open '\S*{re.escape(path)}'"
         assert re.fullmatch(pattern, error.message), error.message
@@ -1094,7 +1094,7 @@ RECORDED_SCENARIOS = [
         call="system.stop_jupyter_kernel",
         kwargs={"pid": 999999},
         body=envelope("system.stopJupyterKernel", {"pid": 999999}),
-        facts=_equals({"success": False}),  # CONTRACT.md §3
+        facts=_equals({"success": False}),  # docs/wire-protocol.md §3
         api_key=RECORDED_KEY,
     ),
     # The rest of the API, in an order that builds what later calls read.
@@ -1220,7 +1220,7 @@ RECORDED_SCENARIOS = [
         kwargs={"signal": 0, "pid": 4_000_000},
         body=envelope("system.signal", {"signal": 0, "pid": 4_000_000}),
         error=cocalc_api.APIError,
-        error_attrs={"message": "Error: kill ESRCH"},  # CONTRACT.md §4
+        error_attrs={"message": "Error: kill ESRCH"},  # docs/wire-protocol.md §4
         api_key=RECORDED_KEY,
     ),
     Scenario(

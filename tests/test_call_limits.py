@@ -1,7 +1,7 @@
 """The limits of one call (cocalc_api._timeouts), as the README's timeout table states them.
 
 Every number here is written out, not computed from the module's constants: 15 s is the
-server's default envelope (CONTRACT.md §1), 60 s exec's default command limit (CONTRACT.md §3),
+server's default envelope (docs/wire-protocol.md §1), 60 s exec's default command limit (docs/wire-protocol.md §3),
 90 s the reference client's jupyter_execute default; the grace (a quarter of the command's
 limit, 1 to 5 s) and the margin (a quarter of the envelope, 2 to 10 s) are the README's.
 """
@@ -57,7 +57,7 @@ MILLISECONDS = TimeoutPolicy(
         (JUPYTER, 8, 300, CallLimits(None, 8, 8 + 2)),
         (JUPYTER, None, 20, CallLimits(None, 20, 20 + 5)),
         (JUPYTER, None, None, CallLimits(None, 90, 90 + 10)),
-        # nbconvert: like exec, 60 s by default (CONTRACT.md §4).
+        # nbconvert: like exec, 60 s by default (docs/wire-protocol.md §4).
         (EDITOR_JUPYTER_NBCONVERT.timeout, None, None, CallLimits(None, 65, 75)),
         # A timeout in milliseconds: 2000 ms by default.
         (MILLISECONDS, None, None, CallLimits(None, 2 + 1, 3 + 2)),

@@ -1,7 +1,7 @@
 """The client objects themselves: settings checked when given, copies, pickling, closing,
 help and repr, logging, and the errors that explain the server's texts.
 
-Answers come from httpx2.MockTransport, with texts from CONTRACT.md and the CoCalc source.
+Answers come from httpx2.MockTransport, with texts from docs/wire-protocol.md and the CoCalc source.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_a_bad_setting_is_refused_at_once(settings: dict[str, Any], message: str
 
 @pytest.mark.parametrize("key", ["sk-XYZxyz0123456789", "sk-AbC_dEf-X0"])
 def test_a_key_of_letters_digits_and_dashes_is_taken_as_given(key: str) -> None:
-    # CONTRACT.md: "Keys look like `sk-...`"; only spaces and line breaks are refused.
+    # docs/wire-protocol.md: "Keys look like `sk-...`"; only spaces and line breaks are refused.
     seen: list[str] = []
 
     def answer(request: httpx2.Request) -> httpx2.Response:
@@ -365,7 +365,7 @@ def test_the_default_limit_is_named_when_none_was_given() -> None:
         lambda p: p.system.exec(command="sleep", args=["100"]), "killed command 'sleep 100'"
     )
     assert isinstance(error, cocalc_api.ExecTimeoutError)
-    assert error.timeout == 60.0  # the server's default (CONTRACT.md §3)
+    assert error.timeout == 60.0  # the server's default (docs/wire-protocol.md §3)
 
 
 def test_a_missing_program_says_so() -> None:

@@ -1,7 +1,7 @@
-"""Every result example of CONTRACT.md, through the SDK's generated validators.
+"""Every result example of docs/wire-protocol.md, through the SDK's generated validators.
 
 The SDK validates every result against the spec; a schema stricter than the real service would
-turn a valid answer into a ResponseValidationError. So each shape CONTRACT.md documents (the
+turn a valid answer into a ResponseValidationError. So each shape docs/wire-protocol.md documents (the
 section is named beside it; placeholders such as <ms> filled with plausible values) must pass,
 and a few wrong ones must not, to show the check can fail.
 """

@@ -1,7 +1,7 @@
-"""Every `{"error": ...}` text of CONTRACT.md §2 and §3 becomes its typed exception, with the
+"""Every `{"error": ...}` text of docs/wire-protocol.md §2 and §3 becomes its typed exception, with the
 method's wire name, the server's exact text as `.message`, and the fields the README lists.
 
-Answers come from httpx2.MockTransport; the texts are CONTRACT.md's, or the CoCalc source's
+Answers come from httpx2.MockTransport; the texts are docs/wire-protocol.md's, or the CoCalc source's
 where it names one (src/packages/backend/execute-code.ts for exec).
 """
 
@@ -44,7 +44,7 @@ def exec_(**options: Any) -> Callable[[cocalc_api.Project], Any]:
     return lambda p: p.system.exec(**options)
 
 
-# -- the texts every method shares (CONTRACT.md §2) ------------------------------------------
+# -- the texts every method shares (docs/wire-protocol.md §2) ------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_an_error_that_is_not_a_string_is_a_bad_response(value: object, name: st
     assert str(error) == f"system.ping: 'error' must be a string, got {name}"
 
 
-# -- exec (CONTRACT.md §3) -------------------------------------------------------------------
+# -- exec (docs/wire-protocol.md §3) -------------------------------------------------------------------
 
 
 def test_a_nonzero_exit_gives_code_stderr_and_the_users_command() -> None:
@@ -296,7 +296,7 @@ def test_a_text_that_only_resembles_exec_s_is_an_api_error() -> None:
         assert type(error_of(exec_(command="x"), text)) is cocalc_api.APIError
 
 
-# -- exec_status (CONTRACT.md §3, async jobs) --------------------------------------------------
+# -- exec_status (docs/wire-protocol.md §3, async jobs) --------------------------------------------------
 
 
 def test_an_unknown_job_explains_how_long_jobs_are_kept() -> None:
@@ -304,7 +304,7 @@ def test_an_unknown_job_explains_how_long_jobs_are_kept() -> None:
     error = error_of(lambda p: p.system.exec_status("gone"), text)
     assert type(error) is cocalc_api.AsyncJobNotFoundError
     assert (error.message, error.method) == (text, "system.exec")
-    # CONTRACT.md §3: jobs are kept for an hour, at most 100.
+    # docs/wire-protocol.md §3: jobs are kept for an hour, at most 100.
     assert str(error) == (
         f"{text} The project keeps at most 100 jobs, each for an hour after its last use, and "
         "forgets them when it restarts."
@@ -313,7 +313,7 @@ def test_an_unknown_job_explains_how_long_jobs_are_kept() -> None:
 
 @pytest.mark.parametrize(
     ("settings", "seconds"),
-    # the server's default envelope is 15 s (CONTRACT.md §1)
+    # the server's default envelope is 15 s (docs/wire-protocol.md §1)
     [({}, "15"), ({"timeout": 40}, "40"), ({"timeout": 2.5}, "2.5")],
 )
 def test_waiting_for_a_job_past_the_limit_names_the_limit(

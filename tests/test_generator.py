@@ -784,7 +784,7 @@ def test_bad_method_table_entry_is_a_clear_error(
 
 
 def test_the_spec_itself_passes_the_table_checks(spec: dict[str, Any]) -> None:
-    # The names issue 7 asks for, in the spec's order; CONTRACT.md §4 lists the wire names.
+    # The names issue 7 asks for, in the spec's order; docs/wire-protocol.md §4 lists the wire names.
     tree = {ns.name: [m.python_name for m in ns.methods] for ns in namespaces(spec)}
     assert tree == {
         "system": [
@@ -820,7 +820,7 @@ def test_the_spec_itself_passes_the_table_checks(spec: dict[str, Any]) -> None:
     }
 
 
-# Retry safety per CONTRACT.md §4 (S safe, I idempotent, N unsafe), written out here.
+# Retry safety per docs/wire-protocol.md §4 (S safe, I idempotent, N unsafe), written out here.
 CONTRACT_RETRY = {
     "system.ping": "safe",
     "system.test": "safe",
@@ -842,7 +842,7 @@ CONTRACT_RETRY = {
     "system.signal": "unsafe",
     "editor.new_file": "idempotent",
     "editor.jupyter_strip_notebook": "safe",
-    # CONTRACT.md: I, but N with --execute; the SDK cannot tell, so it never retries it.
+    # docs/wire-protocol.md: I, but N with --execute; the SDK cannot tell, so it never retries it.
     "editor.jupyter_nbconvert": "unsafe",
     "editor.jupyter_run_notebook": "unsafe",
     "editor.jupyter_kernel_logo": "safe",
@@ -857,7 +857,7 @@ def test_retry_safety_is_the_contracts(spec: dict[str, Any]) -> None:
     assert found == CONTRACT_RETRY
 
 
-# Wire arguments per CONTRACT.md §4: which slots are bare positional values.
+# Wire arguments per docs/wire-protocol.md §4: which slots are bare positional values.
 CONTRACT_POSITIONAL = {
     "system.realpath": ["path"],
     "system.canonicalPaths": ["paths"],

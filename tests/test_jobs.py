@@ -1,6 +1,6 @@
 """Async exec jobs as handles (docs/jobs.md), against the local server over real sockets.
 
-Expected values come from CONTRACT.md §3 (a failed job: status "error", exit_code 1, stdout "",
+Expected values come from docs/wire-protocol.md §3 (a failed job: status "error", exit_code 1, stdout "",
 the error text in stderr; an unknown job's text; jobs started as process-group leaders), from
 the OS (process groups), and from what the commands print. The 40-second job (tests/conftest.py)
 starts with the first test of the run and is waited for by the last, so the other tests run
@@ -27,7 +27,7 @@ from cocalc_api.testing import FakeProject
 from cocalc_project_server.testing import ServerProcess, running_server
 from tests.conftest import LONG_JOB_S, LongWait
 
-SERVER_ENVELOPE_DEFAULT_S = 15  # CONTRACT.md §1: the call limit when none is sent
+SERVER_ENVELOPE_DEFAULT_S = 15  # docs/wire-protocol.md §1: the call limit when none is sent
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_start_returns_a_handle_to_a_running_job(project: cocalc_api.Project) ->
 def test_a_failed_job_reports_exit_code_1_and_its_error_in_stderr(
     project: cocalc_api.Project,
 ) -> None:
-    # CONTRACT.md §3: with err_on_exit (the service's default) the real code and stdout go.
+    # docs/wire-protocol.md §3: with err_on_exit (the service's default) the real code and stdout go.
     final = project.jobs.start("echo out; echo oops >&2; exit 3").wait()
     assert final["status"] == "error"
     assert final["exit_code"] == 1
@@ -123,7 +123,7 @@ def test_a_gone_job_raises_async_job_not_found_with_the_explanation(
     for call in (job.status, job.wait):
         with pytest.raises(cocalc_api.AsyncJobNotFoundError) as raised:
             call()
-        # The server's exact text (CONTRACT.md §3) stays in .message.
+        # The server's exact text (docs/wire-protocol.md §3) stays in .message.
         assert raised.value.message == f"Error: Async operation '{job_id}' does not exist."
         text = str(raised.value)
         assert job_id in text and "at most 100 jobs" in text and "least recently used" in text
@@ -263,7 +263,7 @@ def test_kill_stops_the_job_and_every_process_it_started(project: cocalc_api.Pro
 
 
 def test_kill_signals_the_process_group_and_ignores_an_ended_job() -> None:
-    # Jobs are spawned detached, as group leaders (CONTRACT.md §4: signal; execute-code.ts),
+    # Jobs are spawned detached, as group leaders (docs/wire-protocol.md §4: signal; execute-code.ts),
     # so the negative pid reaches the command's children too.
     fake = FakeProject()
     fake.stub(

@@ -1,7 +1,7 @@
 """Job handles (docs/jobs.md) against a scripted service: which calls they make and how they
 read the answers, without a server or real waiting.
 
-The service's side is CONTRACT.md §3 (async exec: `async_get`, `async_await`, `async_stats`; a
+The service's side is docs/wire-protocol.md §3 (async exec: `async_get`, `async_await`, `async_stats`; a
 failed job's stdout "" and its error text in stderr; the unknown-job text; jobs kept for an hour,
 at most 100) and the spec's system.signal ("Error: kill ESRCH" for a process that is gone).
 docs/jobs.md gives the handle's defaults: `wait(poll=10)`, `follow(poll=1)`, SIGTERM (15).
@@ -287,7 +287,7 @@ def clock_sleeps() -> list[float]:
 
 
 def test_a_failed_job_s_replaced_output_is_new(clock: list[float]) -> None:
-    # CONTRACT.md §3: a failed job reports stdout "" and the error text in stderr.
+    # docs/wire-protocol.md §3: a failed job reports stdout "" and the error text in stderr.
     service = Service(
         [
             snapshot(stdout="partial", stderr="x"),

@@ -219,7 +219,7 @@ async def test_cancelled_calls_leave_the_connections_usable(
 def test_the_jupyter_shapes_of_the_real_service_come_back_typed(
     project: cocalc_api.Project,
 ) -> None:
-    # CONTRACT.md §4a: these answers made the SDK's old schema reject the whole call.
+    # docs/wire-protocol.md §4a: these answers made the SDK's old schema reject the whole call.
     cleared = project.system.jupyter_execute(
         input="from IPython.display import clear_output\n"
         "print('gone', flush=True)\nclear_output(wait=True)\nprint('kept')",

@@ -47,7 +47,7 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("cocalc-mcp")
 ERROR_META_KEY = "cocalc/error"  # docs/mcp.md
 # The kinds of method the issue names as destructive (deletes, moves, renames, signals, exec),
 # and the others that replace, stop or run arbitrary code; editor.newFile only adds a file
-# (a no-op if it exists: CONTRACT.md).
+# (a no-op if it exists: docs/wire-protocol.md).
 DESTRUCTIVE = {
     "system_exec",
     "system_jupyter_execute",

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "spec" / "project-api.yaml"
 PACKAGE = Path(cocalc_api_generated.__file__).parent
 
-# CONTRACT.md §3: an async job as exec_status reports it, with a field a newer server may add.
+# docs/wire-protocol.md §3: an async job as exec_status reports it, with a field a newer server may add.
 JOB = {
     "type": "async",
     "job_id": "0b9d4a3e-7d2c-4f0e-9a51-6c1e2f3a4b5c",

@@ -1,8 +1,8 @@
 """Which failures are retried, how often, and how long between tries, without waiting.
 
 The numbers are the README's ("Differences from the reference client", Retries): retry-safe
-methods only (CONTRACT.md §4's S and I: safe and idempotent), by default 2 more times, on connection errors, HTTP 408/429/502/503/504 and the
-project-unavailable error (`code='503'`, CONTRACT.md §2); exponential backoff from 0.5 s doubling
+methods only (docs/wire-protocol.md §4's S and I: safe and idempotent), by default 2 more times, on connection errors, HTTP 408/429/502/503/504 and the
+project-unavailable error (`code='503'`, docs/wire-protocol.md §2); exponential backoff from 0.5 s doubling
 up to 8 s, each wait plus up to 0.5 s of jitter; `Retry-After` honoured up to 60 s, a longer one
 raised at once; and never a retry that would start past the call's deadline.
 
@@ -175,7 +175,7 @@ def test_a_method_that_is_not_retry_safe_is_sent_once(
         lambda p: p.system.test(),
         lambda p: p.system.list_jupyter_kernels(),
         lambda p: p.system.exec_status("job"),
-        # idempotent (CONTRACT.md §4: repeating it gives the same end state)
+        # idempotent (docs/wire-protocol.md §4: repeating it gives the same end state)
         lambda p: p.system.stop_jupyter_kernel(pid=1),
     ],
     ids=["ping", "test", "list_jupyter_kernels", "exec_status", "stop_jupyter_kernel"],

@@ -1,6 +1,6 @@
 """The local server's wire texts, checked in-process against the real service's.
 
-Every expected text is written out from CONTRACT.md (§1 the envelope, §2 the error texts, §3
+Every expected text is written out from docs/wire-protocol.md (§1 the envelope, §2 the error texts, §3
 exec) or from the CoCalc source it names: src/packages/backend/execute-code.ts (exec's messages,
 `trunc`), src/packages/util/consts/project.ts (PROJECT_EXEC_DEFAULT_TIMEOUT_S = 60),
 src/packages/conat/names.ts (the subject), src/packages/server/api/project-bridge.ts (callHub).
@@ -43,7 +43,7 @@ def basic(user: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:".encode()).decode()
 
 
-# -- the envelope (CONTRACT.md §1) -----------------------------------------------------------
+# -- the envelope (docs/wire-protocol.md §1) -----------------------------------------------------------
 
 
 def test_an_envelope_without_timeout_gets_15000_ms() -> None:
@@ -120,7 +120,7 @@ def test_the_hubs_timeout_texts_end_with_a_space() -> None:
     )
 
 
-# -- errors on the wire (CONTRACT.md §2) -----------------------------------------------------
+# -- errors on the wire (docs/wire-protocol.md §2) -----------------------------------------------------
 
 
 def test_a_thrown_error_gets_the_error_prefix_and_a_wire_error_none() -> None:
@@ -129,7 +129,7 @@ def test_a_thrown_error_gets_the_error_prefix_and_a_wire_error_none() -> None:
     assert wire_message(WireError("killed command 'x '")) == "killed command 'x '"
 
 
-# -- authentication (CONTRACT.md §1, §2) -----------------------------------------------------
+# -- authentication (docs/wire-protocol.md §1, §2) -----------------------------------------------------
 
 
 @pytest.mark.parametrize("header", [None, "", "   "])
@@ -170,7 +170,7 @@ def test_a_project_scoped_key_may_omit_the_project_but_not_name_another() -> Non
     assert raised.value.message == "project specific api key must match requested project"
 
 
-# -- exec (CONTRACT.md §3, execute-code.ts) --------------------------------------------------
+# -- exec (docs/wire-protocol.md §3, execute-code.ts) --------------------------------------------------
 
 
 def test_exec_options_default_to_60_s_and_errors_on_exit() -> None:
@@ -392,7 +392,7 @@ def test_a_script_that_cannot_be_written_leaves_no_folder(tmp_path: object) -> N
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        # JSON has no NaN or Infinity; Python's parser would take them (CONTRACT.md §1: JSON).
+        # JSON has no NaN or Infinity; Python's parser would take them (docs/wire-protocol.md §1: JSON).
         (
             b'{"name": "a.b", "timeout": NaN}',
             "request body is not valid JSON: invalid JSON constant NaN",

@@ -1,6 +1,6 @@
 """What a call sends and how its answer is read, and the settings and copies of a client.
 
-The numbers are the contract's, written out: the envelope (CONTRACT.md §1: `timeout` in
+The numbers are the contract's, written out: the envelope (docs/wire-protocol.md §1: `timeout` in
 milliseconds, 15 s when absent), the Basic auth header with the key as user name (§1), exec's
 60 s default command limit plus a 5 s grace (README), the HTTP limit outlasting the envelope by a
 quarter of it, 2 to 10 s, and the 500-character body excerpt of an HTTPStatusError. Answers come
@@ -138,7 +138,7 @@ def test_exec_sends_its_limit_plus_a_grace_by_default() -> None:
     made.system.exec(command="true", timeout=10)
     made.with_options(timeout=4).system.exec(command="true")
     first, second, third = recorder.bodies
-    # 60 s (CONTRACT.md §3) + 5 s: the command's own outcome comes back before the 408.
+    # 60 s (docs/wire-protocol.md §3) + 5 s: the command's own outcome comes back before the 408.
     assert first["timeout"] == 65000 and "timeout" not in first["args"][0]
     assert second["timeout"] == 12500 and second["args"][0]["timeout"] == 10
     # A client timeout becomes the command's limit, sent in its own unit (seconds).

@@ -1,4 +1,4 @@
-"""Every number of the transport policy, in one place. CONTRACT.md is the source of the
+"""Every number of the transport policy, in one place. docs/wire-protocol.md is the source of the
 server's own numbers; the README's timeout table states the others."""
 
 from __future__ import annotations

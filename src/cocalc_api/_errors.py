@@ -85,7 +85,7 @@ NOT_AN_ADMIN = re.compile(
     r"^(?:Error: )?(?:must be a site admin|only admins? |only site admins |Must be an admin"
     r"|user must be an admin of the organization)"
 )
-# CONTRACT.md §3, src/packages/backend/execute-code.ts
+# docs/wire-protocol.md §3, src/packages/backend/execute-code.ts
 EXEC_EXIT = re.compile(
     r"^command '(?P<command>.*)' exited with nonzero code (?P<code>-?\d+)"
     r" -- stderr='(?P<stderr>.*)'$",
@@ -214,7 +214,7 @@ def unknown_kernel(failure: Failure) -> CocalcError | None:
     )
 
 
-# Rules every method shares, in order (CONTRACT.md §2).
+# Rules every method shares, in order (docs/wire-protocol.md §2).
 def authentication(failure: Failure) -> CocalcError | None:
     text = failure.message
     fix = AUTH_FIXES.get(text)

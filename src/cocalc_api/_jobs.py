@@ -12,7 +12,7 @@ made of `system.exec`, `exec_status` and `system.signal` calls:
 - `follow()` polls the job's output so far and yields what is new.
 - `kill()` signals the job's process group (the service starts each job as a group leader).
 
-What the service does with jobs (CONTRACT.md §3): it keeps at most 100, dropping the least
+What the service does with jobs (docs/wire-protocol.md §3): it keeps at most 100, dropping the least
 recently used, each for an hour after its last use, and forgets them when it restarts; a gone
 job raises AsyncJobNotFoundError. A failed job (non-zero exit with `err_on_exit` on, the
 service's default, or killed at its `timeout`) ends with status "error", exit_code 1, stdout ""

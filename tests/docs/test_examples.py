@@ -96,7 +96,7 @@ def test_error_handling(run_example: Callable[[str], str]) -> None:
 
 
 def test_error_handling_unknown_kernel(run_example: Callable[[str], str]) -> None:
-    # The real service's text for an unknown kernel (CONTRACT.md, jupyterExecute), which the
+    # The real service's text for an unknown kernel (docs/wire-protocol.md, jupyterExecute), which the
     # local server answers too, names the kernels there are.
     lines = run_example("error_handling").splitlines()
     assert lines[4].startswith("UnknownKernelError: available: ")

@@ -114,7 +114,7 @@ TARGETS = {
         valid={"success": True},
         wrong_types={"success": "yes"},
         missing_fields={},
-        retry_safe=True,  # idempotent (CONTRACT.md §4): stopping twice ends the same
+        retry_safe=True,  # idempotent (docs/wire-protocol.md §4): stopping twice ends the same
     ),
 }
 NON_IDEMPOTENT = ("exec", "jupyter_execute")
@@ -127,7 +127,7 @@ BAD_GATEWAY_PAGE = (
 
 
 def error_408(target: Target) -> str:
-    # CONTRACT.md section 2, trailing space included.
+    # docs/wire-protocol.md section 2, trailing space included.
     return (
         f"timeout - callHub: subject='project.{PROJECT_ID}.0.api.-', "
         f"name='{target.wire}', code='408' "

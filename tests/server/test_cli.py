@@ -167,7 +167,7 @@ def test_sigterm_answers_calls_in_flight_and_exits_quietly(tmp_path: Path) -> No
             os.kill(server.pid, signal.SIGTERM)
             responses = [reply.result() for reply in replies]
         assert server.process.wait(timeout=15) == 0
-    # CONTRACT.md section 2: the real service's text when nothing serves the project.
+    # docs/wire-protocol.md section 2: the real service's text when nothing serves the project.
     subject = f"project.{server.project_id}.0.api.-"
     unavailable = (
         f"request -- no subscribers matching '{subject}' - callHub: subject='{subject}', "

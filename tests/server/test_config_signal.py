@@ -127,7 +127,7 @@ def test_configuration_is_cached_until_no_cache(api: Api) -> None:
 
 
 def test_configuration_of_an_object_or_unknown_aspect_is_null(api: Api) -> None:
-    # CONTRACT.md §4: an object argument silently returns null; so does any other aspect.
+    # docs/wire-protocol.md §4: an object argument silently returns null; so does any other aspect.
     assert api.call("system.configuration", {"aspect": "main"}) is None
     assert api.call("system.configuration", "nonsense") is None
 

@@ -2,7 +2,7 @@
 canonicalPaths/writeTextFileToProject/readTextFileFromProject, editor.newFile,
 editor.jupyterStripNotebook, sync.close and system.version.
 
-Expected values come from the filesystem (os.stat, os.listdir), CONTRACT.md §4 and the CoCalc
+Expected values come from the filesystem (os.stat, os.listdir), docs/wire-protocol.md §4 and the CoCalc
 source the behaviour is taken from (named in each test).
 """
 
@@ -158,7 +158,7 @@ def test_listing_a_name_that_is_not_utf8_comes_back_as_question_marks(
     with open(os.path.join(os.fsencode(work), b"bad\xff\xfename"), "w"):
         pass
     (entry,) = api.call("system.listing", {"path": rel(work, home)})
-    assert entry["name"] == "????"  # CONTRACT.md §4 Types
+    assert entry["name"] == "????"  # docs/wire-protocol.md §4 Types
     assert entry["error"].startswith("Cannot display bad binary filename. ")
 
 

@@ -1,6 +1,6 @@
 """system.jupyterExecute, listJupyterKernels and stopJupyterKernel on real kernels.
 
-Expected values are the real service's, from /work/shared/CONTRACT.md (§3, §4a) and the CoCalc
+Expected values are the real service's, from docs/wire-protocol.md (§3, §4a) and the CoCalc
 source named next to each test.
 """
 
@@ -47,7 +47,7 @@ def stream(text: str, name: str = "stdout") -> dict[str, str]:
 
 
 def truncation_notice(which: str, limit: int) -> dict[str, Any]:
-    # src/packages/jupyter/nbgrader/jupyter-run.ts (run_cell); CONTRACT.md §4a
+    # src/packages/jupyter/nbgrader/jupyter-run.ts (run_cell); docs/wire-protocol.md §4a
     return {
         "name": "stdout",
         "output_type": "stream",
@@ -195,7 +195,7 @@ def test_flood_of_large_displays_is_limited_as_it_arrives(api: Api) -> None:
 
 
 def test_limits_per_cell() -> None:
-    # CONTRACT.md §4a: 30 s per cell without `limits`, 60 s with `limits` but no
+    # docs/wire-protocol.md §4a: 30 s per cell without `limits`, 60 s with `limits` but no
     # timeout_ms_per_cell; the other numbers from stateless-api/kernel.ts and DEFAULT_LIMITS.
     without = cell_limits(None, now_ms=1000.0)
     assert (without.timeout_ms_per_cell, without.timeout_ms, without.start_time) == (

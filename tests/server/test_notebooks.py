@@ -319,7 +319,7 @@ def test_nbconvert_is_killed_at_its_timeout(api: Api) -> None:
     write_notebook(root / "conv" / "slow.ipynb", "import time; time.sleep(120)")
     args = ["--to", "notebook", "slow.ipynb", "--execute"]
     result = api.call("editor.jupyterNbconvert", {"args": args, "directory": "conv", "timeout": 2})
-    # executeCode's timeout error (CONTRACT.md, exec): the bash script it ran.
+    # executeCode's timeout error (docs/wire-protocol.md, exec): the bash script it ran.
     assert re.fullmatch(r"killed command 'bash \S+/a\.sh'", result["error"])
     assert not (root / "conv" / "slow.nbconvert.ipynb").exists()
 
@@ -561,7 +561,7 @@ def test_run_notebook_kernel_death(api: Api) -> None:
 
 
 def test_run_notebook_kernel_is_listed_and_has_no_ulimit(api: Api) -> None:
-    # CONTRACT.md §4a: listJupyterKernels lists every kernel the project launched. kernel.ts
+    # docs/wire-protocol.md §4a: listJupyterKernels lists every kernel the project launched. kernel.ts
     # (spawn) starts a notebook's kernel without the stateless API's ulimit, so the kernel
     # has the limits of the server, which it inherits from this process.
     source = ["import os, resource\n", "(os.getpid(), resource.getrlimit(resource.RLIMIT_CPU))"]

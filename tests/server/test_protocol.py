@@ -94,7 +94,7 @@ def test_args_are_optional_for_methods_without_arguments(api: Api) -> None:
 
 
 def test_method_exception_has_error_prefix(api: Api) -> None:
-    # CONTRACT.md section 3 (exec, async jobs): the unknown-id text, thrown as an Error.
+    # docs/wire-protocol.md section 3 (exec, async jobs): the unknown-id text, thrown as an Error.
     unknown = "00000000-0000-4000-8000-000000000000"
     assert api.exec(async_get=unknown) == {
         "error": f"Error: Async operation '{unknown}' does not exist."
@@ -219,7 +219,7 @@ def test_envelope_timeout_gives_the_408_text(api: Api) -> None:
 def test_non_positive_timeout_gives_the_hub_text(
     api: Api, timeout: object, compute_server_id: int
 ) -> None:
-    # CONTRACT.md section 4a; the text is built in src/packages/conat/core/client.ts (request:
+    # docs/wire-protocol.md section 4a; the text is built in src/packages/conat/core/client.ts (request:
     # "timeout must be positive") and src/packages/server/api/project-bridge.ts (the suffix),
     # where JavaScript lets null and false through to `timeout <= 0`.
     subject = f"project.{api.server.project_id}.{compute_server_id}.api.-"
@@ -239,7 +239,7 @@ def test_project_check_comes_before_the_timeout_check(api: Api) -> None:
 
 
 def test_bare_ping_is_pong(api: Api) -> None:
-    # CONTRACT.md section 4a; src/packages/project/conat/api/index.ts (handleApiRequest).
+    # docs/wire-protocol.md section 4a; src/packages/project/conat/api/index.ts (handleApiRequest).
     assert api.call("ping") == "pong"
     assert api.call("ping", {"ignored": True}) == "pong"
     assert api.post({"name": "ping"}, auth=None).json() == {"error": NO_KEY}
