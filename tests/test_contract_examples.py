@@ -301,7 +301,7 @@ def test_documented_result_is_accepted(section: str, method: MethodSpec[Any], ex
 def test_a_newer_servers_extra_fields_are_accepted(
     section: str, method: MethodSpec[Any], example: Any
 ) -> None:
-    # No result schema forbids extra properties (issue 8): add one to every object with named
+    # No result schema forbids extra properties (a newer server may add some): add one to every object with named
     # properties (a map, such as capabilities or env, keeps its value type).
     schema = RESULT_SCHEMAS[f"{method.namespace}.{method.python_name}"]
     method.validate_result(_with_extra_fields(example, schema))

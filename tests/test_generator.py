@@ -784,7 +784,7 @@ def test_bad_method_table_entry_is_a_clear_error(
 
 
 def test_the_spec_itself_passes_the_table_checks(spec: dict[str, Any]) -> None:
-    # The names issue 7 asks for, in the spec's order; docs/wire-protocol.md §4 lists the wire names.
+    # The Python names of every method, in the spec's order; docs/wire-protocol.md §4 lists the wire names.
     tree = {ns.name: [m.python_name for m in ns.methods] for ns in namespaces(spec)}
     assert tree == {
         "system": [

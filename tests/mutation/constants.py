@@ -5,8 +5,8 @@ own statements are copied unchanged. Much of the transport's contract lives ther
 15 s default envelope, the margin, the retry statuses, the error texts' patterns, the method
 table's timeout units. This stage mutates those with mutmut's own rules (a number n becomes
 n + 1, a string s becomes "XX" + s + "XX", True and False swap) plus one rule mutmut applies to
-calls (an element left out of a set, tuple, list or dict literal), and the named mutants of
-issue 13 (the exact values an earlier audit saw survive).
+calls (an element left out of a set, tuple, list or dict literal), and the named mutants:
+the exact values an earlier audit saw survive.
 
 Each mutant is written into mutmut's own copy of the code (mutants/, where the functions are
 trampolines that run the original code when no mutant is active), and the tests that reach a
@@ -42,7 +42,7 @@ MUTANTS = REPO / "mutants"
 RESULTS = MUTANTS / "constants-results.json"
 # Names whose value is not behaviour: versions, export lists, loggers' names, type variables.
 SKIPPED_NAMES = {"__all__", "__version__", "__slots__", "logger"}
-# The exact values issue 13 reports as having survived an earlier audit.
+# The exact values an earlier audit reports as having survived.
 NAMED = {
     ("src/cocalc_api/_constants.py", "SERVER_DEFAULT_ENVELOPE_S"): ["5.0"],
     ("src/cocalc_api/_constants.py", "MAX_MARGIN_S"): ["3.0"],

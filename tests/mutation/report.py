@@ -36,7 +36,7 @@ DETECTED = {"killed", "timeout"}
 # A reason that starts so explains a survivor that a test could kill, left on purpose: it is
 # listed with its reason but still counts against the kill rate.
 NOT_EQUIVALENT = "not equivalent"
-# The module-level constants behind the mutants issue 13 lists (the margin, the server's 15 s
+# The module-level constants behind the mutants an earlier audit saw survive (the margin, the server's 15 s
 # default envelope, the milliseconds unit, the Project members a namespace must not shadow).
 NAMED = {
     "SERVER_DEFAULT_ENVELOPE_S",
@@ -220,7 +220,7 @@ def render(
     if named:
         lines += [
             "",
-            "### The constants issue 13 names",
+            "### The constants an earlier audit named",
             "",
             "| mutant | change | result | first failing test |",
             "|---|---|---|---|",
