@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from cocalc_api.cli import EXIT_CODES, main
 from cocalc_project_server.testing import ServerProcess, running_server
-from tests.test_generator import extend, run_generator
+from tests.shared_generation import shared_generated
+from tests.test_generator import extend
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "spec" / "project-api.yaml"
@@ -127,14 +127,11 @@ def test_parameters_follow_the_json_schema(capsys: pytest.CaptureFixture[str]) -
 
 @pytest.mark.timeout(90)
 def test_a_method_added_to_the_spec_gets_its_subcommand(
-    spec: dict[str, Any], tmp_path: Path, server: ServerProcess
+    spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory, server: ServerProcess
 ) -> None:
-    # tests/test_generator.py's made-up methods, not in any handwritten file.
-    spec_path = tmp_path / "project-api.yaml"
-    spec_path.write_text(yaml.safe_dump(extend(spec), sort_keys=False), encoding="utf-8")
-    out = tmp_path / "out"
-    generated = run_generator("--spec", str(spec_path), "--out", str(out))
-    assert generated.returncode == 0, generated.stderr
+    # tests/test_generator.py's made-up methods, not in any handwritten file (generated once
+    # for the run, shared with test_generator.py).
+    out = shared_generated(tmp_path_factory, extend(spec))
     env = {
         **os.environ,
         "PYTHONPATH": str(out),  # the new generated package shadows the committed one

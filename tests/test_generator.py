@@ -296,13 +296,12 @@ class Extended:
 
 @pytest.fixture(scope="module")
 def extended(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Extended:
-    root = tmp_path_factory.mktemp("extended")
-    spec_path = root / "project-api.yaml"
-    spec_path.write_text(yaml.safe_dump(extend(spec), sort_keys=False), encoding="utf-8")
-    out = root / "out"
-    result = run_generator("--spec", str(spec_path), "--out", str(out))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Extended(root=root, out=out)
+    from tests.shared_generation import shared_generated
+
+    # The generated package is shared with tests/test_cli.py (one generation per run); this
+    # module's own files go in a folder of its own.
+    out = shared_generated(tmp_path_factory, extend(spec))
+    return Extended(root=tmp_path_factory.mktemp("extended"), out=out)
 
 
 def test_new_methods_are_not_there_before() -> None:
