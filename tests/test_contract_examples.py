@@ -243,7 +243,10 @@ EXAMPLES: list[tuple[str, MethodSpec[Any], Any]] = [
             {"name": "a.txt", "size": 12, "mtime": 1756489740.133},
             {"name": "d", "isdir": True, "size": 3, "mtime": 1756489740},
             {"name": "l", "issymlink": True, "link_target": "a.txt", "size": 12, "mtime": 1.5},
-            {"name": "????", "error": "Cannot display bad binary filename. "},
+            {
+                "name": "bad\ufffdname",
+                "error": "Error: ENOENT: no such file or directory, lstat '/home/user/bad\ufffdname'",
+            },
         ],
     ),
     ("§4 deleteFiles", SYSTEM_DELETE_FILES, None),

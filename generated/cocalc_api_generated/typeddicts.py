@@ -570,7 +570,9 @@ class DirectoryListingEntry(TypedDict):
 
     name: str
     """
-    The file name; "????" with an `error` when it cannot be encoded.
+    The file name. Bytes that are not UTF-8 are read as U+FFFD, as Node reads them; such
+    an entry has no size or mtime, only an `error` (ENOENT from lstat of that name).
+
     """
     isdir: NotRequired[bool]
     """
@@ -592,7 +594,9 @@ class DirectoryListingEntry(TypedDict):
     """
     mtime: NotRequired[float]
     """
-    Last modification, in SECONDS since the epoch (a float).
+    Last modification, in SECONDS since the epoch, to the millisecond (rounded to the
+    nearest, as Node's `stats.mtime`).
+
     """
     error: NotRequired[str]
     """
