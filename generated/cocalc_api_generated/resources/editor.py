@@ -184,8 +184,11 @@ class EditorMethods:
     ) -> str:
         """Format source code with the project's formatters.
 
-        `options["parser"]` picks the formatter. A formatter the project lacks, or text it
-        cannot parse, raises APIError.
+        `options["parser"]` picks the formatter. Text it cannot parse raises APIError. So does
+        a missing yapf, tidy or biber; but a missing gofmt, rustfmt, clang-format, R or
+        latexindent never answers (nothing in the project listens for the failed start), so the
+        call ends with its server-side timeout (ServerTimeoutError), and a missing zig fails
+        after 30 s (`once: timeout of 30000ms waiting for "close"`).
 
         Calls `editor.formatterString` (read-only, retried on transient failures).
 
@@ -367,8 +370,11 @@ class AsyncEditorMethods:
     ) -> str:
         """Format source code with the project's formatters.
 
-        `options["parser"]` picks the formatter. A formatter the project lacks, or text it
-        cannot parse, raises APIError.
+        `options["parser"]` picks the formatter. Text it cannot parse raises APIError. So does
+        a missing yapf, tidy or biber; but a missing gofmt, rustfmt, clang-format, R or
+        latexindent never answers (nothing in the project listens for the failed start), so the
+        call ends with its server-side timeout (ServerTimeoutError), and a missing zig fails
+        after 30 s (`once: timeout of 30000ms waiting for "close"`).
 
         Calls `editor.formatterString` (read-only, retried on transient failures).
 
