@@ -104,9 +104,11 @@ class EditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`. A cell error becomes
-        an output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run
-        needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name`; without one the
+        project retries starting a kernel for about 30 s before it fails ("maximum time
+        exceeded"), so a call with the default limit ends first with ServerTimeoutError. A
+        cell error becomes an output `{"traceback": ["Error: ..."]}`. No limits apply unless
+        given; a long run needs a longer call limit (`project.with_options(timeout=...)`).
 
         Calls `editor.jupyterRunNotebook`.
 
@@ -288,9 +290,11 @@ class AsyncEditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`. A cell error becomes
-        an output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run
-        needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name`; without one the
+        project retries starting a kernel for about 30 s before it fails ("maximum time
+        exceeded"), so a call with the default limit ends first with ServerTimeoutError. A
+        cell error becomes an output `{"traceback": ["Error: ..."]}`. No limits apply unless
+        given; a long run needs a longer call limit (`project.with_options(timeout=...)`).
 
         Calls `editor.jupyterRunNotebook`.
 
