@@ -262,6 +262,15 @@ EXAMPLES: list[tuple[str, MethodSpec[Any], Any]] = [
         {"timestamp": "2026-11-26T15:18:37.133Z", "capabilities": MAIN_CAPABILITIES},
     ),
     (
+        # configuration.ts: each part of "version 10..4" through parseInt; NaN is JSON's null.
+        "configuration.ts sage_version with a part that is no number",
+        SYSTEM_CONFIGURATION,
+        {
+            "timestamp": "2026-11-26T15:18:37.133Z",
+            "capabilities": {**MAIN_CAPABILITIES, "sage_version": [10, None, 4]},
+        },
+    ),
+    (
         "§4 Configuration main, no jupyter",
         SYSTEM_CONFIGURATION,
         {

@@ -76,9 +76,10 @@ class EditorMethods:
         Calls `editor.jupyterNbconvert`.
 
         Args:
-            args: Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
-                reads a `--flag` without `=` as taking the next argument as its value, so put the
-                notebook first.
+            args: Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"]. Put the
+                notebook last: the project escapes glob characters (`*?[]`) in the last argument
+                only (src/packages/project/jupyter/convert/index.ts), so a notebook elsewhere with
+                such a character in its name is read as a pattern.
             directory: Folder to run in, relative to HOME.
             timeout: Limit in SECONDS (default 60).
 
@@ -262,9 +263,10 @@ class AsyncEditorMethods:
         Calls `editor.jupyterNbconvert`.
 
         Args:
-            args: Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
-                reads a `--flag` without `=` as taking the next argument as its value, so put the
-                notebook first.
+            args: Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"]. Put the
+                notebook last: the project escapes glob characters (`*?[]`) in the last argument
+                only (src/packages/project/jupyter/convert/index.ts), so a notebook elsewhere with
+                such a character in its name is read as a pattern.
             directory: Folder to run in, relative to HOME.
             timeout: Limit in SECONDS (default 60).
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         JupyterPoolOptions,
         MainConfiguration,
         PingResult,
+        ProcessId,
         SuccessResult,
         TestResult,
         X11Configuration,
@@ -576,7 +577,13 @@ class SystemMethods:
         )
         return self._caller.call(SYSTEM_CONFIGURATION, _args, None)
 
-    def signal(self, *, signal: int, pids: list[int] | None = None, pid: int | None = None) -> None:
+    def signal(
+        self,
+        *,
+        signal: int | str,
+        pids: list[ProcessId] | None = None,
+        pid: ProcessId | None = None,
+    ) -> None:
         """Send a signal to processes of the project.
 
         Signals `pid`, then each of `pids`. If any fails, the last failure is raised as
@@ -585,7 +592,9 @@ class SystemMethods:
         Calls `system.signal`.
 
         Args:
-            signal: The signal number, e.g. 15 (SIGTERM) or 9 (SIGKILL); 0 only checks.
+            signal: The signal: a number, e.g. 15 (SIGTERM) or 9 (SIGKILL), 0 only checks; or
+                its name, e.g. "SIGTERM" (node's `process.kill` takes both; os.constants.signals has
+                the names).
             pids: Processes to signal.
             pid: One process to signal (before `pids`).
 
@@ -1129,7 +1138,11 @@ class AsyncSystemMethods:
         return await self._caller.call(SYSTEM_CONFIGURATION, _args, None)
 
     async def signal(
-        self, *, signal: int, pids: list[int] | None = None, pid: int | None = None
+        self,
+        *,
+        signal: int | str,
+        pids: list[ProcessId] | None = None,
+        pid: ProcessId | None = None,
     ) -> None:
         """Send a signal to processes of the project.
 
@@ -1139,7 +1152,9 @@ class AsyncSystemMethods:
         Calls `system.signal`.
 
         Args:
-            signal: The signal number, e.g. 15 (SIGTERM) or 9 (SIGKILL); 0 only checks.
+            signal: The signal: a number, e.g. 15 (SIGTERM) or 9 (SIGKILL), 0 only checks; or
+                its name, e.g. "SIGTERM" (node's `process.kill` takes both; os.constants.signals has
+                the names).
             pids: Processes to signal.
             pid: One process to signal (before `pids`).
 
