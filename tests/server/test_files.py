@@ -367,6 +367,15 @@ def test_realpath_resolves_links_inside_home(api: Api, work: Path, home: Path) -
     assert api.call("system.realpath", plain) == plain
 
 
+def test_realpath_normalizes_a_path_that_is_no_link(api: Api, work: Path, home: Path) -> None:
+    # realpath.ts answers `path` unchanged only when fs.realpath gives back HOME + "/" + path
+    # itself; otherwise the real path, relative to HOME, so a mere spelling is normalized.
+    fill(work / "d" / "f")
+    d = rel(work / "d", home)
+    for spelling in (f"{d}/", f"./{d}", f"{d}/../d/", f"{d}//"):
+        assert api.call("system.realpath", spelling) == d, spelling
+
+
 def test_realpath_of_a_link_leaving_home_is_the_input(api: Api, work: Path, home: Path) -> None:
     (work / "tmp-link").symlink_to("/tmp")
     path = rel(work / "tmp-link", home)

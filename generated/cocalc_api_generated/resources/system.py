@@ -428,7 +428,10 @@ class SystemMethods:
     def move_files(self, *, paths: list[str], dest: str) -> None:
         """Move files and folders into a folder.
 
-        Fails if a target already exists. CoCalc's hidden companions of each file move with it.
+        Fails if a target already exists; a missing `dest` folder is created. CoCalc's hidden
+        companions of each file move with it, except `.syncdb` (src/packages/util/delete-
+        files.ts,
+        move_file_variations).
 
         Calls `system.moveFiles`.
 
@@ -448,7 +451,8 @@ class SystemMethods:
     def rename_file(self, *, src: str, dest: str) -> None:
         """Rename (or move) one file or folder.
 
-        Nothing happens when `src` and `dest` are equal.
+        Nothing happens when `src` and `dest` are equal. Missing parent folders of `dest` are
+        created; CoCalc's hidden companions of a file move with it, except `.syncdb`.
 
         Calls `system.renameFile`.
 
@@ -468,7 +472,8 @@ class SystemMethods:
     def realpath(self, path: str) -> str:
         """Resolve symbolic links in a path.
 
-        A path that is not a link, or whose target lies outside HOME, comes back unchanged. A
+        The real path relative to HOME, so a path with no link in it comes back normalized
+        (`d/` and `./d` give `d`). One whose real path lies outside HOME comes back unchanged. A
         missing path raises APIError (ENOENT).
 
         Calls `system.realpath` (read-only, retried on transient failures).
@@ -988,7 +993,10 @@ class AsyncSystemMethods:
     async def move_files(self, *, paths: list[str], dest: str) -> None:
         """Move files and folders into a folder.
 
-        Fails if a target already exists. CoCalc's hidden companions of each file move with it.
+        Fails if a target already exists; a missing `dest` folder is created. CoCalc's hidden
+        companions of each file move with it, except `.syncdb` (src/packages/util/delete-
+        files.ts,
+        move_file_variations).
 
         Calls `system.moveFiles`.
 
@@ -1008,7 +1016,8 @@ class AsyncSystemMethods:
     async def rename_file(self, *, src: str, dest: str) -> None:
         """Rename (or move) one file or folder.
 
-        Nothing happens when `src` and `dest` are equal.
+        Nothing happens when `src` and `dest` are equal. Missing parent folders of `dest` are
+        created; CoCalc's hidden companions of a file move with it, except `.syncdb`.
 
         Calls `system.renameFile`.
 
@@ -1028,7 +1037,8 @@ class AsyncSystemMethods:
     async def realpath(self, path: str) -> str:
         """Resolve symbolic links in a path.
 
-        A path that is not a link, or whose target lies outside HOME, comes back unchanged. A
+        The real path relative to HOME, so a path with no link in it comes back normalized
+        (`d/` and `./d` give `d`). One whose real path lies outside HOME comes back unchanged. A
         missing path raises APIError (ENOENT).
 
         Calls `system.realpath` (read-only, retried on transient failures).
