@@ -119,8 +119,8 @@ def test_parameters_follow_the_json_schema(capsys: pytest.CaptureFixture[str]) -
     # Values are checked by their schema before anything is sent.
     code, _, err = run(capsys, "system", "configuration", "mars")
     assert code == 2 and "'mars' is not one of 'main', 'x11'" in one_error_line(err)
-    code, _, err = run(capsys, "system", "signal", "--signal", "-1")
-    assert code == 2 and "--signal" in one_error_line(err)
+    code, _, err = run(capsys, "system", "exec", "ls", "--max-output", "-1")
+    assert code == 2 and "--max-output" in one_error_line(err)
     code, _, err = run(capsys, "system", "canonical-paths", "[not json")
     assert code == 2 and "not valid JSON" in one_error_line(err)
 

@@ -243,7 +243,10 @@ EXAMPLES: list[tuple[str, MethodSpec[Any], Any]] = [
             {"name": "a.txt", "size": 12, "mtime": 1756489740.133},
             {"name": "d", "isdir": True, "size": 3, "mtime": 1756489740},
             {"name": "l", "issymlink": True, "link_target": "a.txt", "size": 12, "mtime": 1.5},
-            {"name": "????", "error": "Cannot display bad binary filename. "},
+            {
+                "name": "bad\ufffdname",
+                "error": "Error: ENOENT: no such file or directory, lstat '/home/user/bad\ufffdname'",
+            },
         ],
     ),
     ("§4 deleteFiles", SYSTEM_DELETE_FILES, None),
@@ -257,6 +260,15 @@ EXAMPLES: list[tuple[str, MethodSpec[Any], Any]] = [
         "§4 Configuration main",
         SYSTEM_CONFIGURATION,
         {"timestamp": "2026-11-26T15:18:37.133Z", "capabilities": MAIN_CAPABILITIES},
+    ),
+    (
+        # configuration.ts: each part of "version 10..4" through parseInt; NaN is JSON's null.
+        "configuration.ts sage_version with a part that is no number",
+        SYSTEM_CONFIGURATION,
+        {
+            "timestamp": "2026-11-26T15:18:37.133Z",
+            "capabilities": {**MAIN_CAPABILITIES, "sage_version": [10, None, 4]},
+        },
     ),
     (
         "§4 Configuration main, no jupyter",

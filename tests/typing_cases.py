@@ -216,7 +216,7 @@ def result_fields(project: Project) -> None:
     assert_type(capabilities["jupyter"], Literal[False] | JupyterCapabilities)
     assert_type(capabilities["formatting"], dict[str, bool])
     assert_type(capabilities["latex"], bool)
-    assert_type(capabilities.get("sage_version"), list[int] | None)
+    assert_type(capabilities.get("sage_version"), list[int | None] | None)
     assert_type(capabilities["homeDirectory"], str | None)
     if capabilities["jupyter"]:
         assert_type(capabilities["jupyter"].get("lab"), bool | None)

@@ -570,7 +570,9 @@ class DirectoryListingEntry(TypedDict):
 
     name: str
     """
-    The file name; "????" with an `error` when it cannot be encoded.
+    The file name. Bytes that are not UTF-8 are read as U+FFFD, as Node reads them; such
+    an entry has no size or mtime, only an `error` (ENOENT from lstat of that name).
+
     """
     isdir: NotRequired[bool]
     """
@@ -592,7 +594,9 @@ class DirectoryListingEntry(TypedDict):
     """
     mtime: NotRequired[float]
     """
-    Last modification, in SECONDS since the epoch (a float).
+    Last modification, in SECONDS since the epoch, to the millisecond (rounded to the
+    nearest, as Node's `stats.mtime`).
+
     """
     error: NotRequired[str]
     """
@@ -678,24 +682,12 @@ class ReadTextFileOptions(TypedDict):
     """
 
 
-@final
-class SignalOptions(TypedDict):
-    """
-    `args[0]` of `system.signal`.
-    """
+ProcessId: TypeAlias = int | str
+"""
+A process id (negative: a process group), or a string of its digits (node's
+`process.kill` takes either).
 
-    signal: int
-    """
-    The signal number, e.g. 15 (SIGTERM) or 9 (SIGKILL); 0 only checks.
-    """
-    pids: NotRequired[list[int]]
-    """
-    Processes to signal.
-    """
-    pid: NotRequired[int]
-    """
-    One process to signal (before `pids`).
-    """
+"""
 
 
 ConfigurationAspect: TypeAlias = Literal["main", "x11"]
@@ -734,9 +726,11 @@ class MainCapabilities(TypedDict):
     rserver: bool
     latex: bool
     sage: bool
-    sage_version: NotRequired[list[int]]
+    sage_version: NotRequired[list[int | None]]
     """
-    Sage's version as numbers, when Sage is installed.
+    Sage's version as numbers, when Sage is installed; a part that is not a number is
+    null (configuration.ts parses each with parseInt, and NaN is JSON's null).
+
     """
     x11: bool
     rmd: bool
@@ -795,9 +789,10 @@ class NbconvertOptions(TypedDict):
 
     args: list[str]
     """
-    Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
-    reads a `--flag` without `=` as taking the next argument as its value, so put the
-    notebook first.
+    Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"]. Put the notebook
+    last: the project escapes glob characters (`*?[]`) in the last argument only
+    (src/packages/project/jupyter/convert/index.ts), so a notebook elsewhere with such
+    a character in its name is read as a pattern.
 
     """
     directory: NotRequired[str]
@@ -1010,3 +1005,25 @@ RpcResponse: TypeAlias = RpcError | Any
 """
 The method's bare result, or an RpcError.
 """
+
+
+@final
+class SignalOptions(TypedDict):
+    """
+    `args[0]` of `system.signal`.
+    """
+
+    signal: int | str
+    """
+    The signal: a number, e.g. 15 (SIGTERM) or 9 (SIGKILL), 0 only checks; or its name,
+    e.g. "SIGTERM" (node's `process.kill` takes both; os.constants.signals has the names).
+
+    """
+    pids: NotRequired[list[ProcessId]]
+    """
+    Processes to signal.
+    """
+    pid: NotRequired[ProcessId]
+    """
+    One process to signal (before `pids`).
+    """

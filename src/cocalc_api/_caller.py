@@ -22,6 +22,7 @@ import httpx2
 from cocalc_api._constants import (
     BODY_EXCERPT_CHARS,
     CONNECT_TIMEOUT_S,
+    MAX_REQUEST_BYTES,
     MAX_RETRY_AFTER_S,
     RETRY_STATUSES,
 )
@@ -33,6 +34,7 @@ from cocalc_api._exceptions import (
     HTTPStatusError,
     InvalidArgumentError,
     ProjectUnavailableError,
+    RequestTooLargeError,
     ResponseTooLargeError,
     ResponseValidationError,
     shortened,
@@ -118,6 +120,8 @@ class CallPolicy:
             ).encode()
         except (TypeError, ValueError) as error:  # e.g. a value JSON cannot encode
             raise InvalidArgumentError(f"{method.python_name}(): {error}") from None
+        if len(content) > MAX_REQUEST_BYTES:
+            raise _request_too_large(method, len(content))
         # Built here rather than by the client: its headers were merged once (headers_for),
         # which saves most of what an httpx2 call costs us on top of the request itself.
         request = httpx2.Request(
@@ -150,6 +154,16 @@ class CallPolicy:
 
     def read_response(self, call: Prepared, response: httpx2.Response, content: bytes) -> Any:
         method = call.method
+        if response.status_code == 413:
+            # CoCalc's route says "Body exceeded 1mb limit"; a proxy may have a lower limit.
+            size = len(call.request.content)
+            raise RequestTooLargeError(
+                f"{method.python_name}(): the server refused the {size}-byte request as too "
+                f"large (HTTP 413 from {self.url}): {self._excerpt(response, content)!r}. "
+                f"{_SEND_LESS}",
+                limit=None,
+                size=size,
+            )
         if response.status_code != 200:
             raise self._status_error(response, content)
         try:
@@ -259,6 +273,22 @@ class CallPolicy:
             raise
         self.log(call.method, started, "ok")
         return result
+
+
+_SEND_LESS = (
+    "Send less in one call: split the data over several calls (a large file can be written in "
+    "parts and joined with exec, e.g. `cat part-* > file`)."
+)
+
+
+def _request_too_large(method: MethodSpec[Any], size: int) -> RequestTooLargeError:
+    return RequestTooLargeError(
+        f"{method.python_name}(): the request would be {size} bytes, over the "
+        f"{MAX_REQUEST_BYTES} bytes (1 MiB) CoCalc's API takes (its server answers HTTP 413 "
+        f"'Body exceeded 1mb limit'); nothing was sent. {_SEND_LESS}",
+        limit=MAX_REQUEST_BYTES,
+        size=size,
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -33,6 +33,11 @@ MAX_RETRY_AFTER_S = 60.0
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
 
+# CoCalc's API routes are Next.js pages routes with the default body parser, which refuses a
+# body of more than '1mb' (bytes.parse: 1 << 20 bytes, counted as received) with HTTP 413
+# (next/src/server/api-utils/node/parse-body.ts). A larger call is refused before it is sent.
+MAX_REQUEST_BYTES = 1 << 20
+
 BODY_EXCERPT_CHARS = 500
 # An answer is read up to this many bytes, counted after decompression (`max_response_bytes`):
 # far above any real one, and it stops a gzip bomb or an endless answer long before the

@@ -26,6 +26,7 @@ __all__ = [
     "InsecureHostWarning",
     "InvalidArgumentError",
     "ProjectUnavailableError",
+    "RequestTooLargeError",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerTimeoutError",
@@ -68,6 +69,17 @@ def _restore(cls: type[CocalcError], args: tuple[Any, ...], state: dict[str, Any
 
 class InvalidArgumentError(CocalcError, TypeError, ValueError):
     """The caller's arguments or settings are invalid; nothing was sent."""
+
+
+class RequestTooLargeError(InvalidArgumentError):
+    """The call's request body is larger than CoCalc's API takes (1 MiB): refused before it is
+    sent, or answered HTTP 413 by the server (whose text `.message` then ends with). Send less
+    in one call, e.g. a large file in parts."""
+
+    def __init__(self, message: str, *, limit: int | None, size: int) -> None:
+        super().__init__(message)
+        self.limit = limit  # bytes allowed (1 MiB), or None when a server's 413 said so
+        self.size = size  # bytes of the request body
 
 
 class APIError(CocalcError, RuntimeError):
@@ -174,7 +186,8 @@ class ClientClosedError(CocalcError, RuntimeError):
 
 
 class HTTPStatusError(CocalcError):
-    """The HTTP status was not 200 (the service itself always answers 200; a proxy did not)."""
+    """The HTTP status was not 200 (the service answers 200 to every call it can read; a proxy
+    did not, or the body was not JSON: 400)."""
 
     def __init__(
         self, message: str, *, status_code: int, body: str, retry_after: float | None = None

@@ -26,10 +26,11 @@ Options (``cocalc-project-server --help`` gives the defaults):
   ``--project-id`` (default a new UUID), ``--root`` (the project's HOME; default a temporary
   folder removed at exit);
 - ``--kernel-pool-size`` (warm kernels per kernel name, default 2), ``--max-kernels`` (kernels
-  running at once, warm ones included, default 8), ``--max-request-bytes``
-  (default 10 MiB), ``--max-exec-output`` (characters of stdout and of stderr one exec call
-  keeps, default 10 Mi), ``--max-jupyter-output`` (characters of output items one Jupyter
-  call keeps, default 32 Mi), ``--async-jobs-max`` (finished async exec jobs kept, default 100);
+  running at once, warm ones included, default 8), ``--max-request-bytes`` (default 1 MiB,
+  as CoCalc's route; past it HTTP 413), ``--max-exec-output`` (characters of stdout and of
+  stderr one exec call keeps, default 10 Mi), ``--max-jupyter-output`` (characters of output
+  items one Jupyter call keeps, default 32 Mi), ``--async-jobs-max`` (finished async exec jobs
+  kept, default 100);
 - ``--header-timeout`` and ``--body-timeout`` (seconds a request's head, then its body, may
   take before the connection is closed; default 10 and 60), ``--max-connections`` (open
   connections at most, default 512 or fewer to fit the open-file limit);

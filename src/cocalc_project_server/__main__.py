@@ -121,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-request-bytes",
         type=_non_negative,
         default=DEFAULT_MAX_REQUEST_BYTES,
-        help=f"largest accepted request body (default {DEFAULT_MAX_REQUEST_BYTES})",
+        metavar="N",
+        help=(
+            "largest request body in bytes; a larger one is answered HTTP 413, as CoCalc's "
+            f"API route answers one over its 1 MiB (default {DEFAULT_MAX_REQUEST_BYTES})"
+        ),
     )
     parser.add_argument(
         "--max-exec-output",

@@ -1,6 +1,8 @@
 """The ASGI application: ``POST /api/conat/project`` with auth, envelope and JSON responses.
 
-Every outcome of a call is HTTP 200: the bare result, or ``{"error": "<message>"}``.
+Every outcome of a call is HTTP 200: the bare result, or ``{"error": "<message>"}``. Only a
+body the route cannot read is refused before that, as CoCalc's Next.js route refuses it: HTTP
+413 (too large) or 400 (not JSON), in plain text.
 """
 
 from __future__ import annotations
@@ -20,29 +22,40 @@ from .api import ProjectApi
 from .auth import authenticate, check_project
 from .config import ENDPOINT, ServerConfig
 from .dispatch import CallerGone, Dispatcher
-from .envelope import Envelope, parse_envelope, unreachable_message
-from .errors import WireError
+from .envelope import Envelope, decode_body, envelope_from, unreachable_message
+from .errors import BodyRefused, WireError
 from .filetext import FileText
 
 # A body this many times over the limit is not even read to the end.
 _DRAIN_FACTOR = 8
 
 
-def _too_large(limit: int) -> WireError:
-    return WireError(f"request body too large: the limit is {limit} bytes")
+def _limit_name(limit: int) -> str:
+    # The route's sizeLimit as Next.js prints it: the default '1mb' (bytes.parse: 1 << 20).
+    if limit and limit % (1 << 20) == 0:
+        return f"{limit >> 20}mb"
+    if limit and limit % (1 << 10) == 0:
+        return f"{limit >> 10}kb"
+    return str(limit)
+
+
+def too_large(limit: int) -> BodyRefused:
+    """Next.js's answer to a body over its limit (next/src/server/api-utils/node/parse-body.ts)."""
+    return BodyRefused(413, f"Body exceeded {_limit_name(limit)} limit")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, or a :class:`WireError` if it is larger than ``limit`` bytes.
+    """The request body, or :func:`too_large` if it is larger than ``limit`` bytes.
 
-    A body whose ``Content-Length`` is over the limit is refused before any of it is read (and
-    before uvicorn sends ``100 Continue``): what the client still sends is discarded, never
-    kept. One that turns out too large while read is drained (up to a point) so the client
-    can read the answer instead of seeing its upload cut off.
+    As raw-body counts them for Next.js, the limit is on the bytes received (up to ``limit``
+    is fine). A body whose ``Content-Length`` is over it is refused before any of it is read
+    (and before uvicorn sends ``100 Continue``): what the client still sends is discarded,
+    never kept. One that turns out too large while read is drained (up to a point) so the
+    client can read the answer instead of seeing its upload cut off.
     """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:  # h11 has checked it is a number
-        raise _too_large(limit)
+        raise too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -52,7 +65,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         elif size > limit * _DRAIN_FACTOR:
             break
     if size > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
     return b"".join(chunks)
 
 
@@ -115,11 +128,15 @@ def create_app(config: ServerConfig) -> ProjectApp:
     async def project_call(request: Request) -> Response:
         envelope: Envelope | None = None
         try:
-            # The key is checked on the request head, before any of the body is read.
+            # Next.js parses the body before the route's handler checks the key.
+            body = decode_body(await read_body(request, config.max_request_bytes))
             authenticate(request.headers.get("authorization"), config.api_key)
-            envelope = parse_envelope(await read_body(request, config.max_request_bytes))
+            envelope = envelope_from(body)
             check_project(envelope.project_id, config.project_id)
             result: Any = await dispatcher.call(envelope, caller_gone=lambda: client_gone(request))
+        except BodyRefused as exc:
+            # next/src/server/api-utils/index.ts (sendError): the text alone, no Content-Type.
+            return Response(exc.message, status_code=exc.status)
         except WireError as exc:
             return json_response({"error": exc.message})
         except (ClientDisconnect, CallerGone):

@@ -12,10 +12,12 @@ from .network import LISTEN_BACKLOG
 
 # The path and the envelope's default limit, from the spec (as the SDK reads them).
 ENDPOINT = API_PATH
-DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# CoCalc's API route is a Next.js pages route with the default body parser: '1mb', 1 << 20 bytes
+# (next/src/server/api-utils/node/api-resolver.ts).
+DEFAULT_MAX_REQUEST_BYTES = 1 << 20
 DEFAULT_KERNEL_POOL_SIZE = 2
 MAX_KERNEL_POOL_SIZE = 8
-# Characters of stdout and of stderr one exec call keeps (10 Mi, as the request size limit).
+# Characters of stdout and of stderr one exec call keeps (10 Mi).
 DEFAULT_MAX_EXEC_OUTPUT = 10 * 1024 * 1024
 # Bytes of a file readTextFileFromProject answers with at most (the real project reads any
 # size). CoCalc's API route takes request bodies up to 1 MiB (Next.js's default body limit),
@@ -37,7 +39,7 @@ API_KEY_ENV = "COCALC_PROJECT_SERVER_API_KEY"
 # The head of a request must be complete this long after the connection opens or the previous
 # response ends (uvicorn issue #157 suggests ~10 s for such a "request start" timeout).
 DEFAULT_HEADER_TIMEOUT_S = 10.0
-# The body must be complete this long after the head (10 MiB in 60 s is ~170 KiB/s).
+# The body must be complete this long after the head (1 MiB in 60 s is ~17 KiB/s).
 DEFAULT_BODY_TIMEOUT_S = 60.0
 # Open connections at most (the SDK's connection pool holds up to 100), fewer if the open-file
 # limit is low: see default_max_connections.

@@ -9,7 +9,7 @@ from typing import Any
 
 from cocalc_api_generated.specs import DEFAULT_ENVELOPE_TIMEOUT_MS
 
-from .errors import WireError
+from .errors import BodyRefused, WireError
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,31 @@ def _reject_constant(token: str) -> None:
     raise ValueError(f"invalid JSON constant {token}")
 
 
-def parse_envelope(body: bytes) -> Envelope:
-    """Decode ``body``; any problem becomes a :class:`WireError` with a clear message."""
+def decode_body(body: bytes) -> Any:
+    """The body as CoCalc's API route reads it, a Next.js pages route with the default body
+    parser (next/src/server/api-utils/node/parse-body.ts): UTF-8 through raw-body's decoder
+    (bytes that are not UTF-8 replaced, a leading BOM dropped), an empty body as ``{}``, and
+    anything ``JSON.parse`` refuses answered with HTTP 400 ``Invalid JSON``."""
+    text = body.decode("utf-8-sig", errors="replace")
+    if not text:
+        return {}
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WireError(f"request body is not valid JSON: {exc}") from None
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        raise BodyRefused(400, "Invalid JSON") from None
     except RecursionError:
         # Python's parser gives up near 1000 levels of nesting (Node's JSON.parse goes far deeper).
         raise WireError("request body is nested too deeply to parse") from None
+
+
+def parse_envelope(body: bytes) -> Envelope:
+    """Decode ``body`` and read the envelope from it (:func:`decode_body`, :func:`envelope_from`)."""
+    return envelope_from(decode_body(body))
+
+
+def envelope_from(data: Any) -> Envelope:
+    """The envelope of a decoded body; any problem becomes a :class:`WireError` with a clear
+    message."""
     if not isinstance(data, dict):
         raise WireError("request body must be a JSON object")
 

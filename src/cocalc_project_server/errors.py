@@ -16,6 +16,16 @@ class WireError(Exception):
         self.message = message
 
 
+class BodyRefused(WireError):
+    """A request body the route's body parser refuses before the handler runs: answered with
+    ``status`` and the text alone, as Next.js's ``sendError`` writes it (plain text, no
+    Content-Type; src/packages/next uses the default body parser of its pages API routes)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class ProjectError(Exception):
     """A failure inside a project method; sent as ``Error: <message>``."""
 

@@ -38,6 +38,21 @@ KILL_GRACE_S = 2.0
 _READ_CHUNK = 1024 * 1024
 
 
+class _ExitWatch(asyncio.subprocess.SubprocessStreamProtocol):
+    """asyncio's protocol for a subprocess, plus a future done when the process exits:
+    ``Process.wait()`` returns only once every pipe is closed as well, which a process it
+    started may keep open long after."""
+
+    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=limit, loop=loop)
+        self.exited: asyncio.Future[None] = loop.create_future()
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
 class _Capture:
     """Decoded text of one output stream, keeping at most ``limit`` characters."""
 
@@ -50,6 +65,11 @@ class _Capture:
     @property
     def full(self) -> bool:
         return self._length >= self._limit
+
+    @property
+    def length(self) -> int:
+        """Characters kept so far."""
+        return self._length
 
     def feed(self, data: bytes, final: bool = False) -> None:
         if self.full:
@@ -104,8 +124,15 @@ def _spawn_error_json(cmd: PreparedCommand, exc: OSError) -> str:
 class ExecProcess:
     """A running child process in its own process group, with captured output."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, timeout_s: float, limit: int) -> None:
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        exited: asyncio.Future[None],
+        timeout_s: float,
+        limit: int,
+    ) -> None:
         self._proc = proc
+        self._exited = exited
         self._timeout_s = timeout_s
         self.pid = proc.pid
         self._stdout = _Capture(limit)
@@ -125,8 +152,10 @@ class ExecProcess:
     @classmethod
     async def start(cls, cmd: PreparedCommand, timeout_s: float, limit: int) -> ExecProcess:
         """Spawn ``cmd``; raise :class:`SpawnFailed` if it cannot be started."""
+        loop = asyncio.get_running_loop()
         try:
-            proc = await asyncio.create_subprocess_exec(
+            transport, protocol = await loop.subprocess_exec(
+                lambda: _ExitWatch(_READ_CHUNK, loop),
                 cmd.program,
                 *cmd.argv,
                 cwd=cmd.cwd,
@@ -136,7 +165,6 @@ class ExecProcess:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                limit=_READ_CHUNK,
                 # Own process group, so a timeout can kill the command and everything it started.
                 start_new_session=True,
             )
@@ -144,7 +172,8 @@ class ExecProcess:
             raise SpawnFailed(Outcome("", _spawn_error_json(cmd, exc), 1, ran=False)) from None
         except ValueError as exc:  # a NUL byte in an argument or the environment
             raise ProjectError(str(exc)) from None
-        return cls(proc, timeout_s, limit)
+        proc = asyncio.subprocess.Process(transport, protocol, loop)
+        return cls(proc, protocol.exited, timeout_s, limit)
 
     @staticmethod
     async def _pump(stream: asyncio.StreamReader, capture: _Capture) -> None:
@@ -164,6 +193,11 @@ class ExecProcess:
     def stderr(self) -> str:
         return self._stderr.text
 
+    @property
+    def kept(self) -> tuple[int, int]:
+        """Characters of stdout and of stderr kept so far."""
+        return self._stdout.length, self._stderr.length
+
     def when_collected(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once the process has exited and its pipes are closed."""
         self._io.add_done_callback(lambda _: callback())
@@ -178,12 +212,24 @@ class ExecProcess:
         """SIGKILL the whole process group."""
         signal_group(self.pid)
 
-    async def wait(self) -> Outcome:
-        """Wait for exit and closed pipes, killing the group when the timeout passes."""
+    async def wait(self, pipes_after_exit_s: float | None = None) -> Outcome:
+        """Wait for exit and closed pipes, killing the group when the timeout passes.
+
+        With ``pipes_after_exit_s``, the outcome comes at most that long after the process
+        exited, even while something it started still holds the pipes (which are read on).
+        """
         killed = False
         timeout = self._timeout_s or None  # 0 means no limit, as in the real service
+        watched: set[asyncio.Future[Any]] = {self._io}
+        if pipes_after_exit_s is not None:
+            watched.add(self._exited)
         try:
-            done, _ = await asyncio.wait({self._io}, timeout=timeout)
+            done, _ = await asyncio.wait(
+                watched, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if self._io not in done and self._exited in done:
+                # Exited: its timeout no longer applies (execute-code.ts checks exitCode).
+                await asyncio.wait({self._io}, timeout=pipes_after_exit_s)
         except asyncio.CancelledError:
             # Nobody will collect the result (server shutdown): do not leave the command behind.
             self.kill()

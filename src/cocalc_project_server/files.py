@@ -60,10 +60,6 @@ def _fs_path(path: str) -> str:
     return jsjson.well_formed(path)
 
 
-def _int(value: Any) -> int:
-    return int(value)  # JSON has one number type: 15.0 is the integer 15, as in JavaScript
-
-
 def _read_bytes(beneath: Beneath, target: str, shown: str) -> bytes:
     """The bytes of ``target``; errors as node's ``readFile(shown)`` words them."""
     try:
@@ -272,8 +268,8 @@ class ProjectFiles:
         targets += options.get("pids") or []
         await asyncio.to_thread(
             send_signals,
-            _int(options["signal"]),
-            [_int(pid) for pid in targets],
+            options["signal"],  # a number or a name; node's checks are in send_signals
+            targets,
             self._processes.started_sessions,
             self._processes.runtime.helper_pids(),
         )

@@ -3,25 +3,29 @@
 Follows src/packages/project/formatters/index.ts (``run_formatter_string``): ``options.parser``
 picks the formatter; each one writes the text to a temporary file, runs its tool on it and
 reads the result back. Python uses ``yapf`` (from the server's own environment, a dependency);
-the other tools run when they are on the project's PATH. Everything else goes to prettier in
-the real service, which this server does not have: a prettier parser answers the real
-"Could not load 'prettier'" error, any other name prettier's own "Couldn't resolve parser".
+the other tools run when they are on the project's PATH, and a missing one fails as it does in
+the real project, where most formatters never answer then (:func:`never_answers`).
+Everything else goes to prettier in the real service, which this server does not have: a
+prettier parser answers the real "Could not load 'prettier'" error, any other name prettier's
+own "Couldn't resolve parser".
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from . import jsjson, nodepath
 from .errors import ProjectError, WireError
 from .exec_ import ExecContext, Outcome, SpawnFailed
 from .exec_command import ExecOptions
+from .kernel_slots import ANSWER_BY
 
 # prettier 3's built-in parsers (the real project depends on prettier ^3).
 PRETTIER_PARSERS = frozenset(
@@ -55,9 +59,26 @@ PRETTIER_PARSERS = frozenset(
 YAPF = (sys.executable, "-m", "yapf")
 
 
+# How long a call that never answers lives on after its answer (the envelope's 408) is due.
+_NEVER_ANSWERED_SLACK_S = 5.0
+# generic-format.ts waits this long for "close" (timeout_s 30).
+GENERIC_CLOSE_TIMEOUT_S = 30.0
+
+
 def not_installed(tool: str) -> ProjectError:
-    # python-format.ts's text for a missing tool; used for every tool this machine lacks.
+    # python-format.ts's text for a missing yapf: only it listens for spawn's "error" event.
     return ProjectError(f'Formatting utility "{tool}" is not installed')
+
+
+async def never_answers() -> NoReturn:
+    """A formatter whose program is missing, in gofmt.ts, rust-format.ts, clang-format.ts,
+    r-format.ts and latex-format.ts: nothing listens for spawn's "error" event, so "close"
+    never fires and the call never answers; the envelope's timeout answers it. Here the call
+    ends itself a little after that answer is due, so that it is not kept for ever."""
+    answer_by = ANSWER_BY.get()
+    wait = 0.0 if answer_by is None else answer_by - asyncio.get_running_loop().time()
+    await asyncio.sleep(max(0.0, wait) + _NEVER_ANSWERED_SLACK_S)
+    raise ProjectError("the formatter never answered")  # after the 408: nobody reads it
 
 
 @dataclass
@@ -144,7 +165,7 @@ async def latex_format(text: str, options: Mapping[str, Any], runner: ToolRunner
     try:
         outcome = await runner.run(["latexindent", tmp.path])
         if outcome is None:
-            raise ProjectError("latexindent exited with code -2")  # Node's -ENOENT
+            await never_answers()
         if outcome.exit_code:
             raise ProjectError(f"latexindent exited with code {outcome.exit_code}")
         output = outcome.stdout
@@ -166,7 +187,7 @@ async def r_format(text: str, runner: ToolRunner) -> str:
         )
         outcome = await runner.run(["R", "--quiet", "--vanilla", "--no-save", "-e", expr])
         if outcome is None:
-            raise not_installed("R")
+            await never_answers()
         if outcome.exit_code:
             raise ProjectError(outcome.stderr)
         return tmp.read()
@@ -230,7 +251,7 @@ async def clang_format(text: str, path: str, options: Mapping[str, Any], runner:
         argv = ["clang-format", "--sort-includes=0", "-i", style, tmp.path]
         outcome = await runner.run(argv)
         if outcome is None:
-            raise not_installed("clang-format")
+            await never_answers()
         if outcome.exit_code >= 1:
             raise ProjectError(
                 f'C/C++ code formatting utility "clang-format" exited with code '
@@ -247,7 +268,7 @@ async def gofmt(text: str, runner: ToolRunner) -> str:
     try:
         outcome = await runner.run(["gofmt", "-w", tmp.path])
         if outcome is None:
-            raise not_installed("gofmt")
+            await never_answers()
         if outcome.exit_code >= 1:
 
             def clean(out: str) -> str:
@@ -274,7 +295,7 @@ async def rust_format(text: str, parser: str, runner: ToolRunner) -> str:
     try:
         outcome = await runner.run(["rustfmt", tmp.path])
         if outcome is None:
-            raise not_installed("rustfmt")
+            await never_answers()
         if outcome.exit_code >= 1:
 
             def clean(out: str) -> str:
@@ -291,10 +312,11 @@ async def zig_format(text: str, runner: ToolRunner) -> str:
     """generic-format.ts: ``zig fmt`` in place, within 30 s."""
     tmp = TempFile(text)
     try:
-        outcome = await runner.run(["zig", "fmt", tmp.path], timeout_s=30)
+        outcome = await runner.run(["zig", "fmt", tmp.path], timeout_s=GENERIC_CLOSE_TIMEOUT_S)
         if outcome is None:
-            raise not_installed("zig")
-        if outcome.killed:
+            # No listener for spawn's "error" event, so "close" never fires: once() times out.
+            await asyncio.sleep(GENERIC_CLOSE_TIMEOUT_S)
+        if outcome is None or outcome.killed:
             raise ProjectError('once: timeout of 30000ms waiting for "close"')
         if outcome.exit_code:
             raise ProjectError(outcome.stderr)

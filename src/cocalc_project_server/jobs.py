@@ -35,6 +35,9 @@ from .exec_command import (
 
 # execute-code.ts ASYNC_CACHE_TTL_S and ASYNC_CACHE_MAX
 JOB_TTL_S = 3600.0
+# execute-code.ts finish(): an async job ends at its child's exit, at most 1 s later even if
+# something the child started still holds its output pipes.
+PIPES_AFTER_EXIT_S = 1.0
 DEFAULT_MAX_JOBS = 100
 MAX_STATS = 100
 MONITOR_MAX_INTERVAL_S = 60.0
@@ -64,6 +67,8 @@ class Job:
     stats: list[dict[str, float]] = field(default_factory=list)
     last_access: float = field(default_factory=time.monotonic)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    # Characters of each stream read when the job finished; what comes later still shows.
+    kept_at_finish: tuple[int, int] = (0, 0)
 
     @property
     def running(self) -> bool:
@@ -89,15 +94,26 @@ class Job:
             self.stdout = truncation_suffix(outcome.stdout, self.limit)
             self.stderr = truncation_suffix(outcome.stderr, self.limit)
             self.exit_code = outcome.exit_code
+        if self.process is not None:
+            self.kept_at_finish = self.process.kept
         self.done.set()
 
     def view(self, with_stats: bool) -> dict[str, Any]:
         """The job as ``async_get`` returns it."""
-        running_proc = self.process if self.running else None
+        stdout, stderr = self.stdout, self.stderr
+        if self.process is not None:
+            # While it runs, and for a stream written to after it finished (by a process the
+            # job's left running): execute-code.ts's data handlers keep storing the text read.
+            out_now, err_now = self.process.kept
+            out_then, err_then = self.kept_at_finish
+            if self.running or out_now > out_then:
+                stdout = self.process.stdout
+            if self.running or err_now > err_then:
+                stderr = self.process.stderr
         out: dict[str, Any] = {
             "type": "async",
-            "stdout": running_proc.stdout if running_proc else self.stdout,
-            "stderr": running_proc.stderr if running_proc else self.stderr,
+            "stdout": stdout,
+            "stderr": stderr,
             "exit_code": self.exit_code,
             "start": self.start_ms,
             "job_id": self.job_id,
@@ -196,7 +212,7 @@ class JobStore:
 
     async def _run(self, job: Job, proc: ExecProcess) -> None:
         try:
-            outcome = await proc.wait()
+            outcome = await proc.wait(pipes_after_exit_s=PIPES_AFTER_EXIT_S)
         finally:
             job.cmd.cleanup()
         job.finish(outcome)

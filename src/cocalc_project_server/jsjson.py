@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from . import v8json
 from .errors import WireError
 
 _MAX_SAFE_INTEGER = 2**53
@@ -46,48 +47,15 @@ def _refuse_constant(name: str) -> Any:
 
 
 def parse(text: str) -> Any:
-    """``JSON.parse(text)``; a syntax error is raised as V8's ``SyntaxError``.
-
-    V8's wording is matched for the common cases (end of input, an unexpected token, text after
-    the value); rarer ones keep Python's wording in V8's ``... in JSON at position N`` frame.
-    """
+    """``JSON.parse(text)``; a syntax error is raised as V8's ``SyntaxError``, in its words."""
     try:
         return json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise WireError(f"SyntaxError: {_syntax_message(text, exc)}") from None
-    except _NotJson as exc:
-        name = str(exc)
-        if text == name:
-            raise WireError(f'SyntaxError: "{name}" is not valid JSON') from None
-        raise WireError(f"SyntaxError: {_unexpected_token(text, text.find(name))}") from None
+    except (json.JSONDecodeError, _NotJson):
+        # Python refuses what V8 refuses; only the words and positions differ.
+        message = v8json.refusal(text) or "Unexpected end of JSON input"
+        raise WireError(f"SyntaxError: {message}") from None
     except RecursionError:
         raise WireError("RangeError: Maximum call stack size exceeded") from None
-
-
-def _syntax_message(text: str, exc: json.JSONDecodeError) -> str:
-    if exc.pos >= len(text):
-        return "Unexpected end of JSON input"
-    if exc.msg == "Extra data":
-        return f"Unexpected non-whitespace character after JSON at position {exc.pos}"
-    if exc.msg == "Expecting value":
-        return _unexpected_token(text, exc.pos)
-    if exc.msg == "Expecting ':' delimiter":
-        return f"Expected ':' after property name in JSON at position {exc.pos}"
-    return f"{exc.msg} in JSON at position {exc.pos}"
-
-
-def _unexpected_token(text: str, pos: int) -> str:
-    """V8's message for the character at ``pos``, quoting up to 10 characters either side."""
-    context = 10
-    if len(text) < 2 * context + 1:
-        quoted = f'"{text}"'
-    elif pos < context:
-        quoted = f'"{text[: pos + context]}"...'
-    elif pos < len(text) - context:
-        quoted = f'..."{text[pos - context : pos + context]}"...'
-    else:
-        quoted = f'..."{text[pos - context :]}"'
-    return f"Unexpected token '{text[pos]}', {quoted} is not valid JSON"
 
 
 def number(value: float) -> str:

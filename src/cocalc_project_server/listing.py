@@ -7,24 +7,13 @@ Blocking: call it in a worker thread.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 from typing import Any
 
 from .beneath import Beneath
 from .nodeerrors import fs_error, fs_message
-
-# get-listing.ts: what an entry whose name is not valid Unicode is called, and why.
-BAD_NAME = "????"
-BAD_NAME_ERROR = "Cannot display bad binary filename. "
-
-
-def _valid_unicode(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes, kept by the filesystem codec as surrogates
-        return False
-    return True
 
 
 def _as_node_reads(text: str) -> str:
@@ -33,10 +22,16 @@ def _as_node_reads(text: str) -> str:
 
 
 def _mtime_seconds(st: os.stat_result) -> float:
-    # node's stats.mtime is a Date: whole milliseconds (truncated), then valueOf() / 1000.
-    ns = st.st_mtime_ns
-    whole_ms = abs(ns) // 1_000_000
-    return (whole_ms if ns >= 0 else -whole_ms) / 1000
+    """``stats.mtime.valueOf() / 1000`` as node computes it: mtimeMs is ``sec * 1e3 + nsec /
+    1e6`` in doubles, and the Date is made of ``Math.round`` of it (lib/internal/fs/utils.js,
+    msFromTimeSpec and dateFromMs)."""
+    ms = st.st_mtime_ns // 1_000_000_000 * 1e3 + st.st_mtime_ns % 1_000_000_000 / 1e6
+    whole = math.floor(ms)
+    if ms - whole >= 0.5:  # Math.round: halves go up
+        whole += 1
+    seconds = whole / 1000
+    # JSON.stringify writes a whole number without ".0"; an int is what json writes that way.
+    return int(seconds) if seconds.is_integer() else seconds
 
 
 def list_folder(beneath: Beneath, folder: str, hidden: bool) -> list[dict[str, Any]]:
@@ -57,13 +52,12 @@ def list_folder(beneath: Beneath, folder: str, hidden: bool) -> list[dict[str, A
 
 
 def _entry(fd: int, folder: str, dirent: os.DirEntry[str], hidden: bool) -> dict[str, Any]:
-    if _valid_unicode(dirent.name):
-        entry: dict[str, Any] = {"name": dirent.name}
-    else:
-        entry = {"name": BAD_NAME, "error": BAD_NAME_ERROR}
-    # Like get-listing.ts, every look-up below goes by the entry's (possibly replaced) name,
-    # relative to the folder's descriptor; ``path`` names it in error texts.
-    name = entry["name"]
+    # Node decodes a name that is not UTF-8 with U+FFFD in place of the bad bytes, which
+    # JSON.stringify takes, so get-listing.ts's "????" branch never runs; every look-up below
+    # goes by that name (relative to the folder's descriptor), and so fails for such an entry
+    # (ENOENT from lstat). ``path`` names it in error texts.
+    name = _as_node_reads(dirent.name)
+    entry: dict[str, Any] = {"name": name}
     path = f"{folder}/{name}"
     try:
         if dirent.is_symlink():
@@ -84,7 +78,7 @@ def _entry(fd: int, folder: str, dirent: os.DirEntry[str], hidden: bool) -> dict
         else:
             entry["size"] = st.st_size
     except _EntryError as exc:
-        entry["error"] = entry.get("error", "") + f"Error: {exc}"
+        entry["error"] = f"Error: {exc}"
     return entry
 
 

@@ -30,11 +30,12 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import jsjson, nodepath
+from .beneath import Beneath
 from .cell_outputs import (
     CallOutputBudget,
     CellOutputs,
@@ -43,12 +44,13 @@ from .cell_outputs import (
     push_output,
     total_time_exceeded,
 )
-from .errors import ProjectError, WireError
+from .errors import ProjectError, WireError, wire_message
 from .jupyter_cell import MessageSink, execute_code
 from .kernel_process import KernelHandle
 from .kernel_slots import KernelCapReached
 from .kernel_specs import KernelSpawnError, spawn_failure
 from .kernels import KernelPool
+from .nodeerrors import fs_error
 from .paths import confine
 
 
@@ -188,19 +190,81 @@ def _js_get(value: Any, key: str) -> Any:
     return value.get(key, _UNDEFINED) if isinstance(value, dict) else _UNDEFINED
 
 
-def _kernel_name(notebook: Any) -> str:
-    """``notebook.metadata.kernelspec.name``."""
-    name = _js_get(_js_get(_js_get(notebook, "metadata"), "kernelspec"), "name")
-    if not isinstance(name, str) or not name:
-        # kernel.ts refuses to spawn (the real service retries that for 30 s first).
-        raise ProjectError("cannot spawn since no kernel is set")
-    return name
+def _kernel_name(notebook: Any) -> Any:
+    """``notebook.metadata.kernelspec.name`` (``_UNDEFINED`` when absent)."""
+    return _js_get(_js_get(_js_get(notebook, "metadata"), "kernelspec"), "name")
 
 
-def _write_text(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(jsjson.well_formed(text))
+def _falsy(value: Any) -> bool:
+    """JavaScript's ``!value`` for a JSON value (or ``_UNDEFINED``)."""
+    if value is _UNDEFINED or value is None or value is False or value == "":
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+
+
+async def retry_until_success(
+    attempt: Callable[[], Awaitable[Any]],
+    *,
+    start_delay_ms: float,
+    max_delay_ms: float,
+    factor: float,
+    max_time_ms: float,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Any:
+    """src/packages/util/async-utils.ts ``retry_until_success`` (no ``desc``): call
+    ``attempt`` until it does not raise, waiting longer each time, and give up with its
+    "maximum time exceeded" error once the next try would start past ``max_time_ms``."""
+    next_delay = start_delay_ms
+    start = clock()
+    last: Exception | None = None
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:  # noqa: BLE001 -- any failure is retried, as there
+            next_delay = min(max_delay_ms, factor * next_delay)
+            if next_delay + 1000 * (clock() - start) > max_time_ms:
+                tail = f"last error was '{wire_message(last)}' -- " if last is not None else ""
+                raise ProjectError(f"maximum time exceeded -- {tail}undefined") from None
+            last = exc
+            await sleep(next_delay / 1000)
+
+
+async def _spawn_without_a_kernel() -> None:
+    # kernel.ts spawn(): a kernel without a name may not be spawned.
+    raise ProjectError("cannot spawn since no kernel is set")
+
+
+def _cell_type_name(cell: Any) -> str | None:
+    """JavaScript's ``typeof`` of a primitive cell, whose ``outputs`` cannot be set."""
+    if isinstance(cell, bool):
+        return "boolean"
+    if isinstance(cell, int | float):
+        return "number"
+    return "string" if isinstance(cell, str) else None
+
+
+def _write_notebook(beneath: Beneath, file_path: str, shown: str, text: str) -> None:
+    """jupyter-run.ts: ``mkdir(dirname(path), {recursive: true})``, then ``writeFile``; errors
+    in node's words, with the path as the call gave it (``shown``). Both from a descriptor of
+    the project folder, so a link swapped in meanwhile cannot send them outside."""
+    try:
+        beneath.make_folders(os.path.dirname(file_path), shown=nodepath.dirname(shown))
+    except OSError as exc:
+        raise fs_error(exc, "mkdir", nodepath.dirname(shown)) from None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        with open(beneath.open(file_path, flags, shown=shown), "w", encoding="utf-8") as fh:
+            fh.write(jsjson.well_formed(text))
+    except OSError as exc:
+        raise fs_error(exc, "open", shown) from None
+
+
+def _remove_notebook(beneath: Beneath, file_path: str) -> None:
+    """jupyter-run.ts's ``finally``: the temporary notebook goes, whatever happened (a link
+    swapped in for its folder meanwhile removes nothing outside)."""
+    with contextlib.suppress(OSError, ProjectError), beneath.parent(file_path) as (fd, name):
+        os.unlink(name, dir_fd=fd)
 
 
 async def run_notebook(
@@ -219,10 +283,23 @@ async def run_notebook(
     # A random file name, so that simultaneous runs in one folder do not collide.
     relative = nodepath.join(options["path"], f"{uuid.uuid4()}.ipynb")
     file_path = confine(root, relative)
+    beneath = Beneath(root)
     try:
-        await asyncio.to_thread(_write_text, file_path, ipynb)
-        name = _kernel_name(notebook)
+        await asyncio.to_thread(_write_notebook, beneath, file_path, relative, ipynb)
+        raw_name = _kernel_name(notebook)
+        if _falsy(raw_name):
+            # init_jupyter retries the refused spawn for 30 s (jupyter-run.ts), then fails.
+            await retry_until_success(
+                _spawn_without_a_kernel,
+                start_delay_ms=1000,
+                max_delay_ms=5000,
+                factor=1.4,
+                max_time_ms=30000,
+            )
+        name = jsjson.to_js_string(raw_name)
         cells = notebook.get("cells") if isinstance(notebook, dict) else None
+        if isinstance(cells, str):
+            cells = list(cells)  # for...of a string: its characters, each a cell
         if not isinstance(cells, list):
             raise WireError("TypeError: notebook.cells is not iterable")
         env = {
@@ -242,6 +319,12 @@ async def run_notebook(
                 except OutputBoundReached:
                     break
                 except CellFailed as failed:
+                    kind = _cell_type_name(cell)
+                    if kind is not None:  # strict mode: a primitive takes no property
+                        raise WireError(
+                            "TypeError: Cannot create property 'outputs' on "
+                            f"{kind} '{jsjson.to_js_string(cell)}'"
+                        ) from None
                     if isinstance(cell, dict):
                         if cell.get("outputs") is None:
                             cell["outputs"] = []
@@ -252,5 +335,4 @@ async def run_notebook(
             kernel.close()
         return jsjson.stringify(notebook)
     finally:
-        with contextlib.suppress(OSError):
-            await asyncio.to_thread(os.unlink, file_path)
+        await asyncio.to_thread(_remove_notebook, beneath, file_path)

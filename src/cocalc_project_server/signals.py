@@ -11,6 +11,7 @@ would in a real project.
 from __future__ import annotations
 
 import os
+import re
 import signal as signal_module
 from collections.abc import Callable, Iterable
 
@@ -21,13 +22,23 @@ from .jsjson import number
 from .nodeerrors import error_code, kill_error
 
 _INT32 = range(-(2**31), 2**31)
+_DIGITS = re.compile(r"-?[0-9]+")
 # The largest signal number the kernel accepts (kill(2) says EINVAL above it).
 _MAX_SIGNAL = int(getattr(signal_module, "SIGRTMAX", 64))
+# node's os.constants.signals on Linux (src/node_constants.cc, DefineSignalConstants).
+SIGNAL_NUMBERS = {
+    "SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "SIGABRT": 6,
+    "SIGIOT": 6, "SIGBUS": 7, "SIGFPE": 8, "SIGKILL": 9, "SIGUSR1": 10, "SIGSEGV": 11,
+    "SIGUSR2": 12, "SIGPIPE": 13, "SIGALRM": 14, "SIGTERM": 15, "SIGCHLD": 17,
+    "SIGSTKFLT": 16, "SIGCONT": 18, "SIGSTOP": 19, "SIGTSTP": 20, "SIGTTIN": 21,
+    "SIGTTOU": 22, "SIGURG": 23, "SIGXCPU": 24, "SIGXFSZ": 25, "SIGVTALRM": 26,
+    "SIGPROF": 27, "SIGWINCH": 28, "SIGIO": 29, "SIGPOLL": 29, "SIGPWR": 30, "SIGSYS": 31,
+}  # fmt: skip
 
 
 def send_signals(
-    sig: int,
-    pids: Iterable[int],
+    sig: float | str,
+    pids: Iterable[float | str],
     started_sessions: Callable[[], frozenset[int]],
     server_helpers: frozenset[int] = frozenset(),
 ) -> None:
@@ -45,20 +56,55 @@ def send_signals(
         raise failures[-1]
 
 
+def _int32(value: float | str) -> int | None:
+    """``value`` as a number if it equals its own int32 (JavaScript's ``value == (value | 0)``),
+    a string of digits included; else None."""
+    if isinstance(value, str):
+        if not _DIGITS.fullmatch(value):
+            return None
+        value = int(value)
+    if isinstance(value, float) and not value.is_integer():  # also NaN and infinities
+        return None
+    whole = int(value)
+    return whole if whole in _INT32 else None
+
+
+def _node_pid(value: float | str) -> int:
+    """process.kill's pid (lib/internal/process/per_thread.js): a number or a numeric string
+    that equals its own int32."""
+    pid = _int32(value)
+    if pid is None:
+        received = f"string ('{value}')" if isinstance(value, str) else f"number ({number(value)})"
+        raise WireError(
+            'TypeError [ERR_INVALID_ARG_TYPE]: The "pid" argument must be of type number. '
+            f"Received type {received}"
+        )
+    return pid
+
+
+def _node_signal(value: float | str) -> int:
+    """process.kill's signal: an int32 number as it is, else a name of os.constants.signals
+    (an empty one is SIGTERM), else ERR_UNKNOWN_SIGNAL."""
+    if not isinstance(value, str):
+        sig = _int32(value)
+        if sig is None:
+            raise WireError(f"TypeError [ERR_UNKNOWN_SIGNAL]: Unknown signal: {number(value)}")
+        return sig
+    name = value or "SIGTERM"
+    if name not in SIGNAL_NUMBERS:
+        raise WireError(f"TypeError [ERR_UNKNOWN_SIGNAL]: Unknown signal: {value}")
+    return SIGNAL_NUMBERS[name]
+
+
 def _kill(
-    pid: int,
-    sig: int,
+    pid_value: float | str,
+    sig_value: float | str,
     started_sessions: Callable[[], frozenset[int]],
     server_helpers: frozenset[int],
 ) -> None:
-    # node's process.kill checks its arguments first (lib/internal/process/per_thread.js).
-    if pid not in _INT32:
-        raise WireError(
-            'TypeError [ERR_INVALID_ARG_TYPE]: The "pid" argument must be of type number. '
-            f"Received type number ({number(pid)})"
-        )
-    if sig not in _INT32:
-        raise WireError(f"TypeError [ERR_UNKNOWN_SIGNAL]: Unknown signal: {number(sig)}")
+    # node's process.kill checks its arguments first, the pid, then the signal.
+    pid = _node_pid(pid_value)
+    sig = _node_signal(sig_value)
     # Then kill(2): no such process (ESRCH) before a bad signal (EINVAL) before EPERM.
     if pid <= 0:
         # 0 is the server's own process group, -1 every process of the user, -N a group.

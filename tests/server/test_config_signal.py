@@ -255,6 +255,21 @@ def test_signal_sends_to_all_and_throws_the_last_failure(
     assert result == {"error": "Error: kill ESRCH"}
 
 
+def test_signal_takes_names_and_pids_as_strings(api: Api) -> None:
+    # node's process.kill (lib/internal/process/per_thread.js): a signal that is not a number
+    # is looked up in os.constants.signals; a pid passes if `pid == (pid | 0)`, so a string of
+    # digits does, unless it is beyond 32 bits.
+    job_id, pid = started_sleep(api)
+    assert api.call("system.signal", {"signal": "SIGKILL", "pid": "4294967296"}) == {
+        "error": 'TypeError [ERR_INVALID_ARG_TYPE]: The "pid" argument must be of type '
+        "number. Received type string ('4294967296')"
+    }
+    assert api.call("system.signal", {"signal": 0, "pids": [str(pid)]}) is None
+    assert api.call("system.signal", {"signal": "SIGTERM", "pid": str(pid)}) is None
+    assert finished_job(api, job_id)["status"] != "running"
+    wait_gone(pid)
+
+
 def test_signal_arguments_node_refuses(api: Api) -> None:
     job_id, pid = started_sleep(api)
     try:

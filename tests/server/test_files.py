@@ -152,14 +152,39 @@ def test_listing_a_file_is_node_enotdir(api: Api, work: Path, home: Path) -> Non
     }
 
 
-def test_listing_a_name_that_is_not_utf8_comes_back_as_question_marks(
+def test_listing_a_name_that_is_not_utf8_is_decoded_and_its_lookup_fails(
     api: Api, work: Path, home: Path
 ) -> None:
+    # Node reads the name with U+FFFD for the bad bytes, JSON.stringify takes it (so
+    # get-listing.ts's "????" branch never runs), and stat, then lstat, of that name fail.
     with open(os.path.join(os.fsencode(work), b"bad\xff\xfename"), "w"):
         pass
     (entry,) = api.call("system.listing", {"path": rel(work, home)})
-    assert entry["name"] == "????"  # docs/wire-protocol.md §4 Types
-    assert entry["error"].startswith("Cannot display bad binary filename. ")
+    assert entry == {
+        "name": "bad\ufffd\ufffdname",
+        "error": f"Error: ENOENT: no such file or directory, lstat '{work}/bad\ufffd\ufffdname'",
+    }
+
+
+@pytest.mark.parametrize(
+    ("mtime_ns", "mtime"),
+    [
+        # node: mtimeMs = sec * 1e3 + nsec / 1e6, the Date made of Math.round(mtimeMs)
+        # (lib/internal/fs/utils.js msFromTimeSpec, dateFromMs), then valueOf() / 1000.
+        (1_700_000_000_123_600_000, 1700000000.124),  # rounded up, not truncated to .123
+        (1_700_000_000_123_400_000, 1700000000.123),
+        (1_700_000_000_123_500_000, 1700000000.124),  # a half goes up
+        (1_700_000_000_999_600_000, 1700000001),  # a whole number, written without ".0"
+        (-1_500_000, -0.001),  # Math.round(-1.5) is -1
+    ],
+)
+def test_listing_mtimes_are_rounded_to_the_millisecond_as_node_rounds(
+    api: Api, work: Path, home: Path, mtime_ns: int, mtime: float
+) -> None:
+    path = fill(work / "dated.txt")
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    (entry,) = api.call("system.listing", {"path": rel(work, home)})
+    assert entry["mtime"] == mtime and type(entry["mtime"]) is type(mtime)
 
 
 def test_listing_outside_the_project_is_refused(api: Api, home: Path) -> None:
@@ -340,6 +365,15 @@ def test_realpath_resolves_links_inside_home(api: Api, work: Path, home: Path) -
     assert api.call("system.realpath", path) == rel((work / "alias" / "file.txt").resolve(), home)
     plain = rel(work / "real" / "file.txt", home)
     assert api.call("system.realpath", plain) == plain
+
+
+def test_realpath_normalizes_a_path_that_is_no_link(api: Api, work: Path, home: Path) -> None:
+    # realpath.ts answers `path` unchanged only when fs.realpath gives back HOME + "/" + path
+    # itself; otherwise the real path, relative to HOME, so a mere spelling is normalized.
+    fill(work / "d" / "f")
+    d = rel(work / "d", home)
+    for spelling in (f"{d}/", f"./{d}", f"{d}/../d/", f"{d}//"):
+        assert api.call("system.realpath", spelling) == d, spelling
 
 
 def test_realpath_of_a_link_leaving_home_is_the_input(api: Api, work: Path, home: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import concurrent.futures
 import json
 import os
 import re
@@ -576,8 +577,58 @@ def test_run_notebook_bad_input(api: Api) -> None:
     assert api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": no_kernelspec}) == {
         "error": "TypeError: Cannot read properties of undefined (reading 'name')"
     }
-    bad_json = api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": "{"})
-    assert bad_json["error"].startswith("SyntaxError: ")
+    # jupyter-run.ts: JSON.parse first, in V8's words (v8/src/json/json-parser.cc).
+    for ipynb, message in [
+        ("nope", "Unexpected token 'o', \"nope\" is not valid JSON"),
+        ("tru", "Unexpected end of JSON input"),
+        ("{a:1}", "Expected property name or '}' in JSON at position 1"),
+    ]:
+        assert api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": ipynb}) == {
+            "error": f"SyntaxError: {message}"
+        }
+
+
+def test_run_notebook_in_a_file_is_nodes_mkdir_error(api: Api) -> None:
+    # jupyter-run.ts: mkdir(dirname(join(path, uuid.ipynb)), {recursive: true}), node's words
+    # with the path as given: EEXIST for the file itself, ENOTDIR below it.
+    Path(api.server.root, "plain.txt").write_text("x")
+    ipynb = json.dumps({"cells": [], "metadata": {"kernelspec": {"name": "python3"}}})
+    for path, error in [
+        ("plain.txt", "Error: EEXIST: file already exists, mkdir 'plain.txt'"),
+        ("./plain.txt/", "Error: EEXIST: file already exists, mkdir 'plain.txt'"),
+        ("plain.txt/sub", "Error: ENOTDIR: not a directory, mkdir 'plain.txt/sub'"),
+    ]:
+        answer = api.call("editor.jupyterRunNotebook", {"path": path, "ipynb": ipynb})
+        assert answer == {"error": error}
+
+
+def test_run_notebook_without_a_kernel_name_retries_past_a_short_timeout(api: Api) -> None:
+    # kernel.ts refuses to spawn a kernel without a name, and jupyter-run.ts's init_jupyter
+    # retries that for about 30 s: an envelope of 500 ms (15 s by default) ends first.
+    subject = f"project.{api.server.project_id}.0.api.-"
+    timeout = (
+        f"timeout - callHub: subject='{subject}', name='editor.jupyterRunNotebook', code='408' "
+    )
+
+    def run(kernelspec: dict[str, Any]) -> Any:
+        ipynb = json.dumps({"cells": [], "metadata": {"kernelspec": kernelspec}})
+        return api.call("editor.jupyterRunNotebook", {"path": "", "ipynb": ipynb}, timeout=500)
+
+    kernelspecs: list[dict[str, Any]] = [{}, {"name": ""}, {"name": None}]
+    with concurrent.futures.ThreadPoolExecutor(len(kernelspecs)) as pool:
+        assert list(pool.map(run, kernelspecs)) == [{"error": timeout}] * len(kernelspecs)
+
+
+def test_run_notebook_cells_that_are_a_string_are_its_characters(api: Api) -> None:
+    # jupyter-run.ts: for (const cell of notebook.cells) takes a string's characters; with the
+    # total time used up, run_cell throws, and the strict-mode catch cannot give a string
+    # `outputs`: TypeError, naming the first character.
+    notebook = {"cells": "ab", "metadata": {"kernelspec": {"name": "python3"}}}
+    answer = api.call(
+        "editor.jupyterRunNotebook",
+        {"path": "runs", "ipynb": json.dumps(notebook), "limits": {"max_total_time_ms": 1}},
+    )
+    assert answer == {"error": "TypeError: Cannot create property 'outputs' on string 'a'"}
 
 
 # -- editor.formatterString -----------------------------------------------------------------
@@ -634,25 +685,47 @@ def test_rust_parser_name_is_refused(api: Api) -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("parser", "tool", "error"),
-    [
-        ("gofmt", "gofmt", 'Error: Formatting utility "gofmt" is not installed'),
+def test_missing_tidy_and_biber_are_reported(api: Api) -> None:
+    # xml-format.ts and bib-format.ts run them through executeCode, which reports the failed
+    # spawn; they answer with their own texts.
+    for parser, tool, error in [
+        ("xml-tidy", "tidy", "XML formatter broken or not available. Is 'xml-tidy' installed?"),
         (
-            "clang-format",
-            "clang-format",
-            'Error: Formatting utility "clang-format" is not installed',
+            "bib-biber",
+            "biber",
+            "Bibtex formatter broken or not available. Is 'bib-biber' installed?",
         ),
-        ("zig", "zig", 'Error: Formatting utility "zig" is not installed'),
-        ("latex", "latexindent", "Error: latexindent exited with code -2"),
-        (
-            "xml-tidy",
-            "tidy",
-            "Error: XML formatter broken or not available. Is 'xml-tidy' installed?",
-        ),
-    ],
-)
-def test_missing_formatter_tools(api: Api, parser: str, tool: str, error: str) -> None:
-    if shutil.which(tool):
-        pytest.skip(f"{tool} is installed here")
-    assert format_string(api, "x", parser=parser) == {"error": error}
+    ]:
+        if not shutil.which(tool):
+            assert format_string(api, "x", parser=parser) == {"error": f"Error: {error}"}
+
+
+def test_other_missing_formatters_never_answer(api: Api) -> None:
+    # gofmt.ts, rust-format.ts, clang-format.ts, r-format.ts and latex-format.ts have no listener
+    # for spawn's "error" event, so "close" never fires: the envelope's timeout answers (here
+    # 500 ms, not the 15 s default). generic-format.ts (zig) waits 30 s for "close" first.
+    missing = [
+        (parser, tool)
+        for parser, tool in [
+            ("gofmt", "gofmt"),
+            ("rustfmt", "rustfmt"),
+            ("clang-format", "clang-format"),
+            ("r", "R"),
+            ("latex", "latexindent"),
+            ("zig", "zig"),
+        ]
+        if not shutil.which(tool)
+    ]
+    if not missing:
+        pytest.skip("every formatter is installed here")
+    subject = f"project.{api.server.project_id}.0.api.-"
+    timeout = f"timeout - callHub: subject='{subject}', name='editor.formatterString', code='408' "
+
+    def call(parser: str) -> Any:
+        return api.call(
+            "editor.formatterString", {"str": "x", "options": {"parser": parser}}, timeout=500
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(len(missing)) as pool:
+        answers = dict(zip(missing, pool.map(call, [parser for parser, _ in missing]), strict=True))
+    assert answers == {key: {"error": timeout} for key in missing}

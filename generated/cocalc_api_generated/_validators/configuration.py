@@ -194,7 +194,10 @@ def validate___components_schemas_mainconfiguration(data, custom_formats={}, nam
                             "rserver": {"type": "boolean"},
                             "latex": {"type": "boolean"},
                             "sage": {"type": "boolean"},
-                            "sage_version": {"type": "array", "items": {"type": "integer"}},
+                            "sage_version": {
+                                "type": "array",
+                                "items": {"type": ["integer", "null"]},
+                            },
                             "x11": {"type": "boolean"},
                             "rmd": {"type": "boolean"},
                             "qmd": {"type": "boolean"},
@@ -263,7 +266,10 @@ def validate___components_schemas_mainconfiguration(data, custom_formats={}, nam
                                 "rserver": {"type": "boolean"},
                                 "latex": {"type": "boolean"},
                                 "sage": {"type": "boolean"},
-                                "sage_version": {"type": "array", "items": {"type": "integer"}},
+                                "sage_version": {
+                                    "type": "array",
+                                    "items": {"type": ["integer", "null"]},
+                                },
                                 "x11": {"type": "boolean"},
                                 "rmd": {"type": "boolean"},
                                 "qmd": {"type": "boolean"},
@@ -350,7 +356,7 @@ def validate___components_schemas_maincapabilities(data, custom_formats={}, name
                     "rserver": {"type": "boolean"},
                     "latex": {"type": "boolean"},
                     "sage": {"type": "boolean"},
-                    "sage_version": {"type": "array", "items": {"type": "integer"}},
+                    "sage_version": {"type": "array", "items": {"type": ["integer", "null"]}},
                     "x11": {"type": "boolean"},
                     "rmd": {"type": "boolean"},
                     "qmd": {"type": "boolean"},
@@ -446,7 +452,7 @@ def validate___components_schemas_maincapabilities(data, custom_formats={}, name
                         "rserver": {"type": "boolean"},
                         "latex": {"type": "boolean"},
                         "sage": {"type": "boolean"},
-                        "sage_version": {"type": "array", "items": {"type": "integer"}},
+                        "sage_version": {"type": "array", "items": {"type": ["integer", "null"]}},
                         "x11": {"type": "boolean"},
                         "rmd": {"type": "boolean"},
                         "qmd": {"type": "boolean"},
@@ -572,7 +578,7 @@ def validate___components_schemas_maincapabilities(data, custom_formats={}, name
                     "" + (name_prefix or "data") + ".sage_version must be array",
                     value=data__sageversion,
                     name="" + (name_prefix or "data") + ".sage_version",
-                    definition={"type": "array", "items": {"type": "integer"}},
+                    definition={"type": "array", "items": {"type": ["integer", "null"]}},
                     rule="type",
                 )
             data__sageversion_is_list = isinstance(data__sageversion, (list, tuple))
@@ -580,7 +586,7 @@ def validate___components_schemas_maincapabilities(data, custom_formats={}, name
                 data__sageversion_len = len(data__sageversion)
                 for data__sageversion_x, data__sageversion_item in enumerate(data__sageversion):
                     if (
-                        not isinstance(data__sageversion_item, (int))
+                        not isinstance(data__sageversion_item, (int, NoneType))
                         and not (
                             isinstance(data__sageversion_item, float)
                             and data__sageversion_item.is_integer()
@@ -591,13 +597,13 @@ def validate___components_schemas_maincapabilities(data, custom_formats={}, name
                             ""
                             + (name_prefix or "data")
                             + ".sage_version[{data__sageversion_x}]".format(**locals())
-                            + " must be integer",
+                            + " must be integer or null",
                             value=data__sageversion_item,
                             name=""
                             + (name_prefix or "data")
                             + ".sage_version[{data__sageversion_x}]".format(**locals())
                             + "",
-                            definition={"type": "integer"},
+                            definition={"type": ["integer", "null"]},
                             rule="type",
                         )
         if "x11" in data_keys:

@@ -78,9 +78,10 @@ class EditorMethods:
         Calls `editor.jupyterNbconvert`.
 
         Args:
-            args: Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
-                reads a `--flag` without `=` as taking the next argument as its value, so put the
-                notebook first.
+            args: Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"]. Put the
+                notebook last: the project escapes glob characters (`*?[]`) in the last argument
+                only (src/packages/project/jupyter/convert/index.ts), so a notebook elsewhere with
+                such a character in its name is read as a pattern.
             directory: Folder to run in, relative to HOME.
             timeout: Limit in SECONDS (default 60).
 
@@ -106,9 +107,11 @@ class EditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`. A cell error becomes
-        an output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run
-        needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name`; without one the
+        project retries starting a kernel for about 30 s before it fails ("maximum time
+        exceeded"), so a call with the default limit ends first with ServerTimeoutError. A
+        cell error becomes an output `{"traceback": ["Error: ..."]}`. No limits apply unless
+        given; a long run needs a longer call limit (`project.with_options(timeout=...)`).
 
         Calls `editor.jupyterRunNotebook`.
 
@@ -186,8 +189,11 @@ class EditorMethods:
     ) -> str:
         """Format source code with the project's formatters.
 
-        `options["parser"]` picks the formatter. A formatter the project lacks, or text it
-        cannot parse, raises APIError.
+        `options["parser"]` picks the formatter. Text it cannot parse raises APIError. So does
+        a missing yapf, tidy or biber; but a missing gofmt, rustfmt, clang-format, R or
+        latexindent never answers (nothing in the project listens for the failed start), so the
+        call ends with its server-side timeout (ServerTimeoutError), and a missing zig fails
+        after 30 s (`once: timeout of 30000ms waiting for "close"`).
 
         Calls `editor.formatterString` (read-only, retried on transient failures).
 
@@ -261,9 +267,10 @@ class AsyncEditorMethods:
         Calls `editor.jupyterNbconvert`.
 
         Args:
-            args: Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
-                reads a `--flag` without `=` as taking the next argument as its value, so put the
-                notebook first.
+            args: Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"]. Put the
+                notebook last: the project escapes glob characters (`*?[]`) in the last argument
+                only (src/packages/project/jupyter/convert/index.ts), so a notebook elsewhere with
+                such a character in its name is read as a pattern.
             directory: Folder to run in, relative to HOME.
             timeout: Limit in SECONDS (default 60).
 
@@ -289,9 +296,11 @@ class AsyncEditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`. A cell error becomes
-        an output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run
-        needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name`; without one the
+        project retries starting a kernel for about 30 s before it fails ("maximum time
+        exceeded"), so a call with the default limit ends first with ServerTimeoutError. A
+        cell error becomes an output `{"traceback": ["Error: ..."]}`. No limits apply unless
+        given; a long run needs a longer call limit (`project.with_options(timeout=...)`).
 
         Calls `editor.jupyterRunNotebook`.
 
@@ -371,8 +380,11 @@ class AsyncEditorMethods:
     ) -> str:
         """Format source code with the project's formatters.
 
-        `options["parser"]` picks the formatter. A formatter the project lacks, or text it
-        cannot parse, raises APIError.
+        `options["parser"]` picks the formatter. Text it cannot parse raises APIError. So does
+        a missing yapf, tidy or biber; but a missing gofmt, rustfmt, clang-format, R or
+        latexindent never answers (nothing in the project listens for the failed start), so the
+        call ends with its server-side timeout (ServerTimeoutError), and a missing zig fails
+        after 30 s (`once: timeout of 30000ms waiting for "close"`).
 
         Calls `editor.formatterString` (read-only, retried on transient failures).
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         JupyterPoolOptions,
         MainConfiguration,
         PingResult,
+        ProcessId,
         SuccessResult,
         TestResult,
         X11Configuration,
@@ -427,7 +428,10 @@ class SystemMethods:
     def move_files(self, *, paths: list[str], dest: str) -> None:
         """Move files and folders into a folder.
 
-        Fails if a target already exists. CoCalc's hidden companions of each file move with it.
+        Fails if a target already exists; a missing `dest` folder is created. CoCalc's hidden
+        companions of each file move with it, except `.syncdb` (src/packages/util/delete-
+        files.ts,
+        move_file_variations).
 
         Calls `system.moveFiles`.
 
@@ -447,7 +451,8 @@ class SystemMethods:
     def rename_file(self, *, src: str, dest: str) -> None:
         """Rename (or move) one file or folder.
 
-        Nothing happens when `src` and `dest` are equal.
+        Nothing happens when `src` and `dest` are equal. Missing parent folders of `dest` are
+        created; CoCalc's hidden companions of a file move with it, except `.syncdb`.
 
         Calls `system.renameFile`.
 
@@ -467,7 +472,8 @@ class SystemMethods:
     def realpath(self, path: str) -> str:
         """Resolve symbolic links in a path.
 
-        A path that is not a link, or whose target lies outside HOME, comes back unchanged. A
+        The real path relative to HOME, so a path with no link in it comes back normalized
+        (`d/` and `./d` give `d`). One whose real path lies outside HOME comes back unchanged. A
         missing path raises APIError (ENOENT).
 
         Calls `system.realpath` (read-only, retried on transient failures).
@@ -576,7 +582,13 @@ class SystemMethods:
         )
         return self._caller.call(SYSTEM_CONFIGURATION, _args, None)
 
-    def signal(self, *, signal: int, pids: list[int] | None = None, pid: int | None = None) -> None:
+    def signal(
+        self,
+        *,
+        signal: int | str,
+        pids: list[ProcessId] | None = None,
+        pid: ProcessId | None = None,
+    ) -> None:
         """Send a signal to processes of the project.
 
         Signals `pid`, then each of `pids`. If any fails, the last failure is raised as
@@ -585,7 +597,9 @@ class SystemMethods:
         Calls `system.signal`.
 
         Args:
-            signal: The signal number, e.g. 15 (SIGTERM) or 9 (SIGKILL); 0 only checks.
+            signal: The signal: a number, e.g. 15 (SIGTERM) or 9 (SIGKILL), 0 only checks; or
+                its name, e.g. "SIGTERM" (node's `process.kill` takes both; os.constants.signals has
+                the names).
             pids: Processes to signal.
             pid: One process to signal (before `pids`).
 
@@ -979,7 +993,10 @@ class AsyncSystemMethods:
     async def move_files(self, *, paths: list[str], dest: str) -> None:
         """Move files and folders into a folder.
 
-        Fails if a target already exists. CoCalc's hidden companions of each file move with it.
+        Fails if a target already exists; a missing `dest` folder is created. CoCalc's hidden
+        companions of each file move with it, except `.syncdb` (src/packages/util/delete-
+        files.ts,
+        move_file_variations).
 
         Calls `system.moveFiles`.
 
@@ -999,7 +1016,8 @@ class AsyncSystemMethods:
     async def rename_file(self, *, src: str, dest: str) -> None:
         """Rename (or move) one file or folder.
 
-        Nothing happens when `src` and `dest` are equal.
+        Nothing happens when `src` and `dest` are equal. Missing parent folders of `dest` are
+        created; CoCalc's hidden companions of a file move with it, except `.syncdb`.
 
         Calls `system.renameFile`.
 
@@ -1019,7 +1037,8 @@ class AsyncSystemMethods:
     async def realpath(self, path: str) -> str:
         """Resolve symbolic links in a path.
 
-        A path that is not a link, or whose target lies outside HOME, comes back unchanged. A
+        The real path relative to HOME, so a path with no link in it comes back normalized
+        (`d/` and `./d` give `d`). One whose real path lies outside HOME comes back unchanged. A
         missing path raises APIError (ENOENT).
 
         Calls `system.realpath` (read-only, retried on transient failures).
@@ -1129,7 +1148,11 @@ class AsyncSystemMethods:
         return await self._caller.call(SYSTEM_CONFIGURATION, _args, None)
 
     async def signal(
-        self, *, signal: int, pids: list[int] | None = None, pid: int | None = None
+        self,
+        *,
+        signal: int | str,
+        pids: list[ProcessId] | None = None,
+        pid: ProcessId | None = None,
     ) -> None:
         """Send a signal to processes of the project.
 
@@ -1139,7 +1162,9 @@ class AsyncSystemMethods:
         Calls `system.signal`.
 
         Args:
-            signal: The signal number, e.g. 15 (SIGTERM) or 9 (SIGKILL); 0 only checks.
+            signal: The signal: a number, e.g. 15 (SIGTERM) or 9 (SIGKILL), 0 only checks; or
+                its name, e.g. "SIGTERM" (node's `process.kill` takes both; os.constants.signals has
+                the names).
             pids: Processes to signal.
             pid: One process to signal (before `pids`).
 

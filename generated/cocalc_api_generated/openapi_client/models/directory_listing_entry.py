@@ -18,7 +18,9 @@ class DirectoryListingEntry:
     """One entry of a folder (src/packages/util/types/directory-listing.ts)."""
 
     name: str
-    """ The file name; "????" with an `error` when it cannot be encoded. """
+    """ The file name. Bytes that are not UTF-8 are read as U+FFFD, as Node reads them; such
+    an entry has no size or mtime, only an `error` (ENOENT from lstat of that name).
+     """
     isdir: bool | Unset = UNSET
     """ Present (True) for a folder. """
     issymlink: bool | Unset = UNSET
@@ -30,7 +32,9 @@ class DirectoryListingEntry:
     unless `hidden`).
      """
     mtime: float | Unset = UNSET
-    """ Last modification, in SECONDS since the epoch (a float). """
+    """ Last modification, in SECONDS since the epoch, to the millisecond (rounded to the
+    nearest, as Node's `stats.mtime`).
+     """
     error: str | Unset = UNSET
     """ Why the entry could not be read in full. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

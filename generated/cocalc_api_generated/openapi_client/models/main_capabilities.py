@@ -47,8 +47,10 @@ class MainCapabilities:
     julia: bool
     home_directory: None | str
     """ The real path of HOME. """
-    sage_version: list[int] | Unset = UNSET
-    """ Sage's version as numbers, when Sage is installed. """
+    sage_version: list[int | None] | Unset = UNSET
+    """ Sage's version as numbers, when Sage is installed; a part that is not a number is
+    null (configuration.ts parses each with parseInt, and NaN is JSON's null).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,9 +97,13 @@ class MainCapabilities:
         home_directory: None | str
         home_directory = self.home_directory
 
-        sage_version: list[int] | Unset = UNSET
+        sage_version: list[int | None] | Unset = UNSET
         if not isinstance(self.sage_version, Unset):
-            sage_version = self.sage_version
+            sage_version = []
+            for sage_version_item_data in self.sage_version:
+                sage_version_item: int | None
+                sage_version_item = sage_version_item_data
+                sage_version.append(sage_version_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -187,7 +193,20 @@ class MainCapabilities:
 
         home_directory = _parse_home_directory(d.pop("homeDirectory"))
 
-        sage_version = cast(list[int], d.pop("sage_version", UNSET))
+        _sage_version = d.pop("sage_version", UNSET)
+        sage_version: list[int | None] | Unset = UNSET
+        if _sage_version is not UNSET:
+            sage_version = []
+            for sage_version_item_data in _sage_version:
+
+                def _parse_sage_version_item(data: object) -> int | None:
+                    if data is None:
+                        return data
+                    return cast(int | None, data)
+
+                sage_version_item = _parse_sage_version_item(sage_version_item_data)
+
+                sage_version.append(sage_version_item)
 
         main_capabilities = cls(
             jupyter=jupyter,

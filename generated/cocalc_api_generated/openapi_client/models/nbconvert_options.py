@@ -18,9 +18,10 @@ class NbconvertOptions:
     """`args[0]` of `editor.jupyterNbconvert` (src/packages/util/jupyter/types.ts)."""
 
     args: list[str]
-    """ Arguments of `jupyter nbconvert`, e.g. ["a.ipynb", "--to", "html"]. The server
-    reads a `--flag` without `=` as taking the next argument as its value, so put the
-    notebook first.
+    """ Arguments of `jupyter nbconvert`, e.g. ["--to", "html", "a.ipynb"]. Put the notebook
+    last: the project escapes glob characters (`*?[]`) in the last argument only
+    (src/packages/project/jupyter/convert/index.ts), so a notebook elsewhere with such
+    a character in its name is read as a pattern.
      """
     directory: str | Unset = UNSET
     """ Folder to run in, relative to HOME. """

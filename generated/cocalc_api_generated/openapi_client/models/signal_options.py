@@ -17,22 +17,35 @@ T = TypeVar("T", bound="SignalOptions")
 class SignalOptions:
     """`args[0]` of `system.signal`."""
 
-    signal: int
-    """ The signal number, e.g. 15 (SIGTERM) or 9 (SIGKILL); 0 only checks. """
-    pids: list[int] | Unset = UNSET
+    signal: int | str
+    """ The signal: a number, e.g. 15 (SIGTERM) or 9 (SIGKILL), 0 only checks; or its name,
+    e.g. "SIGTERM" (node's `process.kill` takes both; os.constants.signals has the names).
+     """
+    pids: list[int | str] | Unset = UNSET
     """ Processes to signal. """
-    pid: int | Unset = UNSET
-    """ One process to signal (before `pids`). """
+    pid: int | str | Unset = UNSET
+    """ A process id (negative: a process group), or a string of its digits (node's
+    `process.kill` takes either).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        signal: int | str
         signal = self.signal
 
-        pids: list[int] | Unset = UNSET
+        pids: list[int | str] | Unset = UNSET
         if not isinstance(self.pids, Unset):
-            pids = self.pids
+            pids = []
+            for pids_item_data in self.pids:
+                pids_item: int | str
+                pids_item = pids_item_data
+                pids.append(pids_item)
 
-        pid = self.pid
+        pid: int | str | Unset
+        if isinstance(self.pid, Unset):
+            pid = UNSET
+        else:
+            pid = self.pid
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -51,11 +64,31 @@ class SignalOptions:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        signal = d.pop("signal")
 
-        pids = cast(list[int], d.pop("pids", UNSET))
+        def _parse_signal(data: object) -> int | str:
+            return cast(int | str, data)
 
-        pid = d.pop("pid", UNSET)
+        signal = _parse_signal(d.pop("signal"))
+
+        _pids = d.pop("pids", UNSET)
+        pids: list[int | str] | Unset = UNSET
+        if _pids is not UNSET:
+            pids = []
+            for pids_item_data in _pids:
+
+                def _parse_pids_item(data: object) -> int | str:
+                    return cast(int | str, data)
+
+                pids_item = _parse_pids_item(pids_item_data)
+
+                pids.append(pids_item)
+
+        def _parse_pid(data: object) -> int | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(int | str | Unset, data)
+
+        pid = _parse_pid(d.pop("pid", UNSET))
 
         signal_options = cls(
             signal=signal,
