@@ -7,6 +7,9 @@ from pathlib import Path
 
 from cocalc_api_generated.hub.specs import API_PATH as HUB_API_PATH
 from cocalc_api_generated.specs import API_PATH as PROJECT_API_PATH
+from cocalc_project_server.config import (
+    DEFAULT_MAX_REQUEST_BYTES as PROJECT_DEFAULT_MAX_REQUEST_BYTES,
+)
 
 # The paths, from the specs (as the SDK reads them).
 HUB_ENDPOINT = HUB_API_PATH
@@ -21,7 +24,8 @@ DEFAULT_MAX_RUNNING_PROJECTS = 8
 # Warm kernels kept per kernel name in a project that has not asked for a pool (jupyter.execute
 # asks for 2, src/packages/server/jupyter/execute.ts PROJECT_POOL).
 DEFAULT_KERNEL_POOL_SIZE = 0
-DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# Next.js's default body limit, as for the project route (cocalc_project_server.config).
+DEFAULT_MAX_REQUEST_BYTES = PROJECT_DEFAULT_MAX_REQUEST_BYTES
 
 
 @dataclass(frozen=True)

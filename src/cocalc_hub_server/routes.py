@@ -12,7 +12,8 @@ from starlette.responses import Response
 
 from cocalc_project_server.app import client_gone, json_response, read_body, result_response
 from cocalc_project_server.dispatch import CallerGone
-from cocalc_project_server.envelope import parse_envelope, unreachable_message
+from cocalc_project_server.envelope import decode_body, envelope_from, unreachable_message
+from cocalc_project_server.errors import BodyRefused
 
 from .access import is_collaborator
 from .auth import HUB_REFUSED, PROJECT_REFUSED, KeyResolver, api_key_from_header
@@ -35,14 +36,18 @@ class Routes:
     async def hub_call(self, request: Request) -> Response:
         account_id = name = ""
         try:
+            # Next.js parses the body before the route's handler checks the key (hub.ts is a
+            # pages route too): too large is 413, not JSON 400, in plain text.
+            body = decode_body(await read_body(request, self._ctx.config.max_request_bytes))
             caller = self._keys.caller(api_key_from_header(request.headers.get("authorization")))
             if caller is None or caller.account_id is None:
                 raise WireError(HUB_REFUSED)
             account_id = caller.account_id
-            body = await read_body(request, self._ctx.config.max_request_bytes)
-            envelope = parse_envelope(body)
+            envelope = envelope_from(body)
             name = envelope.name
             result = await self._hub.call(account_id, envelope)
+        except BodyRefused as exc:
+            return Response(exc.message, status_code=exc.status)
         except WireError as exc:
             return json_response({"error": exc.message})
         except ClientDisconnect:
@@ -56,11 +61,11 @@ class Routes:
         project_id: Any = None
         name = ""
         try:
+            body = decode_body(await read_body(request, self._ctx.config.max_request_bytes))
             caller = self._keys.caller(api_key_from_header(request.headers.get("authorization")))
             if caller is None:
                 raise WireError(PROJECT_REFUSED)
-            body = await read_body(request, self._ctx.config.max_request_bytes)
-            envelope = parse_envelope(body)
+            envelope = envelope_from(body)
             name = envelope.name
             project_id = (
                 envelope.project_id if envelope.project_id is not None else caller.project_id
@@ -77,6 +82,8 @@ class Routes:
             result = await running.dispatcher.call(
                 envelope, caller_gone=lambda: client_gone(request)
             )
+        except BodyRefused as exc:
+            return Response(exc.message, status_code=exc.status)
         except WireError as exc:
             return json_response({"error": exc.message})
         except (ClientDisconnect, CallerGone):

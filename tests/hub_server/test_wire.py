@@ -87,3 +87,17 @@ def test_account_keys_made_by_the_account(api: HubApi, hub: HubProcess) -> None:
     assert api.call(
         "system.manageApiKeys", {"action": "create", "project_id": str(uuid.uuid4())}
     ) == {"error": "Error: user must be collaborator on project to manage project_id api keys"}
+
+
+def test_bodies_are_parsed_as_next_js_parses_them_before_any_key(
+    api: HubApi, hub: HubProcess
+) -> None:
+    # hub.ts and project.ts are Next.js pages routes with the default body parser
+    # (next/src/server/api-utils/node/parse-body.ts): over 1 MiB is 413, not JSON is 400, in
+    # plain text, whatever the key.
+    for endpoint in (hub.hub_endpoint, hub.project_endpoint):
+        big = b'{"name": "system.ping", "args": ["' + b"x" * (1 << 20) + b'"]}'
+        too_large = api.client.post(endpoint, content=big, auth=("sk-wrong", ""))
+        assert (too_large.status_code, too_large.text) == (413, "Body exceeded 1mb limit")
+        not_json = api.client.post(endpoint, content=b"{nope", auth=("sk-wrong", ""))
+        assert (not_json.status_code, not_json.text) == (400, "Invalid JSON")
