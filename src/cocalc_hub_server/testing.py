@@ -32,7 +32,7 @@ from .server import READY_PREFIX
 
 _READY = re.compile(
     re.escape(READY_PREFIX) + r" url=(?P<url>\S+) api_key=(?P<api_key>\S+) "
-    r"account_id=(?P<account_id>\S+) root=(?P<root>.*)$"
+    r"account_id=(?P<account_id>\S+)(?: demo_course=(?P<demo_course>\S+))? root=(?P<root>.*)$"
 )
 
 
@@ -44,6 +44,8 @@ class HubReadyLine:
     api_key: str
     account_id: str
     root: str
+    # ``PROJECT_ID:PATH`` of the demo course (``--demo-course``), else None.
+    demo_course: str | None = None
 
 
 def parse_ready_line(line: str) -> HubReadyLine | None:
@@ -60,6 +62,8 @@ class HubProcess:
     account_id: str
     root: str
     process: subprocess.Popen[str]
+    # ``PROJECT_ID:PATH`` of the demo course (``--demo-course``), else None.
+    demo_course: str | None = None
 
     @property
     def pid(self) -> int:
@@ -109,7 +113,9 @@ def start_hub(
     except BaseException:
         stop_process_group(process)
         raise
-    return HubProcess(ready.url, ready.api_key, ready.account_id, ready.root, process)
+    return HubProcess(
+        ready.url, ready.api_key, ready.account_id, ready.root, process, ready.demo_course
+    )
 
 
 @contextmanager
