@@ -16,6 +16,7 @@ import click
 
 from cocalc_api import CocalcError, __version__
 from cocalc_api.cli._config import Config
+from cocalc_api.cli._course_commands import course_group
 from cocalc_api.cli._errors import CliError, exit_code_for, one_line
 from cocalc_api.cli._exit_codes import (
     EXIT_CODES,
@@ -129,6 +130,7 @@ def build(methods: list[Method] | None = None) -> click.Group:
         jupyter_command(methods),
         ping_command(),
         jobs_group(methods),
+        course_group,
     ):
         group.add_command(command)
     for namespace in namespace_groups(methods):
