@@ -151,8 +151,8 @@ class ProjectRunners:
             running.dispatcher.stop()
 
     async def close(self) -> None:
-        for project_id in list(self._running):
-            await self.stop(project_id)
+        # All at once: the hub's shutdown is not held up project by project.
+        await asyncio.gather(*(self.stop(project_id) for project_id in list(self._running)))
 
     def _launch(self, project_id: str) -> RunningProject:
         home = self._home(project_id)

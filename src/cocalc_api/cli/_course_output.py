@@ -44,14 +44,16 @@ def first_line(record: Mapping[str, Any]) -> str:
 class Report:
     """Records in, output out: JSON lines and CSV as they come; the table at the end."""
 
-    def __init__(self, output: Format, names: Mapping[str, str], out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self, output: Format, names: Mapping[str, str], out: TextIO | None = None
+    ) -> None:
         self._output = output
         self._names = names
-        self._out = out
+        self._out = sys.stdout if out is None else out
         self._rows: list[Row] = []
         self.failed = 0
         self.total = 0
-        self._csv = csv.writer(out) if output == "csv" else None
+        self._csv = csv.writer(self._out) if output == "csv" else None
         if self._csv is not None:
             self._csv.writerow(CSV_COLUMNS)
 
@@ -84,7 +86,7 @@ class Report:
             )
             self._out.flush()
 
-    def finish(self, interrupted: bool, err: TextIO = sys.stderr) -> None:
+    def finish(self, interrupted: bool) -> None:
         if self._output == "table" and self._rows:
             table = Table(show_edge=False, pad_edge=False)
             for column in ("student", "project", "exit", "time (s)", "output"):
@@ -108,7 +110,7 @@ class Report:
         )
         if interrupted:
             summary += "; interrupted, the others did not run"
-        print(summary, file=self._out if self._output == "table" else err, flush=True)
+        print(summary, file=self._out if self._output == "table" else sys.stderr, flush=True)
 
 
 class ProgressBar:
