@@ -10,6 +10,7 @@ group; the ready line gives its URL and the admin's account; on exit the group g
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import queue
@@ -69,6 +70,10 @@ class HubProcess:
     def pid(self) -> int:
         return self.process.pid
 
+    def stop(self) -> None:
+        """Stop the hub (its process group): SIGTERM, then SIGKILL if it lingers."""
+        stop_process_group(self.process)
+
     @property
     def hub_endpoint(self) -> str:
         return self.url + HUB_ENDPOINT
@@ -95,7 +100,8 @@ def start_hub(
     stderr: int | IO[Any] | None = None,
 ) -> HubProcess:
     """Start ``python -m cocalc_hub_server`` and return it once ready; the caller stops it
-    (:func:`cocalc_project_server.testing.stop_process_group`, or kill it)."""
+    (``hub.stop()``). One still running when the interpreter exits is stopped then: it runs
+    in a session of its own, which would outlive the caller."""
     argv = [python, "-m", "cocalc_hub_server", "--host", host, "--port", "0"]
     argv += ["--root", os.fspath(root), *extra_args]
     env = dict(os.environ)
@@ -113,6 +119,7 @@ def start_hub(
     except BaseException:
         stop_process_group(process)
         raise
+    atexit.register(stop_process_group, process)
     return HubProcess(
         ready.url, ready.api_key, ready.account_id, ready.root, process, ready.demo_course
     )
