@@ -1,5 +1,6 @@
 """`make demo`: every example of the reference page through cocalc_api.Project, then a few
-calls of the rest of the API (files, a folder listing, a notebook run).
+calls of the rest of the API (files, a folder listing, a notebook run), then a command in
+every student project of a small course (demo/course.py).
 
 Against the bundled local project server, started on a free loopback port with a fresh key,
 or against a real host when COCALC_API_KEY (and optionally COCALC_HOST, COCALC_PROJECT_ID)
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import cocalc_api
+from demo import course
 
 
 @contextlib.contextmanager
@@ -179,6 +181,9 @@ def main() -> int:
             if not failures:
                 print("Beyond the reference page: files, a listing, a notebook run\n")
                 failures = run_beyond_the_page(project)
+    if not failures:
+        real_host = (key, host) if os.environ.get("COCALC_API_KEY") else None
+        failures = course.main(real_host)
     if failures:
         print(f"FAILED: {', '.join(failures)}")
         return 1
