@@ -152,10 +152,14 @@ def student_projects(site: HubProcess) -> list[str]:
         return cocalc_api.Course(hub, course_id, path).project_ids()
 
 
-def measure(students: int, command: str, with_reference: bool) -> list[tuple[str, float, float]]:
+def measure(
+    students: int, command: str, with_reference: bool, max_running: int = MAX_RUNNING
+) -> list[tuple[str, float, float]]:
     prefix = f"course: {students} projects, {command!r}, {CONCURRENCY} at once:"
+    if max_running != MAX_RUNNING:
+        prefix += f" (hub running at most {max_running})"
     rows: list[tuple[str, float, float]] = []
-    extra = ["--demo-course", str(students), "--max-running-projects", str(MAX_RUNNING)]
+    extra = ["--demo-course", str(students), "--max-running-projects", str(max_running)]
     with running_hub(extra_args=extra, startup_timeout=600) as site:
         ids = student_projects(site)
         reference: dict[str, Any] | None = None
@@ -206,9 +210,11 @@ def main() -> int:
     parser.add_argument("--projects", type=int, default=200)
     parser.add_argument("--command", default=SHORT_PYTHON)
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--max-running", type=int, default=MAX_RUNNING)
     ns = parser.parse_args()
     started = time.perf_counter()
-    for label, value, ratio in measure(ns.projects, ns.command, not ns.no_reference):
+    rows = measure(ns.projects, ns.command, not ns.no_reference, ns.max_running)
+    for label, value, ratio in rows:
         shown = f"{value:>10.2f}" if value < 10 else f"{value:>10.1f}"
         print(f"{label:<100} {shown} {ratio:>6.2f}x" if ratio else f"{label:<100} {shown}")
     print(f"(all of it, hub start and seeding included: {time.perf_counter() - started:.0f} s)")

@@ -116,8 +116,13 @@ def test_the_start_wait() -> None:
     wait = StartWait(timeout=3)
     first = wait.after("starting", 0.0)
     assert not first.running and not first.start_again and 0 < first.delay <= 3
-    # Stable and not running after a start (compute-states.ts): ask again.
-    assert wait.after("opened", 1.0).start_again
+    # Stable and not running after a start (compute-states.ts): ask again, and look at once;
+    # still stopped right after that, the next ask waits for a delay.
+    again = wait.after("opened", 1.0)
+    assert again.start_again and again.delay == 0
+    still = wait.after("opened", 1.1)
+    assert not still.start_again and still.delay > 0
+    assert wait.after("closed", 1.5).start_again
     assert wait.after("running", 2.0).running
     assert wait.after("starting", 2.9).delay <= 0.1 + 1e-9
     with pytest.raises(StartTimeoutError, match="state: starting"):

@@ -184,7 +184,8 @@ class _Run:
                 return
             if look.start_again:
                 await self._starter.projects.start(project_id)
-            await asyncio.sleep(look.delay)
+            else:
+                await asyncio.sleep(look.delay)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._began

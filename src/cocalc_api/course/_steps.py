@@ -64,11 +64,17 @@ class Look(NamedTuple):
 
 
 class StartWait:
-    """How long to wait before looking at a starting project's state again."""
+    """When to look at a starting project's state again, and when to ask again for the start.
+
+    A project seen stopped after a start was asked for is asked again and looked at at once
+    (a site short of room may have stopped it to start another); seen stopped again right
+    after that, the next ask waits for the next delay, so a project that will not start costs
+    one start and one look per delay, not a loop of them."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._looks = 0
+        self._just_asked = True  # the engine looks right after the first start
 
     def after(self, state: str | None, elapsed: float) -> Look:
         """What to do once the state is `state`, `elapsed` seconds after the first start
@@ -81,6 +87,10 @@ class StartWait:
                 f"the project was not running {self.timeout:g} s after it was asked to start "
                 f"(its state: {state or 'unknown'})"
             )
+        if state in STOPPED_STATES and not self._just_asked:
+            self._just_asked = True
+            return Look(running=False, delay=0.0, start_again=True)
+        self._just_asked = False
         delay = STATE_POLL_DELAYS_S[min(self._looks, len(STATE_POLL_DELAYS_S) - 1)]
         self._looks += 1
-        return Look(running=False, delay=min(delay, left), start_again=state in STOPPED_STATES)
+        return Look(running=False, delay=min(delay, left))
