@@ -3,6 +3,7 @@ by cancelling the async iterator, and by Ctrl-C of `cocalc-project course run --
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -17,14 +18,20 @@ from cocalc_api.course import ResultsFile
 from tests.course.conftest import STUDENTS, DemoCourse
 
 CLI = Path(sys.executable).parent / "cocalc-project"
-# Waits (at most 60 s) until the file `go` is in the project's folder.
-WAIT_FOR_GO = (
-    "import os, time\n"
-    "for _ in range(1200):\n"
-    "    if os.path.exists('go'): break\n"
-    "    time.sleep(0.05)\n"
-    "print('went')\n"
-)
+
+
+def wait_for(name: str) -> str:
+    """Python that waits (at most 60 s) until the file `name` is in the project's folder."""
+    return (
+        "import os, time\n"
+        "for _ in range(1200):\n"
+        f"    if os.path.exists({name!r}): break\n"
+        "    time.sleep(0.05)\n"
+        "print('went')\n"
+    )
+
+
+WAIT_FOR_GO = wait_for("go")
 
 
 async def test_a_cancelled_run_resumes_with_only_the_missing_projects(
@@ -102,3 +109,47 @@ def test_ctrl_c_of_the_cli_then_resume(demo: DemoCourse, tmp_path: Path) -> None
     finally:
         for project_id in ordered:
             (demo.home(project_id) / "go").unlink(missing_ok=True)
+
+
+async def test_cancelling_the_sync_apis_run_returns_what_finished(
+    demo: DemoCourse, tmp_path: Path
+) -> None:
+    # What Ctrl-C does to run_in_projects: asyncio.run cancels the coroutine it drives.
+    from cocalc_api.course._drive import collect
+
+    ordered = demo.student_projects
+    # A file of its own: the commands left waiting are released by it, and no other test
+    # waits for it.
+    release = "go-cancelled-run"
+    (demo.home(ordered[0]) / release).write_text("")
+    results = tmp_path / "results.jsonl"
+    records = cocalc_api.arun_in_projects(
+        ordered[:3],
+        "python3",
+        args=["-c", wait_for(release)],
+        concurrency=1,
+        api_key=demo.site.api_key,
+        host=demo.site.url,
+        results_file=results,
+    )
+    try:
+        run = asyncio.ensure_future(collect(records))
+        for _ in range(1200):  # until the first project is done (at most 60 s)
+            if _lines(results) or run.done():
+                break
+            await asyncio.sleep(0.05)
+        run.cancel()
+        finished = await run
+    finally:
+        for project_id in ordered[:3]:
+            (demo.home(project_id) / release).write_text("")
+    assert finished.interrupted and not finished.ok
+    assert [r["project_id"] for r in finished] == [ordered[0]]
+
+
+async def test_the_sync_api_inside_a_running_event_loop(demo: DemoCourse) -> None:
+    # As in a notebook: run_in_projects runs its own loop in a thread.
+    results = cocalc_api.run_in_projects(
+        demo.student_projects[:2], "true", api_key=demo.site.api_key, host=demo.site.url
+    )
+    assert results.ok and len(results) == 2

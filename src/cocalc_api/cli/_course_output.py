@@ -44,9 +44,7 @@ def first_line(record: Mapping[str, Any]) -> str:
 class Report:
     """Records in, output out: JSON lines and CSV as they come; the table at the end."""
 
-    def __init__(
-        self, output: Format, names: Mapping[str, str], out: TextIO | None = None
-    ) -> None:
+    def __init__(self, output: Format, names: Mapping[str, str], out: TextIO | None = None) -> None:
         self._output = output
         self._names = names
         self._out = sys.stdout if out is None else out
