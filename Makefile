@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The demo needs the SDK and the local server only, not the development tools.
+# The demo needs the SDK, the local server and the command line, not the development tools.
 DEMO_VENV := .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 MUTATE_STAMP := $(VENV)/.mutate-installed
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 $(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(DEMO_VENV)
 	$(DEMO_VENV)/bin/pip install -q --upgrade pip
-	$(DEMO_VENV)/bin/pip install -q -e '.[server]'
+	$(DEMO_VENV)/bin/pip install -q -e '.[server,cli]'
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)

@@ -25,6 +25,7 @@ import httpx
 import httpx2
 
 import cocalc_api
+from bench import course
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = REPO / ".venv" / "reference-client"
@@ -491,6 +492,9 @@ def main() -> int:
             _print_row(*row)
     for label, value, _ in cold_jupyter():
         _print_row(label, value, 0.0)
+    # A course's 200 projects on a local hub (bench/course.py; 1,000: python -m bench.course).
+    for row in course.rows():
+        _print_row(*row)
     print("(per-call rows in microseconds; import rows in ms; ratio vs the first row of its group)")
     return 0
 

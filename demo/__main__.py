@@ -1,6 +1,7 @@
 """`make demo`: every example of the reference page through cocalc_api.Project, then a few
 calls of the rest of the API (files, a folder listing, a notebook run), then the hub: an
-account creates a project, runs a command in it and lists its projects (demo/hub.py).
+account creates a project, runs a command in it and lists its projects (demo/hub.py), then a
+command in every student project of a small course (demo/course.py).
 
 Against the bundled local project server, started on a free loopback port with a fresh key,
 or against a real host when COCALC_API_KEY (and optionally COCALC_HOST, COCALC_PROJECT_ID)
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import cocalc_api
+from demo import course
 from demo.hub import hub_target, run_hub
 
 
@@ -186,6 +188,9 @@ def main() -> int:
             print(f"The hub API, for an account, against {where}\n")
             with cocalc_api.Hub(api_key=key, host=host) as hub:
                 failures = run_hub(hub, show)
+    if not failures:
+        real_host = (key, host) if os.environ.get("COCALC_API_KEY") else None
+        failures = course.main(real_host)
     if failures:
         print(f"FAILED: {', '.join(failures)}")
         return 1

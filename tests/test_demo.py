@@ -51,6 +51,12 @@ def test_demo_runs_every_example_on_its_own_local_server() -> None:
     hub_part = demo.stdout.split("The hub API, for an account, against a local hub", 1)[1]
     assert "'state': 'running'" in hub_part and "['demo']" in hub_part
     assert "/projects/" in hub_part.split('exec("echo $HOME")', 1)[1][:300]
+    # A command in every student project of a 5-student course, as the CLI's table: one row
+    # per student (the demo course's names), each run in its own project's folder.
+    course = demo.stdout.split("A course's projects at once", 1)[1]
+    rows = [line for line in course.splitlines() if line.startswith("Student ")]
+    assert len(rows) == 5 and all("/projects/" in row for row in rows), course
+    assert "5 projects: 5 succeeded, 0 failed" in course
     assert demo.stdout.rstrip().endswith("All examples ran.")
     # The server it started is gone.
     with pytest.raises(httpx2.ConnectError):
@@ -68,6 +74,7 @@ def test_demo_runs_against_the_host_in_the_environment() -> None:
     assert f"against the host {server.url}" in demo.stdout
     assert f"'project_id': '{project_id}'" in demo.stdout  # system.test() answered by it
     assert key not in demo.stdout + demo.stderr
+    assert "A course's projects at once: skipped (set COCALC_COURSE" in demo.stdout
 
     assert wrong_key.returncode == 1
     # The server's text, after what to do about it (a new key).

@@ -37,12 +37,30 @@ from cocalc_api._version import __version__
 if TYPE_CHECKING:
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
     from cocalc_api._network.aiohttp_client import DefaultAioHttpClient
+    from cocalc_api.course import (
+        AsyncCourse,
+        Course,
+        ProjectResult,
+        RunResults,
+        Student,
+        aread_file_from_projects,
+        arun_in_projects,
+        arun_notebook_in_projects,
+        astart_projects,
+        awrite_file_in_projects,
+        read_file_from_projects,
+        run_in_projects,
+        run_notebook_in_projects,
+        start_projects,
+        write_file_in_projects,
+    )
     from cocalc_api.hub import AsyncHub, Hub
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncCourse",
     "AsyncHub",
     "AsyncJob",
     "AsyncJobNotFoundError",
@@ -50,6 +68,7 @@ __all__ = [
     "AuthenticationError",
     "ClientClosedError",
     "CocalcError",
+    "Course",
     "DefaultAioHttpClient",
     "DefaultAsyncHttpxClient",
     "DefaultHttpxClient",
@@ -64,18 +83,51 @@ __all__ = [
     "JobUpdate",
     "PermissionDeniedError",
     "Project",
+    "ProjectResult",
     "ProjectUnavailableError",
     "RequestTooLargeError",
     "ResponseTooLargeError",
     "ResponseValidationError",
+    "RunResults",
     "ServerTimeoutError",
+    "Student",
     "UnknownFunctionError",
     "UnknownKernelError",
     "__version__",
+    "aread_file_from_projects",
+    "arun_in_projects",
+    "arun_notebook_in_projects",
+    "astart_projects",
+    "awrite_file_in_projects",
+    "read_file_from_projects",
+    "run_in_projects",
+    "run_notebook_in_projects",
+    "start_projects",
+    "write_file_in_projects",
 ]
 
 
 _JOBS = frozenset({"AsyncJob", "Job", "JobTimeoutError", "JobUpdate"})
+# Loaded on first use, with the hub they act through.
+_COURSE = frozenset(
+    {
+        "AsyncCourse",
+        "Course",
+        "ProjectResult",
+        "RunResults",
+        "Student",
+        "arun_in_projects",
+        "arun_notebook_in_projects",
+        "aread_file_from_projects",
+        "astart_projects",
+        "awrite_file_in_projects",
+        "read_file_from_projects",
+        "run_in_projects",
+        "run_notebook_in_projects",
+        "start_projects",
+        "write_file_in_projects",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -83,6 +135,10 @@ def __getattr__(name: str) -> Any:
         from cocalc_api import hub
 
         return getattr(hub, name)
+    if name in _COURSE:
+        from cocalc_api import course
+
+        return getattr(course, name)
     if name in _JOBS:  # loaded on first use: `import cocalc_api` stays light
         from cocalc_api import _jobs
 

@@ -74,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_RUNNING_PROJECTS,
         metavar="N",
         help=(
-            "projects running at once; starting one more stops the least recently used "
-            f"(default {DEFAULT_MAX_RUNNING_PROJECTS})"
+            "projects running at once, the bound on the hub's processes (one watchdog per "
+            "running project, plus the commands and kernels they run): starting one more "
+            "stops the least recently used one without calls in flight, or waits until one "
+            f"has none (default {DEFAULT_MAX_RUNNING_PROJECTS})"
         ),
     )
     parser.add_argument(
@@ -85,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "warm Jupyter kernels each running project keeps per kernel name until a call "
             f"asks for a pool (default {DEFAULT_KERNEL_POOL_SIZE})"
+        ),
+    )
+    parser.add_argument(
+        "--demo-course",
+        type=_count(0),
+        default=0,
+        metavar="N",
+        help=(
+            "on first start, make a course to try things on: a project 'Demo course' owned by "
+            "the --api-key account holding demo.course, and N student accounts, each with a "
+            "student project of the course (default 0: none); the ready line gives it as "
+            "demo_course=PROJECT_ID:PATH"
         ),
     )
     parser.add_argument(
@@ -122,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=ns.port,
         max_running_projects=ns.max_running_projects,
         kernel_pool_size=ns.kernel_pool_size,
+        demo_course=ns.demo_course,
     )
     from .server import run  # late: option errors come without loading the server stack
 

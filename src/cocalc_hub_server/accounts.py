@@ -19,6 +19,8 @@ ADMIN_LAST_NAME = "Admin"
 class SiteAdmin:
     account_id: str
     api_key: str
+    # ``PROJECT_ID:PATH`` of the admin's demo course (``--demo-course``), if made.
+    demo_course: str | None = None
 
 
 def create_account(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,6 +18,7 @@ from .auth import KeyResolver
 from .config import HUB_ENDPOINT, LOCK_FILE, PROJECT_ENDPOINT, PROJECTS_DIR, HubConfig
 from .context import HubContext
 from .control import ProjectControl
+from .demo_course import DEMO_COURSE_FILE, seed_demo_course
 from .handlers import HUB_METHODS, HubMethod, check_handlers
 from .hub_dispatch import HubDispatcher
 from .routes import Routes
@@ -39,7 +41,8 @@ class HubApp(Starlette):
 
 
 def open_site(config: HubConfig) -> tuple[Store, SiteAdmin]:
-    """Open (or make) the site under ``config.root``: the database, and its admin."""
+    """Open (or make) the site under ``config.root``: the database, and its admin (and the
+    demo course, with ``config.demo_course`` students, unless the admin has one)."""
     config.root.mkdir(parents=True, exist_ok=True)
     (config.root / PROJECTS_DIR).mkdir(exist_ok=True)
     store = Store.open(config.database, config.root / LOCK_FILE)
@@ -48,6 +51,9 @@ def open_site(config: HubConfig) -> tuple[Store, SiteAdmin]:
         # Every project has its folder, whatever happened to the folders since.
         for project_id in tx.rows("projects", "SELECT project_id FROM projects"):
             config.project_home(project_id["project_id"]).mkdir(exist_ok=True)
+        if config.demo_course:
+            course_id = seed_demo_course(tx, config, admin.account_id, config.demo_course)
+            admin = replace(admin, demo_course=f"{course_id}:{DEMO_COURSE_FILE}")
     return store, admin
 
 

@@ -42,6 +42,8 @@ class HubConfig:
     max_running_projects: int = DEFAULT_MAX_RUNNING_PROJECTS
     kernel_pool_size: int = DEFAULT_KERNEL_POOL_SIZE
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    # Students of the demo course made on first start (0: none); see demo_course.py.
+    demo_course: int = 0
 
     @property
     def database(self) -> Path:

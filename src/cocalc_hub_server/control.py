@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import time
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from .config import HubConfig
@@ -80,8 +81,9 @@ class ProjectControl:
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.runners.close()
 
-    async def ensure_running(self, project_id: str) -> RunningProject:
-        return await self.runners.ensure_running(project_id)
+    def using(self, project_id: str) -> AbstractAsyncContextManager[RunningProject]:
+        """The project's server for the length of one call (started if need be)."""
+        return self.runners.using(project_id)
 
     def touch(self, project_id: str, account_id: str | None) -> None:
         """Record activity: ``last_edited``, and the account's ``last_active`` (db.touch)."""

@@ -78,10 +78,10 @@ class Routes:
                 self._check_collaborator(caller.account_id, project_id)
             # src/packages/server/api/project-bridge.ts: touch (which starts it), then call.
             self._ctx.control.touch(project_id, caller.account_id)
-            running = await self._ctx.control.ensure_running(project_id)
-            result = await running.dispatcher.call(
-                envelope, caller_gone=lambda: client_gone(request)
-            )
+            async with self._ctx.control.using(project_id) as running:
+                result = await running.dispatcher.call(
+                    envelope, caller_gone=lambda: client_gone(request)
+                )
         except BodyRefused as exc:
             return Response(exc.message, status_code=exc.status)
         except WireError as exc:

@@ -1,9 +1,11 @@
 """Running projects: one project server (the local project server's ``ProjectApi`` and
 ``Dispatcher``) per running project, at most ``max_running`` at once.
 
-Past the cap, starting a project first stops the least recently used one, as a site with
-limited room would. Stopping answers the stopped project's calls in flight with the real
-"no subscribers" text, kills its commands and shuts down its kernels.
+Past the cap, starting a project first stops the least recently used one that has no call
+in flight, as a site with limited room would; while every running project has calls in flight,
+the start waits for one to finish, so a fan-out over more projects than the cap queues rather
+than fails. Stopping (``projects.stop``, or making room) answers the stopped project's calls
+in flight with the real "no subscribers" text, kills its commands and shuts down its kernels.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import asyncio
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +55,10 @@ class ProjectRunners:
         self._running: OrderedDict[str, RunningProject] = OrderedDict()
         self._changing: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # Calls in flight per running project: such a project is not stopped to make room.
+        self._busy: dict[str, int] = {}
+        # Set (and replaced) whenever a running project becomes idle or stops.
+        self._room = asyncio.Event()
 
     def get(self, project_id: str) -> RunningProject | None:
         return self._running.get(project_id)
@@ -71,13 +78,35 @@ class ProjectRunners:
         self._running.move_to_end(project_id)
         return running
 
+    @asynccontextmanager
+    async def using(self, project_id: str) -> AsyncIterator[RunningProject]:
+        """The project's server for one call: started if need be, and not stopped to make
+        room for another project until the call is done."""
+        running = await self.ensure_running(project_id)
+        # No await between the start and this count: room cannot be made with it in between.
+        self._busy[project_id] = self._busy.get(project_id, 0) + 1
+        try:
+            yield running
+        finally:
+            left = self._busy[project_id] - 1
+            if left:
+                self._busy[project_id] = left
+            else:
+                del self._busy[project_id]
+                self._made_room()
+
     async def start(self, project_id: str) -> RunningProject:
         async with self._lock(project_id):
             running = self._running.get(project_id)
             if running is not None:
                 return running
             while len(self._running) >= self._max_running:
-                await self.stop(next(iter(self._running)))
+                room = self._room
+                idle = next((p for p in self._running if not self._busy.get(p)), None)
+                if idle is None:
+                    await room.wait()
+                else:
+                    await self.stop(idle)
             self._set_changing(project_id, "starting")
             try:
                 running = self._launch(project_id)
@@ -109,7 +138,12 @@ class ProjectRunners:
             finally:
                 self._changing.pop(project_id, None)
                 self._on_state(project_id, "opened")
+                self._made_room()
             return True
+
+    def _made_room(self) -> None:
+        self._room.set()
+        self._room = asyncio.Event()
 
     def stop_calls(self) -> None:
         """The hub is going away: answer every project's calls in flight now."""
@@ -117,8 +151,8 @@ class ProjectRunners:
             running.dispatcher.stop()
 
     async def close(self) -> None:
-        for project_id in list(self._running):
-            await self.stop(project_id)
+        # All at once: the hub's shutdown is not held up project by project.
+        await asyncio.gather(*(self.stop(project_id) for project_id in list(self._running)))
 
     def _launch(self, project_id: str) -> RunningProject:
         home = self._home(project_id)

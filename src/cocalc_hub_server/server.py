@@ -36,9 +36,10 @@ GRACEFUL_SHUTDOWN_S = 3
 def ready_line(url: str, admin: SiteAdmin, config: HubConfig) -> str:
     """The one machine-readable line announcing a started hub (``root`` last: it may hold
     spaces)."""
+    course = f" demo_course={admin.demo_course}" if admin.demo_course else ""
     return (
         f"{READY_PREFIX} url={url} api_key={admin.api_key} "
-        f"account_id={admin.account_id} root={config.root}"
+        f"account_id={admin.account_id}{course} root={config.root}"
     )
 
 

@@ -10,6 +10,7 @@ group; the ready line gives its URL and the admin's account; on exit the group g
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -29,7 +30,7 @@ from .server import READY_PREFIX
 
 _READY = re.compile(
     re.escape(READY_PREFIX) + r" url=(?P<url>\S+) api_key=(?P<api_key>\S+) "
-    r"account_id=(?P<account_id>\S+) root=(?P<root>.*)$"
+    r"account_id=(?P<account_id>\S+)(?: demo_course=(?P<demo_course>\S+))? root=(?P<root>.*)$"
 )
 
 
@@ -41,6 +42,8 @@ class HubReadyLine:
     api_key: str
     account_id: str
     root: str
+    # ``PROJECT_ID:PATH`` of the demo course (``--demo-course``), else None.
+    demo_course: str | None = None
 
 
 def parse_ready_line(line: str) -> HubReadyLine | None:
@@ -57,10 +60,16 @@ class HubProcess:
     account_id: str
     root: str
     process: subprocess.Popen[str]
+    # ``PROJECT_ID:PATH`` of the demo course (``--demo-course``), else None.
+    demo_course: str | None = None
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def stop(self) -> None:
+        """Stop the hub (its process group): SIGTERM, then SIGKILL if it lingers."""
+        stop_process_group(self.process)
 
     @property
     def hub_endpoint(self) -> str:
@@ -82,7 +91,8 @@ def start_hub(
     stderr: int | IO[Any] | None = None,
 ) -> HubProcess:
     """Start ``python -m cocalc_hub_server`` and return it once ready; the caller stops it
-    (:func:`cocalc_project_server.testing.stop_process_group`, or kill it)."""
+    (``hub.stop()``). One still running when the interpreter exits is stopped then: it runs
+    in a session of its own, which would outlive the caller."""
     argv = [python, "-m", "cocalc_hub_server", "--host", host, "--port", "0"]
     argv += ["--root", os.fspath(root), *extra_args]
     env = dict(os.environ)
@@ -97,7 +107,10 @@ def start_hub(
     except BaseException:
         stop_process_group(process)
         raise
-    return HubProcess(ready.url, ready.api_key, ready.account_id, ready.root, process)
+    atexit.register(stop_process_group, process)
+    return HubProcess(
+        ready.url, ready.api_key, ready.account_id, ready.root, process, ready.demo_course
+    )
 
 
 @contextmanager

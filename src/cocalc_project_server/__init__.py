@@ -63,6 +63,20 @@ Call it with any HTTP client::
 
 from __future__ import annotations
 
-from .config import ServerConfig
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import ServerConfig
 
 __all__ = ["ServerConfig"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: the watchdog (``python -m cocalc_project_server.reaper``), one per
+    # running project, imports this package too and must not load the server stack (150 ms
+    # of imports per start, 10 ms without).
+    if name == "ServerConfig":
+        from .config import ServerConfig
+
+        return ServerConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

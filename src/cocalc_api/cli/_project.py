@@ -7,6 +7,7 @@ import click
 from cocalc_api import Project
 from cocalc_api.cli._api import CliApi
 from cocalc_api.cli._config import Config
+from cocalc_api.cli._course_commands import course_group
 from cocalc_api.cli._exit_codes import PROG
 from cocalc_api.cli._job_commands import jobs_group
 from cocalc_api.cli._options import Method
@@ -52,7 +53,13 @@ def _options() -> list[click.Parameter]:
 
 
 def _commands(methods: list[Method]) -> list[click.Command]:
-    return [exec_command(methods), jupyter_command(methods), ping_command(), jobs_group(methods)]
+    return [
+        exec_command(methods),
+        jupyter_command(methods),
+        ping_command(),
+        jobs_group(methods),
+        course_group,
+    ]
 
 
 PROJECT_CLI = CliApi(

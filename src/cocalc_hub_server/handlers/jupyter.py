@@ -74,10 +74,10 @@ def _check_project(ctx: HubContext, opts: dict[str, Any]) -> str | None:
 
 async def _call_project(ctx: HubContext, project_id: str, name: str, args: list[Any]) -> Any:
     ctx.control.touch(project_id, None)
-    running = await ctx.control.ensure_running(project_id)
     envelope = Envelope(name, args, project_id, _PROJECT_CALL_TIMEOUT_MS, 0)
     try:
-        return await running.dispatcher.call(envelope)
+        async with ctx.control.using(project_id) as running:
+            return await running.dispatcher.call(envelope)
     except WireError as exc:
         # callProject's reply carries the project's error text, thrown again as an Error.
         raise HubError(exc.message) from None

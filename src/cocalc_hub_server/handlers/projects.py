@@ -8,10 +8,12 @@ import uuid
 from typing import Any
 
 from ..access import is_admin, is_collaborator
+from ..config import HubConfig
 from ..control import initial_state
 from ..copying import copy_path, resolve_inside
 from ..errors import HubError, pg_error
 from ..jsvalues import is_valid_uuid, js_string, js_trim, now_iso
+from ..store import Tx
 from .base import HubContext, HubMethod, auth_first_require_account, options
 from .collaborators import add_collaborator, remove_collaborator
 
@@ -38,28 +40,53 @@ async def create_project(ctx: HubContext, *args: Any) -> str:
             project_id = str(uuid.uuid4())
         customize = opts.get("customize")
         disable_internet = isinstance(customize, dict) and customize.get("disableInternet")
-        now = now_iso()
-        # The folder first: a project id that is answered always has its folder.
-        ctx.config.project_home(project_id).mkdir(parents=True, exist_ok=True)
-        tx.insert(
-            "projects",
-            {
-                "project_id": project_id,
-                "title": _or(opts.get("title"), "No Title"),
-                "description": _or(opts.get("description"), ""),
-                "users": {account_id: {"group": "owner"}} if account_id else None,
-                "site_license": {lic: {} for lic in licenses} if licenses else None,
-                "compute_image": _or(opts.get("image"), DEFAULT_COMPUTE_IMAGE),
-                "created": now,
-                "last_edited": now,
-                "ephemeral": opts.get("ephemeral"),
-                "settings": {"disableInternet": True} if disable_internet else None,
-                "state": initial_state(),
-            },
+        insert_project(
+            tx,
+            ctx.config,
+            project_id,
+            title=opts.get("title"),
+            description=opts.get("description"),
+            users={account_id: {"group": "owner"}} if account_id else None,
+            site_license={lic: {} for lic in licenses} if licenses else None,
+            compute_image=opts.get("image"),
+            ephemeral=opts.get("ephemeral"),
+            settings={"disableInternet": True} if disable_internet else None,
         )
     if opts.get("start"):
         ctx.control.start_in_background(project_id)
     return project_id
+
+
+def insert_project(
+    tx: Tx,
+    config: HubConfig,
+    project_id: str,
+    *,
+    title: Any = None,
+    description: Any = None,
+    users: dict[str, Any] | None = None,
+    compute_image: Any = None,
+    **columns: Any,
+) -> None:
+    """The row create.ts inserts (``title ?? "No Title"``, ``description ?? ""``, the default
+    image), and the project's folder, made first: a project id that is answered always has
+    its folder. ``columns`` are further columns (``course``, ``site_license``, ...)."""
+    config.project_home(project_id).mkdir(parents=True, exist_ok=True)
+    now = now_iso()
+    tx.insert(
+        "projects",
+        {
+            "project_id": project_id,
+            "title": _or(title, "No Title"),
+            "description": _or(description, ""),
+            "users": users,
+            "compute_image": _or(compute_image, DEFAULT_COMPUTE_IMAGE),
+            "created": now,
+            "last_edited": now,
+            "state": initial_state(),
+            **columns,
+        },
+    )
 
 
 def _or(value: Any, default: Any) -> Any:
