@@ -234,7 +234,7 @@ async def test_a_program_not_found_is_said_by_a_field(server: ServerProcess) -> 
     meta = error_meta(result)
     # The field of cocalc_api.ExecError, passed on with the others (docs/errors.md).
     assert (meta["type"], meta["program_not_found"], meta["exit_code"]) == ("ExecError", True, 1)
-    assert meta["message"] == "program not found: no-such-program-here"
+    assert meta["message"].startswith("program not found: no-such-program-here")
     assert '"code":"ENOENT"' in meta["server_message"]  # node's spawn error, as sent
 
 
@@ -260,6 +260,8 @@ async def test_errors_never_show_the_api_key(server: ServerProcess) -> None:
         refused = await client.call_tool("system_ping", {})
     assert error_meta(refused)["type"] == "AuthenticationError"
     assert wrong not in refused.model_dump_json(by_alias=True)
+    # What to check: the key cocalc-mcp was given, and the host it was sent to.
+    assert f"{server.url} does not accept the API key given to cocalc-mcp" in text(refused)
 
 
 async def test_bad_arguments_are_tool_errors(server: ServerProcess) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from cocalc_api import CocalcError, __version__
+from cocalc_api._wording import speaking
 from cocalc_api.cli._api import CliApi
 from cocalc_api.cli._config import Config
 from cocalc_api.cli._errors import CliError, exit_code_for, one_line
@@ -30,6 +31,7 @@ from cocalc_api.cli._exit_codes import (
 from cocalc_api.cli._methods import AliasGroup, namespace_groups
 from cocalc_api.cli._options import Method
 from cocalc_api.cli._project import PROJECT_CLI
+from cocalc_api.cli._wording import CLI
 from cocalc_api.safety import redact
 
 
@@ -129,7 +131,8 @@ def run(argv: list[str], api: CliApi = PROJECT_CLI) -> int:
         print(f"{api.prog}: {redact(message, secrets)}", file=sys.stderr, flush=True)
 
     try:
-        result = build(api=api).main(args=argv, prog_name=api.prog, standalone_mode=False)
+        with speaking(CLI):  # errors advise in the command line's words
+            result = build(api=api).main(args=argv, prog_name=api.prog, standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:
