@@ -247,11 +247,35 @@ def test_jobs_wait_timeout_and_gone_jobs(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(capsys, "jobs", "start", "sleep 30")
-    code, _, err = run(capsys, "jobs", "wait", out.strip(), "--timeout", "1.5", "--no-progress")
-    assert code == 124 and "JobTimeoutError" in one_error_line(err)
+    job_id = out.strip()
+    code, _, err = run(capsys, "jobs", "wait", job_id, "--timeout", "1.5", "--no-progress")
+    line = one_error_line(err)
+    assert code == 124 and "JobTimeoutError" in line
+    # The advice in the command line's words, not Python's.
+    assert f"cocalc-project jobs kill {job_id}" in line and "kill()" not in line
+    run(capsys, "jobs", "kill", job_id, "--signal", "9")
     code, _, err = run(capsys, "jobs", "wait", "00000000-0000-4000-8000-00000000dead")
     line = one_error_line(err)
     assert code == 4 and "AsyncJobNotFoundError" in line and "at most 100 jobs" in line
+
+
+def test_a_job_killed_with_jobs_kill_exits_128_plus_the_signal(
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The service reports a signal death as completed, exit code 0 (execute-code.ts: `code ??
+    # 0`); a shell reports it as 128 + the signal, and so does the command line.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    code, out, _ = run(capsys, "jobs", "start", "sleep 100")
+    job_id = out.strip()
+    assert run(capsys, "jobs", "kill", job_id)[0] == 0
+    code, out, err = run(capsys, "jobs", "wait", job_id, "--no-progress")
+    assert code == 128 + 15 and out == ""
+    assert f"job {job_id} was killed by signal 15 (SIGTERM)" in err
+    code, out, _ = run(capsys, "jobs", "status", job_id, "--json")
+    assert (json.loads(out)["status"], json.loads(out)["exit_code"]) == ("killed", 143)
 
 
 # -- configuration and errors --------------------------------------------------------------
@@ -267,7 +291,15 @@ def test_errors_are_one_line_with_their_exit_code_and_never_the_key(
 
     wrong = "sk-wrong-key-that-must-not-be-printed"
     code, out, err = run(capsys, "--api-key", wrong, "ping")
-    assert code == 3 and "AuthenticationError" in one_error_line(err)
+    line = one_error_line(err)
+    assert code == 3 and "AuthenticationError" in line
+    # What to check: the key (where it came from) and the host it was sent to.
+    assert f"{server.url} does not accept the API key given with --api-key" in line
+    monkeypatch.setenv("COCALC_API_KEY", wrong)
+    code, out, err = run(capsys, "ping")
+    assert f"{server.url} does not accept the API key from COCALC_API_KEY" in one_error_line(err)
+    code, out, err = run(capsys, "--project-id", "my-project", "ping")
+    assert code == 2 and "project_id must be a project's id" in one_error_line(err)
     monkeypatch.setenv("COCALC_API_KEY", wrong)
     code, out, err = run(capsys, "--host", "http://127.0.0.1:9", "ping")
     assert code == 5 and "APIConnectionError" in one_error_line(err)
