@@ -15,6 +15,7 @@ from cocalc_api._exceptions import (
     APITimeoutError,
     AsyncJobNotFoundError,
     AuthenticationError,
+    CellError,
     ClientClosedError,
     CocalcError,
     ExecError,
@@ -34,6 +35,7 @@ from cocalc_api._network.http_clients import DefaultAsyncHttpxClient, DefaultHtt
 from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
+    from cocalc_api._cells import raise_for_cell_error
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
     from cocalc_api._network.aiohttp_client import DefaultAioHttpClient
     from cocalc_api.hub import AsyncHub, Hub
@@ -47,6 +49,7 @@ __all__ = [
     "AsyncJobNotFoundError",
     "AsyncProject",
     "AuthenticationError",
+    "CellError",
     "ClientClosedError",
     "CocalcError",
     "DefaultAioHttpClient",
@@ -70,6 +73,7 @@ __all__ = [
     "UnknownFunctionError",
     "UnknownKernelError",
     "__version__",
+    "raise_for_cell_error",
 ]
 
 
@@ -81,6 +85,10 @@ def __getattr__(name: str) -> Any:
         from cocalc_api import hub
 
         return getattr(hub, name)
+    if name == "raise_for_cell_error":
+        from cocalc_api._cells import raise_for_cell_error
+
+        return raise_for_cell_error
     if name in _JOBS:  # loaded on first use: `import cocalc_api` stays light
         from cocalc_api import _jobs
 

@@ -106,9 +106,13 @@ class EditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`. A cell error becomes
-        an output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run
-        needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name` (a notebook without one
+        raises APIError saying so). A cell error becomes an output `{"traceback": ["Error:
+        ..."]}`. No limits apply unless given; a long run needs a longer call limit
+        (`project.with_options(timeout=...)`). The service joins each code cell's `source` as a
+        list of lines (src/packages/jupyter/nbgrader/jupyter-run.ts), so the client sends a
+        cell whose `source` is one string (valid nbformat) as its list of lines: the same
+        notebook.
 
         Calls `editor.jupyterRunNotebook`.
 
@@ -289,9 +293,13 @@ class AsyncEditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`. A cell error becomes
-        an output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run
-        needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name` (a notebook without one
+        raises APIError saying so). A cell error becomes an output `{"traceback": ["Error:
+        ..."]}`. No limits apply unless given; a long run needs a longer call limit
+        (`project.with_options(timeout=...)`). The service joins each code cell's `source` as a
+        list of lines (src/packages/jupyter/nbgrader/jupyter-run.ts), so the client sends a
+        cell whose `source` is one string (valid nbformat) as its list of lines: the same
+        notebook.
 
         Calls `editor.jupyterRunNotebook`.
 
