@@ -423,3 +423,11 @@ def test_every_error_rule_the_spec_names_exists() -> None:
 
     named = {rule for method in METHODS for rule in method.errors}
     assert named == set(METHOD_RULES)
+
+
+def test_every_prepare_rule_the_spec_names_exists() -> None:
+    from cocalc_api._prepare import PREPARE_RULES
+    from cocalc_api_generated.specs import METHODS
+
+    named = {rule for method in METHODS for rule in method.prepare}
+    assert named == set(PREPARE_RULES)
