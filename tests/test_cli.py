@@ -8,6 +8,7 @@ is what is tested.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -192,9 +193,68 @@ def test_exec_errors_exit_as_a_shell_would(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(capsys, "exec", "--timeout", "1", "sleep 10")
-    assert code == 124 and "ExecTimeoutError" in one_error_line(err)  # as timeout(1)
+    line = one_error_line(err)
+    assert code == 124 and "ExecTimeoutError" in line  # as timeout(1)
+    # The advice in flags, not Python's arguments.
+    assert "--timeout" in line and "jobs run" in line and "timeout=" not in line
     code, _, err = run(capsys, "exec", "no-such-program-here")
     assert code == 127 and "no-such-program-here" in one_error_line(err)  # as sh
+    # node's spawn reports a missing folder as a missing program (spawn ls ENOENT).
+    code, _, err = run(capsys, "exec", "--path", "nope", "--", "ls")
+    assert code == 127
+    assert "'ls' was not found, or the folder 'nope'" in one_error_line(err)
+    # Under bash, which is there, it can only be the folder; bash's `cd nope` exits 1.
+    code, _, err = run(capsys, "exec", "--path", "nope", "ls -la")
+    assert code == 1 and "the folder 'nope' does not exist" in one_error_line(err)
+
+
+def test_exec_errors_advise_in_flags(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "system", "exec", "echo out; nope_x; exit 3")
+    line = one_error_line(err)
+    assert code == 1 and "--no-err-on-exit" in line and "err_on_exit=False" not in line
+    # The temporary bash script is named as the command, its lines counted from the command's.
+    assert "'echo out; nope_x; exit 3': line 1: nope_x: command not found" in line
+    assert "/tmp/cocalc-" not in line
+
+
+def test_the_required_path_of_an_options_object_is_an_argument_too(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "system", "write-text-file-to-project", "a.txt", "--content", "hi")[0] == 0
+    assert run(capsys, "system", "read-text-file-from-project", "a.txt") == (0, "hi\n", "")
+    assert run(capsys, "system", "read-text-file-from-project", "--path", "a.txt")[1] == "hi\n"
+    code, out, _ = run(capsys, "system", "listing", ".", "--json")
+    assert code == 0 and "a.txt" in {entry["name"] for entry in json.loads(out)}
+
+
+# A 1x1 PNG (PNG specification: signature, IHDR, IDAT, IEND), and an empty SVG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+
+
+def test_jupyter_saves_images_or_says_they_were_left_out(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = (
+        "from IPython.display import Image, SVG, display\n"
+        f"display(Image(data={PNG!r}))\n"
+        f"display(SVG({SVG!r}))"
+    )
+    status, out, err = run(capsys, "jupyter", code)
+    assert status == 0 and "<IPython.core.display.Image object>" in out
+    assert err.splitlines() == [
+        "[image/png output left out: --save-images DIR saves it]",
+        "[image/svg+xml output left out: --save-images DIR saves it]",
+    ]
+    status, out, err = run(capsys, "jupyter", code, "--save-images", str(tmp_path / "images"))
+    assert status == 0
+    assert (tmp_path / "images" / "output-1.png").read_bytes() == PNG
+    assert (tmp_path / "images" / "output-2.svg").read_text() == SVG
+    assert f"saved to {tmp_path / 'images' / 'output-1.png'}" in err
 
 
 def test_jupyter_and_ping(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
