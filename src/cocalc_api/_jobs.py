@@ -162,6 +162,7 @@ class _JobBase:
 
     @property
     def job_id(self) -> str:
+        """The job's id (`id`): what `exec_status` and `jobs.get` take."""
         return self.id
 
     @property

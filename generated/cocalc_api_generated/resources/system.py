@@ -197,7 +197,7 @@ class SystemMethods:
             cwd: Absolute folder to run in; when given it overrides `path`.
             timeout: Limit in SECONDS (default 60); at the limit the command's process group is
                 killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
-                itself still ends; see the README's timeout table).
+                itself still ends; see [the timeout table](../timeouts.md#the-table)).
             max_output: Bound on size of stdout and stderr (characters each); further output is
                 ignored and " (truncated at N characters)" is appended.
             bash: If True, ignore args and evaluate command as a bash command (with `args`, the
@@ -757,7 +757,7 @@ class AsyncSystemMethods:
             cwd: Absolute folder to run in; when given it overrides `path`.
             timeout: Limit in SECONDS (default 60); at the limit the command's process group is
                 killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
-                itself still ends; see the README's timeout table).
+                itself still ends; see [the timeout table](../timeouts.md#the-table)).
             max_output: Bound on size of stdout and stderr (characters each); further output is
                 ignored and " (truncated at N characters)" is appended.
             bash: If True, ignore args and evaluate command as a bash command (with `args`, the
