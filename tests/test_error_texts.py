@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 import cocalc_api
-from cocalc_api._wording import speaking
+from cocalc_api.wording import speaking
 
 PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
 SUBJECT = f"project.{PROJECT}.0.api.-"

@@ -25,7 +25,7 @@ from cocalc_api._exceptions import (
 from cocalc_api._exec_errors import exec_exit, exec_killed, exec_not_run
 from cocalc_api._failure import Failure, Rule
 from cocalc_api._notebook_errors import nbconvert_no_source, run_notebook_no_kernel, unknown_kernel
-from cocalc_api._wording import key_origin, wording
+from cocalc_api.wording import key_origin, wording
 
 if TYPE_CHECKING:
     from cocalc_api._settings import Settings

@@ -18,7 +18,7 @@ import re
 
 from cocalc_api._exceptions import CocalcError, ExecError, ExecTimeoutError
 from cocalc_api._failure import Failure
-from cocalc_api._wording import wording
+from cocalc_api.wording import wording
 
 EXEC_EXIT = re.compile(
     r"^command '(?P<command>.*)' exited with nonzero code (?P<code>-?\d+)"

@@ -40,7 +40,7 @@ from cocalc_api._exceptions import (
     ServerTimeoutError,
 )
 from cocalc_api._progress import Display, ProgressCallback, open_display
-from cocalc_api._wording import wording
+from cocalc_api.wording import wording
 from cocalc_api_generated.jobs import JobStartOptions
 
 if TYPE_CHECKING:

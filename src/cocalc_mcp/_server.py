@@ -28,8 +28,8 @@ from cocalc_api import (
     __version__,
     safety,
 )
-from cocalc_api._wording import speaking
 from cocalc_api.timeouts import call_deadline
+from cocalc_api.wording import speaking
 from cocalc_mcp._content import content_blocks
 from cocalc_mcp._tools import RESULT_KEY, ToolSpec, tool_specs
 from cocalc_mcp._wording import MCP

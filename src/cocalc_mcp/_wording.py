@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from cocalc_api._wording import Wording
+from cocalc_api.wording import Wording
 
 MCP = Wording(
     key_given="given to cocalc-mcp",

@@ -17,7 +17,6 @@ from typing import Any
 import click
 
 from cocalc_api import CocalcError, __version__
-from cocalc_api._wording import speaking
 from cocalc_api.cli._api import CliApi
 from cocalc_api.cli._config import Config
 from cocalc_api.cli._errors import CliError, exit_code_for, one_line
@@ -33,6 +32,7 @@ from cocalc_api.cli._options import Method
 from cocalc_api.cli._project import PROJECT_CLI
 from cocalc_api.cli._wording import CLI
 from cocalc_api.safety import redact
+from cocalc_api.wording import speaking
 
 
 def _exit_codes_help(note: str) -> str:

@@ -94,8 +94,9 @@ def is_argument(param: Param) -> bool:
     the required `path` of an options object (`system listing .`, as `system realpath a/b`)."""
     if not param["required"] or param["schema"].get("type") == "boolean":
         return False
-    return param["kind"] == "positional" or (
-        param["python"] == "path" and param["schema"].get("type") == "string"
+    return bool(
+        param["kind"] == "positional"
+        or (param["python"] == "path" and param["schema"].get("type") == "string")
     )
 
 

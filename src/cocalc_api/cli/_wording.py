@@ -3,7 +3,7 @@ arguments (`--timeout`, not `timeout=...`)."""
 
 from __future__ import annotations
 
-from cocalc_api._wording import Wording
+from cocalc_api.wording import Wording
 
 CLI = Wording(
     key_given="given with --api-key",

@@ -2,8 +2,13 @@
 of Python calls), the command line's (its flags and commands) or the MCP server's (its settings).
 
 An error's explanation is written once (`_errors.py`, `_jobs.py`); only its advice differs by
-tool. The command line and the MCP server say which words they speak (`speaking`) around the
-calls they make, so an error raised inside says `--timeout` rather than `timeout=...`.
+tool. A tool built on the SDK (the command line, the MCP server) says which words it speaks
+around the calls it makes, so an error raised inside says `--timeout` rather than
+`timeout=...`:
+
+>>> from cocalc_api.wording import PYTHON, Wording, speaking
+>>> with speaking(my_words):  # a Wording of your tool's
+...     project.system.exec(command="sleep 9", timeout=1)
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+__all__ = ["PYTHON", "Wording", "key_origin", "speaking", "wording"]
 
 
 @dataclass(frozen=True, slots=True)
