@@ -141,6 +141,8 @@ class Method:
     # The envelope limit sent when the client has no timeout (for calls that wait on slow
     # work, e.g. starting a project, longer than the server's 15 s default).
     envelope_timeout_s: float | None = None
+    # What the client does to the arguments before sending them (cocalc_api/_prepare.py).
+    prepare: tuple[str, ...] = ()
 
     @property
     def retry_safe(self) -> bool:
@@ -466,12 +468,12 @@ def _timeout(entry: dict[str, Any], params: tuple[Param, ...]) -> TimeoutPolicy 
     )
 
 
-def _error_rules(entry: dict[str, Any]) -> tuple[str, ...]:
-    rules = entry.get("errors", [])
+def _rule_names(entry: dict[str, Any], key: str) -> tuple[str, ...]:
+    rules = entry.get(key, [])
     if not isinstance(rules, list) or not all(
         isinstance(rule, str) and rule.isidentifier() for rule in rules
     ):
-        raise SpecError("errors must be a list of rule names")
+        raise SpecError(f"{key} must be a list of rule names")
     return tuple(rules)
 
 
@@ -581,8 +583,9 @@ def _method(entry: dict[str, Any], components: dict[str, Any]) -> Method:
         retry=entry["retry"],
         effect=entry["effect"],
         project_shortcut=_flag(entry, "project_shortcut", False),
-        errors=_error_rules(entry),
+        errors=_rule_names(entry, "errors"),
         type_names=tuple(sorted(names)),
+        prepare=_rule_names(entry, "prepare"),
     )
     method = replace(
         method,

@@ -22,8 +22,10 @@ import cocalc_api
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
 PAGE_KEY = "sk-..."
-PAGE_PROJECT = "..."
 PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
+# The reference page writes project_id='...', which the service refuses (it is no UUID), and
+# so does Project before sending; its examples run with a project's id in its place.
+PAGE_PROJECT = PROJECT
 CONTRACT_KEY = "sk-contract-test-key"
 RECORDED_KEY = "sk-recorded-key-scrubbed"
 AUTH_ERRORS = {

@@ -8,6 +8,7 @@ is what is tested.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -189,9 +190,68 @@ def test_exec_errors_exit_as_a_shell_would(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(capsys, "exec", "--timeout", "1", "sleep 10")
-    assert code == 124 and "ExecTimeoutError" in one_error_line(err)  # as timeout(1)
+    line = one_error_line(err)
+    assert code == 124 and "ExecTimeoutError" in line  # as timeout(1)
+    # The advice in flags, not Python's arguments.
+    assert "--timeout" in line and "jobs run" in line and "timeout=" not in line
     code, _, err = run(capsys, "exec", "no-such-program-here")
     assert code == 127 and "no-such-program-here" in one_error_line(err)  # as sh
+    # node's spawn reports a missing folder as a missing program (spawn ls ENOENT).
+    code, _, err = run(capsys, "exec", "--path", "nope", "--", "ls")
+    assert code == 127
+    assert "'ls' was not found, or the folder 'nope'" in one_error_line(err)
+    # Under bash, which is there, it can only be the folder; bash's `cd nope` exits 1.
+    code, _, err = run(capsys, "exec", "--path", "nope", "ls -la")
+    assert code == 1 and "the folder 'nope' does not exist" in one_error_line(err)
+
+
+def test_exec_errors_advise_in_flags(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "system", "exec", "echo out; nope_x; exit 3")
+    line = one_error_line(err)
+    assert code == 1 and "--no-err-on-exit" in line and "err_on_exit=False" not in line
+    # The temporary bash script is named as the command, its lines counted from the command's.
+    assert "'echo out; nope_x; exit 3': line 1: nope_x: command not found" in line
+    assert "/tmp/cocalc-" not in line
+
+
+def test_the_required_path_of_an_options_object_is_an_argument_too(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "system", "write-text-file-to-project", "a.txt", "--content", "hi")[0] == 0
+    assert run(capsys, "system", "read-text-file-from-project", "a.txt") == (0, "hi\n", "")
+    assert run(capsys, "system", "read-text-file-from-project", "--path", "a.txt")[1] == "hi\n"
+    code, out, _ = run(capsys, "system", "listing", ".", "--json")
+    assert code == 0 and "a.txt" in {entry["name"] for entry in json.loads(out)}
+
+
+# A 1x1 PNG (PNG specification: signature, IHDR, IDAT, IEND), and an empty SVG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+
+
+def test_jupyter_saves_images_or_says_they_were_left_out(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = (
+        "from IPython.display import Image, SVG, display\n"
+        f"display(Image(data={PNG!r}))\n"
+        f"display(SVG({SVG!r}))"
+    )
+    status, out, err = run(capsys, "jupyter", code)
+    assert status == 0 and "<IPython.core.display.Image object>" in out
+    assert err.splitlines() == [
+        "[image/png output left out: --save-images DIR saves it]",
+        "[image/svg+xml output left out: --save-images DIR saves it]",
+    ]
+    status, out, err = run(capsys, "jupyter", code, "--save-images", str(tmp_path / "images"))
+    assert status == 0
+    assert (tmp_path / "images" / "output-1.png").read_bytes() == PNG
+    assert (tmp_path / "images" / "output-2.svg").read_text() == SVG
+    assert f"saved to {tmp_path / 'images' / 'output-1.png'}" in err
 
 
 def test_jupyter_and_ping(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -244,11 +304,35 @@ def test_jobs_wait_timeout_and_gone_jobs(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(capsys, "jobs", "start", "sleep 30")
-    code, _, err = run(capsys, "jobs", "wait", out.strip(), "--timeout", "1.5", "--no-progress")
-    assert code == 124 and "JobTimeoutError" in one_error_line(err)
+    job_id = out.strip()
+    code, _, err = run(capsys, "jobs", "wait", job_id, "--timeout", "1.5", "--no-progress")
+    line = one_error_line(err)
+    assert code == 124 and "JobTimeoutError" in line
+    # The advice in the command line's words, not Python's.
+    assert f"cocalc-project jobs kill {job_id}" in line and "kill()" not in line
+    run(capsys, "jobs", "kill", job_id, "--signal", "9")
     code, _, err = run(capsys, "jobs", "wait", "00000000-0000-4000-8000-00000000dead")
     line = one_error_line(err)
     assert code == 4 and "AsyncJobNotFoundError" in line and "at most 100 jobs" in line
+
+
+def test_a_job_killed_with_jobs_kill_exits_128_plus_the_signal(
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The service reports a signal death as completed, exit code 0 (execute-code.ts: `code ??
+    # 0`); a shell reports it as 128 + the signal, and so does the command line.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    code, out, _ = run(capsys, "jobs", "start", "sleep 100")
+    job_id = out.strip()
+    assert run(capsys, "jobs", "kill", job_id)[0] == 0
+    code, out, err = run(capsys, "jobs", "wait", job_id, "--no-progress")
+    assert code == 128 + 15 and out == ""
+    assert f"job {job_id} was killed by signal 15 (SIGTERM)" in err
+    code, out, _ = run(capsys, "jobs", "status", job_id, "--json")
+    assert (json.loads(out)["status"], json.loads(out)["exit_code"]) == ("killed", 143)
 
 
 # -- configuration and errors --------------------------------------------------------------
@@ -264,7 +348,15 @@ def test_errors_are_one_line_with_their_exit_code_and_never_the_key(
 
     wrong = "sk-wrong-key-that-must-not-be-printed"
     code, out, err = run(capsys, "--api-key", wrong, "ping")
-    assert code == 3 and "AuthenticationError" in one_error_line(err)
+    line = one_error_line(err)
+    assert code == 3 and "AuthenticationError" in line
+    # What to check: the key (where it came from) and the host it was sent to.
+    assert f"{server.url} does not accept the API key given with --api-key" in line
+    monkeypatch.setenv("COCALC_API_KEY", wrong)
+    code, out, err = run(capsys, "ping")
+    assert f"{server.url} does not accept the API key from COCALC_API_KEY" in one_error_line(err)
+    code, out, err = run(capsys, "--project-id", "my-project", "ping")
+    assert code == 2 and "project_id must be a project's id" in one_error_line(err)
     monkeypatch.setenv("COCALC_API_KEY", wrong)
     code, out, err = run(capsys, "--host", "http://127.0.0.1:9", "ping")
     assert code == 5 and "APIConnectionError" in one_error_line(err)

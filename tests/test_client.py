@@ -379,7 +379,7 @@ def test_a_missing_program_says_so() -> None:
         f"command ''nosuchprog' (args=)' exited with nonzero code 1 -- stderr='{spawn}'",
     )
     assert isinstance(error, cocalc_api.ExecError)
-    assert str(error) == "program not found: nosuchprog"
+    assert str(error).startswith("program not found: nosuchprog")
     assert (error.command, error.exit_code, error.stderr) == ("nosuchprog", 1, spawn)
 
 
@@ -423,3 +423,11 @@ def test_every_error_rule_the_spec_names_exists() -> None:
 
     named = {rule for method in METHODS for rule in method.errors}
     assert named == set(METHOD_RULES)
+
+
+def test_every_prepare_rule_the_spec_names_exists() -> None:
+    from cocalc_api._prepare import PREPARE_RULES
+    from cocalc_api_generated.specs import METHODS
+
+    named = {rule for method in METHODS for rule in method.prepare}
+    assert named == set(PREPARE_RULES)

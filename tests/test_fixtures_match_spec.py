@@ -17,7 +17,7 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.scenarios import CASSETTES, PAGE_PROJECT, PROJECT
+from tests.scenarios import CASSETTES
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "spec" / "project-api.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
@@ -73,9 +73,6 @@ def test_cassette_matches_spec(path: Path) -> None:
     assert cassette.requests, "empty cassette"
     for request, response in zip(cassette.requests, cassette.responses, strict=True):
         body = json.loads(request.body)
-        if body.get("project_id") == PAGE_PROJECT:
-            # The reference page writes project_id='...'; a real one is a UUID.
-            body["project_id"] = PROJECT
         _validator({"$ref": "#/components/schemas/RpcRequest"}).validate(body)
         method = _method_for(body["name"], body["args"])
         assert response["status"]["code"] == 200

@@ -262,6 +262,19 @@ def test_kill_stops_the_job_and_every_process_it_started(project: cocalc_api.Pro
     job.kill()  # an ended job is left alone
 
 
+def test_a_job_you_killed_says_it_was_killed_and_by_which_signal(
+    project: cocalc_api.Project,
+) -> None:
+    # The service reports a signal death as "completed", exit code 0 (execute-code.ts:
+    # `exit_code = code ?? 0`); the handle that sent the signal says what happened, with the
+    # exit code a shell gives a command killed by signal N: 128 + N.
+    job = project.jobs.start("sleep 100")
+    job.kill()
+    final = job.wait(timeout=30)
+    assert (final["status"], final["exit_code"]) == ("killed", 128 + 15)
+    assert job.killed_by == 15
+
+
 def test_kill_signals_the_process_group_and_ignores_an_ended_job() -> None:
     # Jobs are spawned detached, as group leaders (docs/wire-protocol.md §4: signal; execute-code.ts),
     # so the negative pid reaches the command's children too.

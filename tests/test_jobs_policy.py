@@ -352,6 +352,52 @@ def test_a_job_that_never_started_has_nothing_to_kill() -> None:
     assert all(b["name"] != "system.signal" for b in service.bodies)
 
 
+# A job ended by a signal: node's exit event gives no code, which execute-code.ts turns into 0
+# (`exit_code = code ?? 0`), so the service reports "completed" with exit code 0. A shell
+# reports such a command as 128 + the signal (bash(1), EXIT STATUS).
+SIGNAL_DEATH = snapshot("completed", exit_code=0, elapsed_s=0.1)
+
+
+@pytest.mark.parametrize(("sent", "code"), [(15, 143), (9, 137), (2, 130)])
+def test_a_job_this_handle_killed_ends_as_killed_by_its_signal(sent: int, code: int) -> None:
+    service = Service([SIGNAL_DEATH])
+    job = project(service).jobs.start("sleep 100")
+    job.kill(sent)
+    final = job.wait()
+    assert (final["status"], final["exit_code"]) == ("killed", code)
+    assert (job.killed_by, job.state, job.exit_code) == (sent, "killed", code)
+    assert job.status()["status"] == "killed"  # every later report says so too
+    updates = list(job.follow(poll=0.01))
+    assert (updates[-1].status, updates[-1].exit_code, updates[-1].done) == ("killed", code, True)
+
+
+@pytest.mark.parametrize("sent", [0, 18, 19])  # 0 tests the pid; SIGCONT and SIGSTOP end nothing
+def test_a_signal_that_ends_nothing_leaves_the_report_alone(sent: int) -> None:
+    job = project(Service([SIGNAL_DEATH])).jobs.start("x")
+    job.kill(sent)
+    assert job.killed_by is None and job.wait()["status"] == "completed"
+
+
+def test_a_job_that_had_already_ended_is_not_reported_killed() -> None:
+    service = Service([SIGNAL_DEATH])
+    job = project(service).jobs.start("x")
+    service.signal_reply = "Error: kill ESRCH"
+    job.kill()
+    assert job.killed_by is None and job.wait()["exit_code"] == 0
+
+
+def test_a_killed_job_that_failed_on_its_own_keeps_the_services_report() -> None:
+    # It caught the signal and exited 1: under err_on_exit that is "error", exit code 1.
+    job = project(Service([snapshot("error", exit_code=1, stderr="")])).jobs.start("x")
+    job.kill()
+    assert (job.wait()["status"], job.exit_code) == ("error", 1)
+
+
+def test_a_handle_by_id_can_be_told_the_signal_another_sent() -> None:
+    job = project(Service([SIGNAL_DEATH])).jobs.get("j1", killed_by=15)
+    assert (job.wait()["status"], job.exit_code) == ("killed", 143)
+
+
 # -- AsyncJob: the same, awaited ------------------------------------------------------------
 
 
@@ -380,6 +426,13 @@ async def test_async_start_wait_and_kill() -> None:
     assert await job.wait() == final and len(service.polls_seen) == 2
     await job.kill()
     assert service.bodies[-1]["args"][0] == {"signal": 15, "pid": -4242}
+
+
+async def test_an_async_job_this_handle_killed_ends_as_killed() -> None:
+    made = async_project(Service([SIGNAL_DEATH]))
+    job = await made.jobs.start("sleep 100")
+    await job.kill(9)
+    assert ((await job.wait())["status"], job.exit_code, job.killed_by) == ("killed", 137, 9)
 
 
 async def test_async_status_follow_and_gone(monkeypatch: pytest.MonkeyPatch) -> None:

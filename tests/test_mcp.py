@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import errno
 import json
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -234,7 +236,7 @@ async def test_a_program_not_found_is_said_by_a_field(server: ServerProcess) -> 
     meta = error_meta(result)
     # The field of cocalc_api.ExecError, passed on with the others (docs/errors.md).
     assert (meta["type"], meta["program_not_found"], meta["exit_code"]) == ("ExecError", True, 1)
-    assert meta["message"] == "program not found: no-such-program-here"
+    assert meta["message"].startswith("program not found: no-such-program-here")
     assert '"code":"ENOENT"' in meta["server_message"]  # node's spawn error, as sent
 
 
@@ -260,6 +262,8 @@ async def test_errors_never_show_the_api_key(server: ServerProcess) -> None:
         refused = await client.call_tool("system_ping", {})
     assert error_meta(refused)["type"] == "AuthenticationError"
     assert wrong not in refused.model_dump_json(by_alias=True)
+    # What to check: the key cocalc-mcp was given, and the host it was sent to.
+    assert f"{server.url} does not accept the API key given to cocalc-mcp" in text(refused)
 
 
 async def test_bad_arguments_are_tool_errors(server: ServerProcess) -> None:
@@ -441,6 +445,35 @@ def test_console_script_without_a_key() -> None:
         [CONSOLE_SCRIPT], env=env, capture_output=True, text=True, timeout=30, check=False
     )
     assert done.returncode == 2 and "COCALC_API_KEY" in done.stderr
+
+
+def test_the_http_port_is_not_the_local_servers_and_a_taken_one_is_one_line() -> None:
+    from cocalc_mcp.__main__ import parser
+
+    # The README starts the local server on 8000; docs/mcp.md gives cocalc-mcp's default.
+    assert "cocalc-project-server --port 8000" in (REPO / "README.md").read_text()
+    port = parser().parse_args([]).port
+    assert port != 8000 and f"HTTP on `127.0.0.1:{port}/mcp`" in (REPO / "docs/mcp.md").read_text()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COCALC_")}
+        env.update(
+            COCALC_API_KEY="sk-unused", COCALC_PROJECT_ID="6e75dbf1-0342-4249-9dce-6b21648656e9"
+        )
+        done = subprocess.run(
+            [CONSOLE_SCRIPT, "--http", "--port", str(busy)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    # As cocalc-project-server says it (its network.py): one line, exit 1.
+    assert done.returncode == 1
+    in_use = f"[Errno {errno.EADDRINUSE}] {os.strerror(errno.EADDRINUSE)}"
+    assert done.stderr.splitlines() == [f"cocalc-mcp: cannot listen on 127.0.0.1:{busy}: {in_use}"]
 
 
 @pytest.fixture

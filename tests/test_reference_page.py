@@ -1,4 +1,4 @@
-"""The reference page's examples, run verbatim against the replayed cassettes.
+"""The reference page's examples, run verbatim (but for its placeholder project id) against the
 
 The page (shared/reference/project-api.txt, copied to tests/reference/) shows calls and what
 they print. Its `>>>` statements run in order, unchanged, with `import cocalc_api` bound to
@@ -17,7 +17,7 @@ from typing import Any
 
 import vcr
 
-from tests.scenarios import CASSETTES
+from tests.scenarios import CASSETTES, PAGE_PROJECT
 
 HERE = Path(__file__).resolve().parent
 PAGE = HERE / "reference" / "project-api.txt"
@@ -64,6 +64,10 @@ def statements(text: str) -> list[Statement]:
 
 
 STATEMENTS = statements(PAGE.read_text(encoding="utf-8"))
+# The page's placeholder id, which the service refuses (it is no UUID: src/packages/server/
+# projects/is-collaborator.ts) and Project refuses before sending, is replaced by a project's
+# id, as the docs' placeholders are by the test server's values.
+PLACEHOLDER_PROJECT = "project_id='...'"
 
 
 # The copy in tests/reference/ is the page as the team's shared/reference/ held it on
@@ -108,9 +112,10 @@ def test_page_examples_run_verbatim(player: vcr.VCR) -> None:
 
 def _run(statement: Statement, namespace: dict[str, Any]) -> Any:
     """Run a statement as the interactive prompt does: an expression's value is returned."""
+    code = statement.code.replace(PLACEHOLDER_PROJECT, f"project_id='{PAGE_PROJECT}'")
     try:
-        compiled = compile(statement.code, "<page>", "eval")
+        compiled = compile(code, "<page>", "eval")
     except SyntaxError:
-        exec(compile(statement.code, "<page>", "exec"), namespace)  # noqa: S102 -- the page is the test
+        exec(compile(code, "<page>", "exec"), namespace)  # noqa: S102 -- the page is the test
         return None
     return eval(compiled, namespace)

@@ -328,11 +328,12 @@ def test_the_settings_fall_back_to_the_environment(no_env: pytest.MonkeyPatch) -
     made = cocalc_api.Project()
     assert (made.host, made.project_id) == ("https://example.org", PROJECT)
     assert made._settings.api_key == KEY
-    given = cocalc_api.Project("sk-x", host="https://other.org", project_id="p")
+    other = "0f2d7c3e-1111-4222-8333-444455556666"
+    given = cocalc_api.Project("sk-x", host="https://other.org", project_id=other)
     assert (given._settings.api_key, given.host, given.project_id) == (
         "sk-x",
         "https://other.org",
-        "p",
+        other,
     )
     made.close()
     given.close()

@@ -92,6 +92,9 @@ class MethodSpec(NamedTuple, Generic[R]):
     slots: tuple[Literal["options", "value"], ...] = ()
     # The method's own error rules (cocalc_api/_errors.py), by name.
     errors: tuple[str, ...] = ()
+    # What the client does to the arguments before checking and sending them
+    # (cocalc_api/_prepare.py), by name: the service's own rules it knows.
+    prepare: tuple[str, ...] = ()
     # The envelope limit (seconds) sent when the client has no timeout: for a call that waits
     # on slow work longer than the server's default (None: that default).
     envelope_s: float | None = None

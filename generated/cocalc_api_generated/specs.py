@@ -387,7 +387,7 @@ EDITOR_JUPYTER_NBCONVERT: MethodSpec[None] = MethodSpec(
         ("data[0].timeout", "timeout"),
     ),
     slots=("options",),
-    errors=(),
+    errors=("nbconvert_no_source",),
 )
 EDITOR_JUPYTER_RUN_NOTEBOOK: MethodSpec[str] = MethodSpec(
     wire_name="editor.jupyterRunNotebook",
@@ -405,7 +405,8 @@ EDITOR_JUPYTER_RUN_NOTEBOOK: MethodSpec[str] = MethodSpec(
         ("data[0].path", "path"),
     ),
     slots=("options",),
-    errors=(),
+    errors=("run_notebook_no_kernel",),
+    prepare=("notebook_sources_as_lists",),
 )
 EDITOR_JUPYTER_KERNEL_LOGO: MethodSpec[KernelLogo] = MethodSpec(
     wire_name="editor.jupyterKernelLogo",

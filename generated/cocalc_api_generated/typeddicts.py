@@ -117,7 +117,7 @@ class ExecOptions(TypedDict):
     """
     Limit in SECONDS (default 60); at the limit the command's process group is
     killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
-    itself still ends; see the README's timeout table).
+    itself still ends; see [the timeout table](../timeouts.md#the-table)).
 
     """
     max_output: NotRequired[int]

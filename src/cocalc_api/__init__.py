@@ -15,6 +15,7 @@ from cocalc_api._exceptions import (
     APITimeoutError,
     AsyncJobNotFoundError,
     AuthenticationError,
+    CellError,
     ClientClosedError,
     CocalcError,
     ExecError,
@@ -35,6 +36,7 @@ from cocalc_api._network.http_clients import DefaultAsyncHttpxClient, DefaultHtt
 from cocalc_api._version import __version__
 
 if TYPE_CHECKING:
+    from cocalc_api._cells import raise_for_cell_error
     from cocalc_api._jobs import AsyncJob, Job, JobTimeoutError, JobUpdate
     from cocalc_api._network.aiohttp_client import DefaultAioHttpClient
     from cocalc_api.course import (
@@ -66,6 +68,7 @@ __all__ = [
     "AsyncJobNotFoundError",
     "AsyncProject",
     "AuthenticationError",
+    "CellError",
     "ClientClosedError",
     "CocalcError",
     "Course",
@@ -99,6 +102,7 @@ __all__ = [
     "arun_notebook_in_projects",
     "astart_projects",
     "awrite_file_in_projects",
+    "raise_for_cell_error",
     "read_file_from_projects",
     "run_in_projects",
     "run_notebook_in_projects",
@@ -135,6 +139,10 @@ def __getattr__(name: str) -> Any:
         from cocalc_api import hub
 
         return getattr(hub, name)
+    if name == "raise_for_cell_error":
+        from cocalc_api._cells import raise_for_cell_error
+
+        return raise_for_cell_error
     if name in _COURSE:
         from cocalc_api import course
 

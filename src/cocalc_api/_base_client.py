@@ -198,7 +198,7 @@ class BaseClient(Generic[_Http]):
     @property
     def timeout(self) -> float | None:
         """Seconds a call without a timeout argument of its own may take (None: the server's
-        15 s plus a margin); see the README's timeout table."""
+        15 s plus a margin); see [the timeout table](../timeouts.md#the-table)."""
         return self._settings.timeout
 
     @property
@@ -300,7 +300,7 @@ class AsyncClient(BaseClient[httpx2.AsyncClient]):
     """A client over an httpx2.AsyncClient: `aclose()` and `async with`.
 
     Made without `http_client`, its connections are asyncio's own transports, which keeps the
-    CPU cost of a call low with hundreds in flight (docs/async.md)."""
+    CPU cost of a call low with hundreds in flight ([async](../async.md))."""
 
     _http_class = httpx2.AsyncClient
 

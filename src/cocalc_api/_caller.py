@@ -94,6 +94,10 @@ class CallPolicy:
         timeout: float | None,
     ) -> Prepared:
         """The request to send, and what its answer is read against."""
+        if method.prepare:
+            from cocalc_api._prepare import prepared  # for a few methods only
+
+            args = prepared(method.prepare, args)
         try:
             method.validate_args(args)
         except SchemaError as error:
@@ -244,9 +248,12 @@ class CallPolicy:
                 f"{call.method.wire_name}: 'error' must be a string, got {type(raw).__name__}"
             )
         # Imported on the first error, not with the package: its rules are for failures only.
-        from cocalc_api._errors import Failure, api_error
+        from cocalc_api._errors import api_error
+        from cocalc_api._failure import Failure
 
-        return api_error(Failure(call.method, call.args, call.limits, self.redact(raw)))
+        return api_error(
+            Failure(call.method, call.args, call.limits, self.redact(raw), self.settings)
+        )
 
     def connection_error(self, method: MethodSpec[Any], error: httpx2.HTTPError) -> CocalcError:
         detail = self.redact(str(error) or type(error).__name__)

@@ -77,7 +77,7 @@ class Project(_ProjectAPI[httpx2.Client], SyncClient, ProjectMethods):
     @property
     def jobs(self) -> Jobs:
         """Async exec jobs as handles: `job = project.jobs.start("make")`, then
-        `job.wait()`, `job.follow()`, `job.kill()` (docs/jobs.md)."""
+        `job.wait()`, `job.follow()`, `job.kill()` ([async jobs](../jobs.md), [API](jobs.md))."""
         from cocalc_api._jobs import Jobs
 
         return Jobs(self)
@@ -87,14 +87,14 @@ class AsyncProject(_ProjectAPI[httpx2.AsyncClient], AsyncClient, AsyncProjectMet
     """`Project` for asyncio (and trio): the same methods, awaited. See `Project`.
 
     Made without `http_client`, its connections are asyncio's own transports, which keeps the
-    CPU cost of a call low with hundreds in flight (docs/async.md). A client passed in runs on
+    CPU cost of a call low with hundreds in flight ([async](../async.md)). A client passed in runs on
     httpx2's own connections, and is yours to close.
     """
 
     @property
     def jobs(self) -> AsyncJobs:
         """Async exec jobs as handles: `job = await project.jobs.start("make")`, then
-        `await job.wait()`, `async for update in job.follow()` (docs/jobs.md)."""
+        `await job.wait()`, `async for update in job.follow()` ([async jobs](../jobs.md))."""
         from cocalc_api._jobs import AsyncJobs
 
         return AsyncJobs(self)

@@ -8,11 +8,8 @@ table names them, e.g. exec's `exec_exit`), then the rules every method shares. 
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cocalc_api._constants import SERVER_DEFAULT_ENVELOPE_S
 from cocalc_api._exceptions import (
@@ -20,64 +17,75 @@ from cocalc_api._exceptions import (
     AsyncJobNotFoundError,
     AuthenticationError,
     CocalcError,
-    ExecError,
-    ExecTimeoutError,
     PermissionDeniedError,
     ProjectUnavailableError,
     ServerTimeoutError,
     UnknownFunctionError,
-    UnknownKernelError,
 )
-from cocalc_api._timeouts import CallLimits
-from cocalc_api_generated._runtime import MethodSpec
+from cocalc_api._exec_errors import exec_exit, exec_killed, exec_not_run
+from cocalc_api._failure import Failure, Rule
+from cocalc_api._notebook_errors import nbconvert_no_source, run_notebook_no_kernel, unknown_kernel
+from cocalc_api.wording import key_origin, wording
+
+if TYPE_CHECKING:
+    from cocalc_api._settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """What a rule reads: the call as sent and the server's (redacted) text."""
-
-    method: MethodSpec[Any]
-    args: list[Any]
-    limits: CallLimits
-    message: str
-
-    @property
-    def options(self) -> Mapping[str, Any]:
-        first = self.args[0] if self.args else None
-        return first if isinstance(first, dict) else {}
-
-
-Rule = Callable[[Failure], CocalcError | None]
-
-# The refusals of a key, each with what to do instead. The project route's texts are
+# The refusals of a key. The project route's texts are
 # src/packages/next/pages/api/conat/project.ts and src/packages/server/auth/api.ts; the hub
 # route's is src/packages/next/pages/api/conat/hub.ts.
-AUTH_FIXES: dict[str, str] = {
-    "You must provide authentication via an API key.": (
-        "no API key reached the server: pass api_key=... or set COCALC_API_KEY"
-    ),
-    "must sign in as project or account": (
-        "the server does not accept this API key (unknown, expired or banned): make a new one "
-        "in your CoCalc account settings (API keys)"
-    ),
-    "must specify project_id or use project-specific api key": (
-        "this is an account key, which reaches many projects: say which with "
-        "Project(..., project_id=...) or COCALC_PROJECT_ID"
-    ),
-    "project specific api key must match requested project": (
-        "this key belongs to another project: leave project_id out to use the key's own "
-        "project, or use the key of this one"
-    ),
-    "user must be a collaborator on the project": (
-        "the key's account does not collaborate on this project: an account that does can "
-        "add it with hub.projects.add_collaborator(project_id, account_id)"
-    ),
-    "must be signed in and MUST provide an api key (cookies are not allowed)": (
-        "the hub API takes an account key, and this one is not (a project-scoped key reaches "
-        "its own project only, through Project): make an account key in your CoCalc account "
-        "settings (API keys), or mint project keys with hub.system.manage_api_keys"
-    ),
-}
+NO_KEY = "You must provide authentication via an API key."
+UNKNOWN_KEY = "must sign in as project or account"
+NO_PROJECT = "must specify project_id or use project-specific api key"
+OTHER_PROJECT = "project specific api key must match requested project"
+NOT_COLLABORATING = "user must be a collaborator on the project"
+NOT_AN_ACCOUNT_KEY = "must be signed in and MUST provide an api key (cookies are not allowed)"
+
+
+def auth_fix(text: str, settings: Settings | None) -> str | None:
+    """What to do about a refused key: which key (where it came from), sent to which host,
+    for which project, and what to check."""
+    host = settings.host if settings else "the server"
+    key = f"the API key {key_origin(settings.api_key)}" if settings else "the API key"
+    project = settings.project_id if settings else None
+    words = wording()
+    if text == NO_KEY:
+        return (
+            f"no API key reached {host} (a proxy in between may drop the Authorization "
+            f"header): {words.give_key}"
+        )
+    if text == UNKNOWN_KEY:
+        return (
+            f"{host} does not accept {key}: it is unknown there (made on another CoCalc "
+            "server, or mistyped), expired or banned. Check that it is a key of "
+            f"{host}, or make a new one in your CoCalc account settings (API keys)"
+        )
+    if text == NO_PROJECT:
+        return (
+            f"{key} is an account key, which reaches many projects: say which with "
+            f"{words.choose_project}"
+        )
+    if text == OTHER_PROJECT:
+        return (
+            f"{key} belongs to one project, and it is not {project or 'the one asked for'}: "
+            f"{words.drop_project} to use the key's own project, or use a key of that project"
+        )
+    if text == NOT_COLLABORATING:
+        where = f"project {project}" if project else "this project"
+        return (
+            f"the account of {key} does not collaborate on {where} at {host}: an account "
+            f"that does can add it with {words.add_collaborator}"
+        )
+    if text == NOT_AN_ACCOUNT_KEY:
+        return (
+            f"the hub API of {host} takes an account key, and {key} is not one (a "
+            f"project-scoped key reaches its own project only, through {words.project_client}): "
+            "make an account key in your CoCalc account settings (API keys), or mint project "
+            f"keys with {words.make_project_keys}"
+        )
+    return None
+
+
 # A function's own refusal, thrown inside the hub (src/packages/server/conat/api/*.ts,
 # src/packages/server/conat/api/org.ts), as `String(err)`: "Error: <text>".
 NOT_A_COLLABORATOR = re.compile(r"^(?:Error: )?(?:user )?must be (?:a )?collaborator on")
@@ -85,85 +93,7 @@ NOT_AN_ADMIN = re.compile(
     r"^(?:Error: )?(?:must be a site admin|only admins? |only site admins |Must be an admin"
     r"|user must be an admin of the organization)"
 )
-# docs/wire-protocol.md §3, src/packages/backend/execute-code.ts
-EXEC_EXIT = re.compile(
-    r"^command '(?P<command>.*)' exited with nonzero code (?P<code>-?\d+)"
-    r" -- stderr='(?P<stderr>.*)'$",
-    re.DOTALL,
-)
-EXEC_NOT_RUN = re.compile(
-    r"^command '(?P<command>.*)' was not able to run -- stderr='(?P<stderr>.*)'$", re.DOTALL
-)
-EXEC_KILLED = re.compile(r"^killed command '(?P<command>.*)'$", re.DOTALL)
 ASYNC_UNKNOWN = re.compile(r"^Error: Async operation '.*' does not exist\.$", re.DOTALL)
-# src/packages/jupyter/kernel/launch-kernel.ts, via stateless-api
-UNKNOWN_KERNEL = re.compile(
-    r'No spec available for kernel "(?P<kernel>[^"]*)"\.\s+Available specs: (?P<specs>\[.*?\])',
-    re.DOTALL,
-)
-
-
-def _users_command(failure: Failure) -> str:
-    """The command as the user gave it (the server names a bash script by its temp file)."""
-    options = failure.options
-    command = str(options.get("command", ""))
-    args = options.get("args") or []
-    return " ".join([command, *map(str, args)]) if args else command
-
-
-def _missing_program(stderr: str) -> str | None:
-    # A program that cannot start leaves node's spawn error, as JSON, in stderr.
-    try:
-        error = json.loads(stderr)
-    except ValueError:
-        return None
-    if isinstance(error, dict) and error.get("code") == "ENOENT":
-        return str(error.get("path") or str(error.get("syscall", "")).removeprefix("spawn "))
-    return None
-
-
-def _exec_failure(failure: Failure, found: re.Match[str], exit_code: int) -> ExecError:
-    missing = _missing_program(found["stderr"])
-    return ExecError(
-        failure.message,
-        method=failure.method.wire_name,
-        command=_users_command(failure),
-        exit_code=exit_code,
-        stderr=found["stderr"],
-        program_not_found=bool(missing),
-        explanation=f"program not found: {missing}" if missing else None,
-    )
-
-
-def exec_exit(failure: Failure) -> CocalcError | None:
-    found = EXEC_EXIT.match(failure.message)
-    return _exec_failure(failure, found, int(found["code"])) if found else None
-
-
-def exec_not_run(failure: Failure) -> CocalcError | None:
-    # Only with err_on_exit=False: the program never ran, so there is no exit code; 1 is
-    # what the real service reports for it (execute-code.ts).
-    found = EXEC_NOT_RUN.match(failure.message)
-    return _exec_failure(failure, found, 1) if found else None
-
-
-def exec_killed(failure: Failure) -> CocalcError | None:
-    if EXEC_KILLED.match(failure.message) is None:
-        return None
-    command = _users_command(failure)
-    policy = failure.method.timeout
-    sent = failure.options.get(policy.wire_name) if policy else None
-    limit = float(sent if isinstance(sent, int | float) else policy.server_default if policy else 0)
-    return ExecTimeoutError(
-        failure.message,
-        method=failure.method.wire_name,
-        command=command,
-        timeout=limit,
-        explanation=(
-            f"the command {command!r} was killed at its time limit of {limit:g} s; pass a "
-            "larger timeout=..., or async_call=True for long work"
-        ),
-    )
 
 
 def async_job_unknown(failure: Failure) -> CocalcError | None:
@@ -188,28 +118,7 @@ def async_wait_timeout(failure: Failure) -> CocalcError | None:
         method=failure.method.wire_name,
         explanation=(
             f"the job did not end within the call's limit of {limit:g} s and is still running; "
-            "wait longer with project.with_options(timeout=...).system.exec_status(job_id, "
-            "wait=True), or poll it again"
-        ),
-    )
-
-
-def unknown_kernel(failure: Failure) -> CocalcError | None:
-    found = UNKNOWN_KERNEL.search(failure.message)
-    if found is None:
-        return None
-    try:
-        available = [str(name) for name in json.loads(found["specs"])]
-    except ValueError:
-        available = []
-    return UnknownKernelError(
-        failure.message,
-        method=failure.method.wire_name,
-        kernel=found["kernel"],
-        available=available,
-        explanation=(
-            f"no Jupyter kernel named {found['kernel']!r}; the project has: "
-            f"{', '.join(available) or 'none'}"
+            f"{wording().wait_longer}"
         ),
     )
 
@@ -217,7 +126,7 @@ def unknown_kernel(failure: Failure) -> CocalcError | None:
 # Rules every method shares, in order (docs/wire-protocol.md §2).
 def authentication(failure: Failure) -> CocalcError | None:
     text = failure.message
-    fix = AUTH_FIXES.get(text)
+    fix = auth_fix(text, failure.settings)
     if fix is not None or text.startswith("Unknown authorization type"):
         explanation = f"{fix} (the server said: {text})" if fix else None
         return AuthenticationError(text, method=failure.method.wire_name, explanation=explanation)
@@ -229,7 +138,7 @@ def permission_denied(failure: Failure) -> CocalcError | None:
     if NOT_A_COLLABORATOR.match(text):
         fix = (
             "the key's account does not collaborate on that project: an account that does can "
-            "add it with hub.projects.add_collaborator(project_id, account_id)"
+            f"add it with {wording().add_collaborator}"
         )
     elif NOT_AN_ADMIN.match(text):
         fix = "only a site admin (or, for an organization's users, its admin) may do this"
@@ -279,6 +188,8 @@ METHOD_RULES: dict[str, Rule] = {
         async_job_unknown,
         async_wait_timeout,
         unknown_kernel,
+        nbconvert_no_source,
+        run_notebook_no_kernel,
     )
 }
 

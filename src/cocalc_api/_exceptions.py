@@ -18,6 +18,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncJobNotFoundError",
     "AuthenticationError",
+    "CellError",
     "ClientClosedError",
     "CocalcError",
     "ExecError",
@@ -121,8 +122,14 @@ class ProjectUnavailableError(APIError):
 
 class ExecError(APIError):
     """`exec` ran a command that exited with a non-zero code (and `err_on_exit` was on), or
-    could not start it: then `.program_not_found` is True and `str(error)` says "program not
-    found: ..."."""
+    could not start it.
+
+    `.exit_code` and `.stderr` are read from the service's text, which carries the start of
+    stderr (1024 characters) and no stdout: `.stdout` is None then (pass `err_on_exit=False` to
+    get the whole outcome as a result instead). A command that could not start has
+    `.program_not_found` set when the program is the likely cause, and `.folder`, the folder it
+    was to run in (None: the project's home folder); `str(error)` says which of the two to
+    check. A bash command's temporary script is shown as your command in `str()`."""
 
     def __init__(
         self,
@@ -134,12 +141,16 @@ class ExecError(APIError):
         stderr: str,
         program_not_found: bool = False,
         explanation: str | None = None,
+        stdout: str | None = None,
+        folder: str | None = None,
     ) -> None:
         super().__init__(message, method=method, explanation=explanation)
         self.command = command  # as you gave it, with its args
         self.exit_code = exit_code
+        self.stdout = stdout  # None: the service's text does not carry it
         self.stderr = stderr  # the start of it (the server cuts it at 1024 characters)
         self.program_not_found = program_not_found  # the program could not be started
+        self.folder = folder  # the folder it ran in, as given (None: the home folder)
 
 
 class ExecTimeoutError(APIError):
@@ -179,6 +190,32 @@ class UnknownKernelError(APIError):
 
 class AsyncJobNotFoundError(APIError):
     """`exec_status` asked for a job the project does not have (or no longer has)."""
+
+
+class CellError(CocalcError):
+    """Jupyter code raised: an error item among a call's outputs, raised on request by
+    `cocalc_api.raise_for_cell_error` (the service returns errors as outputs, not as errors).
+
+    `.ename`, `.evalue` and `.traceback` are the item's; `.cell` is the notebook cell it came
+    from (None for `jupyter_execute`'s outputs); `.interrupted` is True for the
+    KeyboardInterrupt of a cell stopped at its time limit."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        ename: str,
+        evalue: str,
+        traceback: list[str],
+        cell: int | None = None,
+        interrupted: bool = False,
+    ) -> None:
+        super().__init__(shortened(message))
+        self.ename = ename
+        self.evalue = evalue
+        self.traceback = traceback
+        self.cell = cell
+        self.interrupted = interrupted
 
 
 class ClientClosedError(CocalcError, RuntimeError):

@@ -17,6 +17,11 @@ recently used, each for an hour after its last use, and forgets them when it res
 job raises AsyncJobNotFoundError. A failed job (non-zero exit with `err_on_exit` on, the
 service's default, or killed at its `timeout`) ends with status "error", exit_code 1, stdout ""
 and the error text in stderr; pass `err_on_exit=False` to keep the real exit code and output.
+
+A job ended by a signal is reported by the service as "completed" with exit code 0 (node gives
+no code for a signal death, and src/packages/backend/execute-code.ts makes that 0). A handle
+knows which signal it sent: a job it killed that the service reports so is returned with
+status "killed" and exit code 128 + the signal, as a shell reports it (`killed_by` holds it).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from cocalc_api._exceptions import (
     ServerTimeoutError,
 )
 from cocalc_api._progress import Display, ProgressCallback, open_display
+from cocalc_api.wording import wording
 from cocalc_api_generated.jobs import JobStartOptions
 
 if TYPE_CHECKING:
@@ -52,6 +58,11 @@ DEFAULT_FOLLOW_POLL_S = 1.0
 # look at the job decides instead.
 MIN_WAIT_CALL_S = 1.0
 SIGTERM = 15
+# Signals whose default action does not end a process (Linux numbers, signal(7)): sending one
+# does not make the job "killed". 0 only checks that the process exists.
+SURVIVED_SIGNALS = frozenset({0, 17, 18, 19, 20, 21, 22, 23, 28})
+# What a shell reports for a command ended by signal N: 128 + N.
+SIGNAL_EXIT_BASE = 128
 
 
 class JobTimeoutError(CocalcError, TimeoutError):
@@ -132,14 +143,26 @@ class _JobBase:
     """What Job and AsyncJob share: the last snapshot, and how a gone job is explained."""
 
     def __init__(
-        self, job_id: str, *, command: str | None, snapshot: ExecuteCodeOutputAsync | None
+        self,
+        job_id: str,
+        *,
+        command: str | None,
+        snapshot: ExecuteCodeOutputAsync | None,
+        killed_by: int | None = None,
     ) -> None:
         self.id = job_id
         self.command = command  # as given to start(), if this handle started the job
+        self._killed_by = killed_by
         self._last = snapshot
 
     @property
+    def killed_by(self) -> int | None:
+        """The signal this handle sent with `kill()` (one that ends a process), else None."""
+        return self._killed_by
+
+    @property
     def job_id(self) -> str:
+        """The job's id (`id`): what `exec_status` and `jobs.get` take."""
         return self.id
 
     @property
@@ -169,7 +192,8 @@ class _JobBase:
 
     @property
     def state(self) -> str | None:
-        """ "running", "completed", "error" or "killed", as of the last report."""
+        """ "running", "completed", "error" or "killed" (a job this handle killed), as of the
+        last report."""
         return self._last["status"] if self._last else None
 
     @property
@@ -179,12 +203,24 @@ class _JobBase:
 
     @property
     def exit_code(self) -> int | None:
-        """The exit code once the job has ended (1 for a failed job under err_on_exit)."""
+        """The exit code once the job has ended (1 for a failed job under err_on_exit; 128 + the
+        signal for a job this handle killed)."""
         return self._last["exit_code"] if self.done and self._last else None
 
     def _record(self, snapshot: ExecuteCodeOutputAsync) -> ExecuteCodeOutputAsync:
-        self._last = snapshot
-        return snapshot
+        self._last = self._as_killed(snapshot)
+        return self._last
+
+    def _as_killed(self, snapshot: ExecuteCodeOutputAsync) -> ExecuteCodeOutputAsync:
+        # A signal death reads "completed", exit code 0 (execute-code.ts: `code ?? 0`).
+        signal = self._killed_by
+        if signal is None or snapshot["status"] != "completed" or snapshot["exit_code"] != 0:
+            return snapshot
+        return {**snapshot, "status": "killed", "exit_code": SIGNAL_EXIT_BASE + signal}
+
+    def _sent(self, signal: int) -> None:
+        if signal not in SURVIVED_SIGNALS:
+            self._killed_by = signal
 
     def _gone(self, error: AsyncJobNotFoundError) -> AsyncJobNotFoundError:
         what = f"job {self.id}" + (f" ({self.command!r})" if self.command else "")
@@ -199,9 +235,10 @@ class _JobBase:
         )
 
     def _timed_out(self, timeout: float) -> JobTimeoutError:
+        advice = wording().wait_again.format(job_id=self.id)
         return JobTimeoutError(
             f"job {self.id} is still running after waiting {timeout:g} s; it was not stopped: "
-            "wait again, or kill() it",
+            f"{advice}",
             job_id=self.id,
             timeout=timeout,
         )
@@ -288,7 +325,7 @@ def _wait_plan(job: _JobBase, timeout: float | None, poll: float, display: Displ
                     return snapshot
             continue
         assert snapshot is not None
-        job._record(snapshot)
+        snapshot = job._record(snapshot)
         display.update(snapshot)
         if snapshot["status"] != "running":
             return snapshot
@@ -328,8 +365,9 @@ class Job(_JobBase):
         *,
         command: str | None = None,
         snapshot: ExecuteCodeOutputAsync | None = None,
+        killed_by: int | None = None,
     ) -> None:
-        super().__init__(job_id, command=command, snapshot=snapshot)
+        super().__init__(job_id, command=command, snapshot=snapshot, killed_by=killed_by)
         self._project = project
 
     def status(self) -> ExecuteCodeOutputAsync:
@@ -406,7 +444,8 @@ class Job(_JobBase):
 
     def kill(self, signal: int = SIGTERM) -> None:
         """Send `signal` (default SIGTERM) to the job's process group: the command and every
-        process it started. A job that has already ended is left alone."""
+        process it started. A job that has already ended is left alone. Once it ends, this
+        handle reports it as "killed" with exit code 128 + `signal` (see the module's notes)."""
         if self.pid is None:
             self.status()
         pid = self._kill_target()
@@ -415,6 +454,8 @@ class Job(_JobBase):
         except APIError as error:
             if not _already_gone(error):
                 raise
+            return
+        self._sent(signal)
 
 
 class AsyncJob(_JobBase):
@@ -427,8 +468,9 @@ class AsyncJob(_JobBase):
         *,
         command: str | None = None,
         snapshot: ExecuteCodeOutputAsync | None = None,
+        killed_by: int | None = None,
     ) -> None:
-        super().__init__(job_id, command=command, snapshot=snapshot)
+        super().__init__(job_id, command=command, snapshot=snapshot, killed_by=killed_by)
         self._project = project
 
     async def status(self) -> ExecuteCodeOutputAsync:
@@ -507,6 +549,8 @@ class AsyncJob(_JobBase):
         except APIError as error:
             if not _already_gone(error):
                 raise
+            return
+        self._sent(signal)
 
 
 class Jobs:
@@ -533,9 +577,10 @@ class Jobs:
         answer = self._project.system.exec(command, args, async_call=True, **options)
         return Job(self._project, answer["job_id"], command=_shown(command, args), snapshot=answer)
 
-    def get(self, job_id: str) -> Job:
-        """A handle to a job started elsewhere (no call is made until you use it)."""
-        return Job(self._project, _checked_id(job_id))
+    def get(self, job_id: str, *, killed_by: int | None = None) -> Job:
+        """A handle to a job started elsewhere (no call is made until you use it).
+        `killed_by`: the signal another handle killed it with, if you know it."""
+        return Job(self._project, _checked_id(job_id), killed_by=killed_by)
 
 
 class AsyncJobs:
@@ -558,9 +603,9 @@ class AsyncJobs:
             self._project, answer["job_id"], command=_shown(command, args), snapshot=answer
         )
 
-    def get(self, job_id: str) -> AsyncJob:
-        """A handle to a job started elsewhere (no call is made until you use it)."""
-        return AsyncJob(self._project, _checked_id(job_id))
+    def get(self, job_id: str, *, killed_by: int | None = None) -> AsyncJob:
+        """A handle to a job started elsewhere; see `Jobs.get`."""
+        return AsyncJob(self._project, _checked_id(job_id), killed_by=killed_by)
 
 
 def _shown(command: str, args: list[str] | None) -> str:

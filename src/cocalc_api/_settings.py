@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -109,6 +110,8 @@ def make_settings(
         project = os.environ.get("COCALC_PROJECT_ID")
     if project is not None and not isinstance(project, str):
         raise InvalidArgumentError(f"project_id must be a string, got {type(project).__name__}")
+    if project:
+        check_project_id(project, "project_id" if project_id is not None else "COCALC_PROJECT_ID")
     return Settings(
         api_key=key,
         host=url,
@@ -118,6 +121,22 @@ def make_settings(
         extra_headers=tuple(check_headers(extra_headers).items()),
         max_response_bytes=check_max_response_bytes(max_response_bytes),
     )
+
+
+# src/packages/util/misc.ts is_valid_uuid_string: 36 characters holding 8-4-4-4-12 hex digits;
+# the service refuses any other project id ("invalid account_id or project_id -- all must be
+# valid uuid's", src/packages/server/projects/is-collaborator.ts).
+_UUID = re.compile(r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}")
+
+
+def check_project_id(project_id: str, name: str) -> None:
+    """Refuse what cannot be a project's id before anything is sent."""
+    if len(project_id) != 36 or not _UUID.search(project_id):
+        raise InvalidArgumentError(
+            f"{name} must be a project's id, a UUID such as "
+            f"6e75dbf1-0342-4249-9dce-6b21648656e9 (it is in the project's URL, and in its "
+            f"settings), got {project_id!r}"
+        )
 
 
 def check_host(url: object) -> str:

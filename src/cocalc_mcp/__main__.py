@@ -2,7 +2,7 @@
 API), over stdio (default) or streamable HTTP.
 
 COCALC_API_KEY=sk-... cocalc-mcp                     # stdio, for Claude Desktop and the like
-COCALC_API_KEY=sk-... cocalc-mcp --http --port 8765  # http://127.0.0.1:8765/mcp
+COCALC_API_KEY=sk-... cocalc-mcp --http              # http://127.0.0.1:8765/mcp
 COCALC_API_KEY=sk-... cocalc-mcp --hub               # an account key: the hub's tools
 """
 
@@ -26,6 +26,8 @@ from cocalc_mcp._answers import DEFAULT_MAX_ANSWER_BYTES, answer_limited_client
 
 # Printed on stderr once the HTTP server accepts connections (tests and scripts wait for it).
 READY_PREFIX = "cocalc-mcp listening on"
+# Not 8000, where the README and docs start the local project server and hub.
+DEFAULT_PORT = 8765
 
 
 def positive(text: str) -> float:
@@ -106,7 +108,12 @@ def parser() -> argparse.ArgumentParser:
         help="serve streamable HTTP instead of stdio",
     )
     p.add_argument("--bind", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000; 0: any)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"HTTP port (default {DEFAULT_PORT}; 0: any free one)",
+    )
     p.add_argument("--path", default="/mcp", help="HTTP endpoint path (default /mcp)")
     p.add_argument(
         "--progress-interval",
@@ -116,6 +123,21 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"cocalc-mcp {__version__}")
     return p
+
+
+def listening_socket(bind: str, port: int) -> socket.socket:
+    """A listening TCP socket on `bind:port` (0: a free port); OSError if it cannot be had."""
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((bind, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 def clients(
@@ -165,6 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CocalcError as error:
         print(f"cocalc-mcp: {error}", file=sys.stderr)
         return 2
+    sock = None
+    if args.http:
+        try:
+            sock = listening_socket(args.bind, args.port)
+        except OSError as error:  # one line, as cocalc-project-server says it
+            print(f"cocalc-mcp: cannot listen on {args.bind}:{args.port}: {error}", file=sys.stderr)
+            return 1
+
     from cocalc_mcp._server import build_server  # the mcp SDK: a second to import
 
     server = build_server(
@@ -184,15 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def http() -> None:
         import uvicorn
 
+        assert sock is not None
         app = server.streamable_http_app(streamable_http_path=args.path, host=args.bind)
-        family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((args.bind, args.port))
-        sock.listen(128)
-        sock.setblocking(False)
         port = sock.getsockname()[1]
-        host = f"[{args.bind}]" if family == socket.AF_INET6 else args.bind
+        host = f"[{args.bind}]" if sock.family == socket.AF_INET6 else args.bind
         if not is_loopback(args.bind):
             print(
                 f"cocalc-mcp: warning: {args.bind} is not a loopback address; whoever reaches it "

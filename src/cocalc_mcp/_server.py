@@ -29,8 +29,10 @@ from cocalc_api import (
     safety,
 )
 from cocalc_api.timeouts import call_deadline
+from cocalc_api.wording import speaking
 from cocalc_mcp._content import content_blocks
 from cocalc_mcp._tools import RESULT_KEY, ToolSpec, tool_specs
+from cocalc_mcp._wording import MCP
 
 logger = logging.getLogger("cocalc_mcp")
 
@@ -122,9 +124,10 @@ def build_server(
             _check_arguments(spec, arguments)
             function: Call = getattr(getattr(client, spec.namespace), spec.python_name)
             total = call_deadline(spec.method, arguments, client.timeout)
-            result = await _with_progress(
-                ctx, spec, total, progress_interval, function(**arguments)
-            )
+            with speaking(MCP):  # errors advise in this server's words
+                result = await _with_progress(
+                    ctx, spec, total, progress_interval, function(**arguments)
+                )
         except Exception as error:  # every failure is the tool's result, for the agent to read
             if not isinstance(error, CocalcError):
                 logger.exception("%s failed", spec.name)
@@ -202,7 +205,10 @@ def _resource_handlers(project: AsyncProject, redact: Callable[[str], str]) -> H
     async def read_resource(
         ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        uri = params.uri
+        with speaking(MCP):  # errors advise in this server's words
+            return await read(params.uri)
+
+    async def read(uri: str) -> types.ReadResourceResult:
         try:
             if uri.startswith(FOLDERS):
                 path = _path(uri, FOLDERS)

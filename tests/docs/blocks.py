@@ -8,8 +8,10 @@
 - `json`, `toml` and `yaml` blocks are parsed; `text` blocks are not code.
 - Any other language, or none, is an error: a block says what it is.
 - An HTML comment on the line before a block changes that: `<!-- docs-test: skip REASON -->`
-  (commands to type, such as `pip install`) or `<!-- docs-test: xfail REASON -->` (run,
-  expected to fail for now).
+  (commands to type, such as `pip install`), `<!-- docs-test: xfail REASON -->` (run,
+  expected to fail for now), `<!-- docs-test: hub -->` (run against the local hub instead of
+  the local project server) or `<!-- docs-test: pytest -->` (a python block that is a test
+  file: run by pytest, with the plugins `cocalc-sdk[testing]` installs and no others).
 - A python block holding only `--8<-- "examples/NAME.py"` lines (mkdocs' snippet includes)
   shows an example script, which tests/docs/test_examples.py runs.
 - Placeholders are replaced by the test server's values before running: `sk-...` (the API
@@ -42,7 +44,7 @@ TEXT = frozenset({"text", "txt"})
 KNOWN = PYTHON | SHELL | DATA | TEXT
 
 MARKER = re.compile(
-    r"<!--\s*docs-test:\s*(?P<kind>skip|xfail)\b\s*(?P<reason>.*?)\s*-->", re.DOTALL
+    r"<!--\s*docs-test:\s*(?P<kind>skip|xfail|hub|pytest)\b\s*(?P<reason>.*?)\s*-->", re.DOTALL
 )
 INCLUDE = re.compile(r'^--8<--\s+"(?P<path>[^"]+)"\s*$')
 
@@ -53,7 +55,7 @@ class Block:
     line: int  # of the opening fence, counting from 1
     language: str
     code: str
-    marker: str | None = None  # "skip" or "xfail"
+    marker: str | None = None  # "skip", "xfail", "hub" or "pytest"
     reason: str = ""
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,19 +74,71 @@ def sessions() -> Iterator[dict[Path, PythonSession]]:
 
 
 @pytest.mark.parametrize("block", params())
-def test_block(block: Block, doc_env: dict[str, str], sessions: dict[Path, PythonSession]) -> None:
+def test_block(
+    block: Block, request: pytest.FixtureRequest, sessions: dict[Path, PythonSession]
+) -> None:
     if block.language not in KNOWN:
         pytest.fail(
             f"{block.id}: the block's language {block.language or '(none)'!r} does not say how "
             f"to test it: use one of {sorted(KNOWN)}, or put <!-- docs-test: skip REASON --> "
             "on the line before it (docs/writing-docs.md)"
         )
+    if block.marker == "pytest":
+        assert block.language in PYTHON, f"{block.id}: only a python block is a test file"
+        run_pytest(block, request.getfixturevalue("tmp_path"))
+        return
+    # A hub block runs against the local hub; every other against the local project server.
+    values: dict[str, str] = request.getfixturevalue(
+        "hub_env" if block.marker == "hub" else "doc_env"
+    )
     if block.language in PYTHON:
-        run_python(block, doc_env, sessions.setdefault(block.path, PythonSession(block.path)))
+        run_python(block, values, sessions.setdefault(block.path, PythonSession(block.path)))
     elif block.language in SHELL:
-        run_shell(block, doc_env)
+        run_shell(block, values)
     elif block.language in DATA:
         parse_data(block)
+
+
+# What `pip install 'cocalc-sdk[testing]'` gives pytest: our plugin, pytest-recording's, and
+# anyio's (a dependency of the SDK). Not pytest-asyncio, which the suite itself uses: it is
+# made unimportable, as it is where only the extra is installed.
+TESTING_EXTRA_PLUGINS = (
+    "cocalc_api.pytest_plugin",
+    "pytest_recording.plugin",
+    "anyio.pytest_plugin",
+)
+NOT_INSTALLED = 'raise ImportError("not part of cocalc-sdk[testing]")\n'
+
+
+def run_pytest(block: Block, folder: Path) -> None:
+    """Run a block that is a test file as its reader would: saved under the name its first
+    line gives (`# test_x.py`), then `pytest` in that folder, against the local servers the
+    plugin starts."""
+    first = block.code.splitlines()[0] if block.code else ""
+    name = first.removeprefix("#").strip() if first.startswith("# test_") else "test_block.py"
+    (folder / name).write_text(block.code, encoding="utf-8")
+    hidden = folder / "not-installed"
+    hidden.mkdir()
+    (hidden / "pytest_asyncio.py").write_text(NOT_INSTALLED, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COCALC_", "PYTEST_"))}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONPATH=str(hidden))
+    plugins = [arg for plugin in TESTING_EXTRA_PLUGINS for arg in ("-p", plugin)]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--strict-markers", "-p", "no:cacheprovider"]
+        + plugins,
+        check=False,
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,  # only against a hang
+    )
+    summary = result.stdout.strip().splitlines()[-1:] or [""]
+    assert result.returncode == 0 and " passed" in summary[0] and "skipped" not in summary[0], (
+        f"{block.id}: pytest exited with {result.returncode}\n"
+        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
 
 
 def run_python(block: Block, values: dict[str, str], session: PythonSession) -> None:
@@ -100,6 +153,8 @@ def run_python(block: Block, values: dict[str, str], session: PythonSession) -> 
         if earlier.path != block.path or earlier.line >= block.line:
             continue
         if earlier.language not in PYTHON or skipped(earlier) or earlier.includes():
+            continue
+        if earlier.marker in ("pytest", "hub"):  # a test file, or run against another server
             continue
         if earlier.line not in session.outcomes:
             # Its failure is on record in session.outcomes (and reported by its own test).

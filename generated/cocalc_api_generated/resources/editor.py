@@ -107,11 +107,16 @@ class EditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`; without one the
-        project retries starting a kernel for about 30 s before it fails ("maximum time
-        exceeded"), so a call with the default limit ends first with ServerTimeoutError. A
-        cell error becomes an output `{"traceback": ["Error: ..."]}`. No limits apply unless
-        given; a long run needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name`: a notebook without a
+        kernelspec raises APIError saying so; one whose kernelspec has no name makes the project
+        retry starting a kernel for about 30 s before it fails ("maximum time exceeded"), so a
+        call with the default limit ends first with ServerTimeoutError. A cell error becomes an
+        output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run needs a
+        longer call limit (`project.with_options(timeout=...)`). The service joins each code
+        cell's `source` as a list of lines (src/packages/jupyter/nbgrader/jupyter-run.ts), so
+        the
+        client sends a cell whose `source` is one string (valid nbformat) as its list of lines:
+        the same notebook.
 
         Calls `editor.jupyterRunNotebook`.
 
@@ -296,11 +301,16 @@ class AsyncEditorMethods:
     ) -> str:
         """Run every cell of a notebook and return it with its outputs.
 
-        The kernel comes from the notebook's `metadata.kernelspec.name`; without one the
-        project retries starting a kernel for about 30 s before it fails ("maximum time
-        exceeded"), so a call with the default limit ends first with ServerTimeoutError. A
-        cell error becomes an output `{"traceback": ["Error: ..."]}`. No limits apply unless
-        given; a long run needs a longer call limit (`project.with_options(timeout=...)`).
+        The kernel comes from the notebook's `metadata.kernelspec.name`: a notebook without a
+        kernelspec raises APIError saying so; one whose kernelspec has no name makes the project
+        retry starting a kernel for about 30 s before it fails ("maximum time exceeded"), so a
+        call with the default limit ends first with ServerTimeoutError. A cell error becomes an
+        output `{"traceback": ["Error: ..."]}`. No limits apply unless given; a long run needs a
+        longer call limit (`project.with_options(timeout=...)`). The service joins each code
+        cell's `source` as a list of lines (src/packages/jupyter/nbgrader/jupyter-run.ts), so
+        the
+        client sends a cell whose `source` is one string (valid nbformat) as its list of lines:
+        the same notebook.
 
         Calls `editor.jupyterRunNotebook`.
 

@@ -198,7 +198,7 @@ class SystemMethods:
             cwd: Absolute folder to run in; when given it overrides `path`.
             timeout: Limit in SECONDS (default 60); at the limit the command's process group is
                 killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
-                itself still ends; see the README's timeout table).
+                itself still ends; see [the timeout table](../timeouts.md#the-table)).
             max_output: Bound on size of stdout and stderr (characters each); further output is
                 ignored and " (truncated at N characters)" is appended.
             bash: If True, ignore args and evaluate command as a bash command (with `args`, the
@@ -223,8 +223,8 @@ class SystemMethods:
             filesystem: On a compute server, run in its filesystem container.
 
         Returns:
-            ExecResult: Result of executing the command (stdout, stderr, exit_code), or the started
-            job.
+            ExecResult: Result of executing the command (stdout, stderr, exit_code), or the
+                started job.
         """
         _options: dict[str, Any] = {
             "command": command,
@@ -281,7 +281,7 @@ class SystemMethods:
 
         Returns:
             ExecuteCodeOutputAsync: The job's output so far, its status and, once finished,
-            elapsed_s.
+                elapsed_s.
         """
         _options: dict[str, Any] = {
             "async_get": job_id,
@@ -306,7 +306,11 @@ class SystemMethods:
         """Execute code using a Jupyter kernel.
 
         Stateless: `history` runs first with its output discarded, then `input`; nothing
-        survives between calls.
+        survives between calls. The kernel runs in a fresh temporary folder unless `path` is
+        given, so relative file names reach your files only with `path` (e.g. `path="."`, the
+        home folder). A cell that runs past its time limit (30 s) is interrupted and its
+        outputs end with a `KeyboardInterrupt` error item, which is not raised:
+        `cocalc_api.raise_for_cell_error(outputs)` raises CellError for an error item.
 
         Calls `system.jupyterExecute`.
 
@@ -328,8 +332,8 @@ class SystemMethods:
 
         Returns:
             list[JupyterOutputItem]: List of output items. Each output item contains execution
-            results with 'data' field containing output by MIME type (e.g., 'text/plain' for text
-            output) or 'name'/'text' fields for stream output (stdout/stderr).
+                results with 'data' field containing output by MIME type (e.g., 'text/plain' for
+                text output) or 'name'/'text' fields for stream output (stdout/stderr).
         """
         _options: dict[str, Any] = {
             "input": input,
@@ -350,10 +354,16 @@ class SystemMethods:
     def list_jupyter_kernels(self) -> list[JupyterKernel]:
         """List all running Jupyter kernels in the project.
 
+        "Running" is the service's word: the list holds every kernel the project has started
+        since it started, kernels that have ended included, until `stop_jupyter_kernel` removes
+        one (src/packages/jupyter/kernel/launch-kernel.ts, listRunningKernels lists every
+        spawned kernel). `jupyter_execute`'s pool kernels are among them.
+
         Calls `system.listJupyterKernels` (read-only, retried on transient failures).
 
         Returns:
-            list[JupyterKernel]: List of running kernels, each with pid and connectionFile.
+            list[JupyterKernel]: Every kernel started since the project started (ended ones
+                too), each with pid and connectionFile.
         """
         _options: dict[str, Any] = {}
         return self._caller.call(SYSTEM_LIST_JUPYTER_KERNELS, [_options], None)
@@ -396,8 +406,8 @@ class SystemMethods:
             hidden: Include names starting with a dot (default False).
 
         Returns:
-            list[DirectoryListingEntry]: The folder's entries, with size, mtime and whether each is
-            a folder or a link.
+            list[DirectoryListingEntry]: The folder's entries, with size, mtime and whether each
+                is a folder or a link.
         """
         _options: dict[str, Any] = {
             "path": path,
@@ -761,7 +771,7 @@ class AsyncSystemMethods:
             cwd: Absolute folder to run in; when given it overrides `path`.
             timeout: Limit in SECONDS (default 60); at the limit the command's process group is
                 killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
-                itself still ends; see the README's timeout table).
+                itself still ends; see [the timeout table](../timeouts.md#the-table)).
             max_output: Bound on size of stdout and stderr (characters each); further output is
                 ignored and " (truncated at N characters)" is appended.
             bash: If True, ignore args and evaluate command as a bash command (with `args`, the
@@ -786,8 +796,8 @@ class AsyncSystemMethods:
             filesystem: On a compute server, run in its filesystem container.
 
         Returns:
-            ExecResult: Result of executing the command (stdout, stderr, exit_code), or the started
-            job.
+            ExecResult: Result of executing the command (stdout, stderr, exit_code), or the
+                started job.
         """
         _options: dict[str, Any] = {
             "command": command,
@@ -844,7 +854,7 @@ class AsyncSystemMethods:
 
         Returns:
             ExecuteCodeOutputAsync: The job's output so far, its status and, once finished,
-            elapsed_s.
+                elapsed_s.
         """
         _options: dict[str, Any] = {
             "async_get": job_id,
@@ -869,7 +879,11 @@ class AsyncSystemMethods:
         """Execute code using a Jupyter kernel.
 
         Stateless: `history` runs first with its output discarded, then `input`; nothing
-        survives between calls.
+        survives between calls. The kernel runs in a fresh temporary folder unless `path` is
+        given, so relative file names reach your files only with `path` (e.g. `path="."`, the
+        home folder). A cell that runs past its time limit (30 s) is interrupted and its
+        outputs end with a `KeyboardInterrupt` error item, which is not raised:
+        `cocalc_api.raise_for_cell_error(outputs)` raises CellError for an error item.
 
         Calls `system.jupyterExecute`.
 
@@ -891,8 +905,8 @@ class AsyncSystemMethods:
 
         Returns:
             list[JupyterOutputItem]: List of output items. Each output item contains execution
-            results with 'data' field containing output by MIME type (e.g., 'text/plain' for text
-            output) or 'name'/'text' fields for stream output (stdout/stderr).
+                results with 'data' field containing output by MIME type (e.g., 'text/plain' for
+                text output) or 'name'/'text' fields for stream output (stdout/stderr).
         """
         _options: dict[str, Any] = {
             "input": input,
@@ -913,10 +927,16 @@ class AsyncSystemMethods:
     async def list_jupyter_kernels(self) -> list[JupyterKernel]:
         """List all running Jupyter kernels in the project.
 
+        "Running" is the service's word: the list holds every kernel the project has started
+        since it started, kernels that have ended included, until `stop_jupyter_kernel` removes
+        one (src/packages/jupyter/kernel/launch-kernel.ts, listRunningKernels lists every
+        spawned kernel). `jupyter_execute`'s pool kernels are among them.
+
         Calls `system.listJupyterKernels` (read-only, retried on transient failures).
 
         Returns:
-            list[JupyterKernel]: List of running kernels, each with pid and connectionFile.
+            list[JupyterKernel]: Every kernel started since the project started (ended ones
+                too), each with pid and connectionFile.
         """
         _options: dict[str, Any] = {}
         return await self._caller.call(SYSTEM_LIST_JUPYTER_KERNELS, [_options], None)
@@ -961,8 +981,8 @@ class AsyncSystemMethods:
             hidden: Include names starting with a dot (default False).
 
         Returns:
-            list[DirectoryListingEntry]: The folder's entries, with size, mtime and whether each is
-            a folder or a link.
+            list[DirectoryListingEntry]: The folder's entries, with size, mtime and whether each
+                is a folder or a link.
         """
         _options: dict[str, Any] = {
             "path": path,

@@ -30,7 +30,9 @@ from cocalc_api.cli._exit_codes import (
 from cocalc_api.cli._methods import AliasGroup, namespace_groups
 from cocalc_api.cli._options import Method
 from cocalc_api.cli._project import PROJECT_CLI
+from cocalc_api.cli._wording import CLI
 from cocalc_api.safety import redact
+from cocalc_api.wording import speaking
 
 
 def _exit_codes_help(note: str) -> str:
@@ -129,7 +131,8 @@ def run(argv: list[str], api: CliApi = PROJECT_CLI) -> int:
         print(f"{api.prog}: {redact(message, secrets)}", file=sys.stderr, flush=True)
 
     try:
-        result = build(api=api).main(args=argv, prog_name=api.prog, standalone_mode=False)
+        with speaking(CLI):  # errors advise in the command line's words
+            result = build(api=api).main(args=argv, prog_name=api.prog, standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:

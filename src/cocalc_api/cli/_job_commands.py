@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -10,15 +11,37 @@ import click
 
 from cocalc_api import Job
 from cocalc_api._jobs import DEFAULT_FOLLOW_POLL_S, DEFAULT_POLL_S
+from cocalc_api.cli import _killed_jobs as killed_jobs
 from cocalc_api.cli._config import config, wants_json
-from cocalc_api.cli._exit_codes import EXIT_OK
+from cocalc_api.cli._exit_codes import EXIT_OK, PROG
 from cocalc_api.cli._methods import AliasGroup, call_method, find_method
 from cocalc_api.cli._options import Method, json_option, method_params
 from cocalc_api.cli._render import to_json, to_text, write
 
 
 def _job_exit(snapshot: Mapping[str, Any]) -> int:
+    if snapshot["status"] == "killed":
+        # The handle's report of a job `jobs kill` ended: exit code 128 + the signal.
+        code = int(snapshot["exit_code"])
+        print(
+            f"{PROG}: job {snapshot['job_id']} was killed by signal {_signal_name(code - 128)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return code
     return int(snapshot["exit_code"])
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"{number} ({signal.Signals(number).name})"
+    except ValueError:
+        return str(number)
+
+
+def _job(job_id: str) -> Job:
+    """A handle to the job, knowing the signal `jobs kill` sent it, if it did."""
+    return config().project().jobs.get(job_id, killed_by=killed_jobs.recall(job_id))
 
 
 def _print_final(snapshot: Mapping[str, Any], as_json: bool) -> int:
@@ -117,7 +140,7 @@ def jobs_group(methods: list[Method]) -> click.Group:
     )
 
     def status(job_id: str, output_json: bool) -> int:
-        snapshot = config().project().jobs.get(job_id).status()
+        snapshot = _job(job_id).status()
         write(sys.stdout, to_json(snapshot) if output_json or config().json else to_text(snapshot))
         return EXIT_OK
 
@@ -136,8 +159,7 @@ def jobs_group(methods: list[Method]) -> click.Group:
     ) -> int:
         settings = config()
         show = settings.progress if progress is None else progress
-        job = settings.project().jobs.get(job_id)
-        final = job.wait(timeout, poll=poll, progress=show)
+        final = _job(job_id).wait(timeout, poll=poll, progress=show)
         return _print_final(final, output_json or settings.json)
 
     group.add_command(
@@ -174,7 +196,7 @@ def jobs_group(methods: list[Method]) -> click.Group:
     )
 
     def follow(job_id: str, poll: float) -> int:
-        return _follow(config().project().jobs.get(job_id), poll)
+        return _follow(_job(job_id), poll)
 
     group.add_command(
         click.Command(
@@ -187,7 +209,10 @@ def jobs_group(methods: list[Method]) -> click.Group:
     )
 
     def kill(job_id: str, signal: int) -> int:
-        config().project().jobs.get(job_id).kill(signal)
+        job = config().project().jobs.get(job_id)
+        job.kill(signal)
+        if job.killed_by is not None:
+            killed_jobs.remember(job.id, job.killed_by)
         return EXIT_OK
 
     group.add_command(
@@ -205,7 +230,11 @@ def jobs_group(methods: list[Method]) -> click.Group:
             ],
             callback=kill,
             short_help="Signal a job's processes (SIGTERM by default).",
-            help="Send a signal (SIGTERM by default) to the job's process group.",
+            help=(
+                "Send a signal (SIGTERM by default) to the job's process group. `jobs wait`, "
+                "`follow` and `status` then report the job as killed, and exit with 128 + the "
+                "signal, as a shell does (the service itself reports it as completed, exit 0)."
+            ),
         )
     )
     return group

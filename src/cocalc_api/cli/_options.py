@@ -89,6 +89,17 @@ def _describe(param: Param) -> str:
     return text
 
 
+def is_argument(param: Param) -> bool:
+    """Whether a parameter is also an argument of its command: a required positional one, and
+    the required `path` of an options object (`system listing .`, as `system realpath a/b`)."""
+    if not param["required"] or param["schema"].get("type") == "boolean":
+        return False
+    return bool(
+        param["kind"] == "positional"
+        or (param["python"] == "path" and param["schema"].get("type") == "string")
+    )
+
+
 @dataclass(frozen=True)
 class MethodParams:
     """A method's parameters as click parameters, and how to read them back by Python name."""
@@ -118,7 +129,7 @@ class MethodParams:
                 continue
             kind = click_type(schema)
             metavar = "JSON" if isinstance(kind, JsonValue) else None
-            if param["kind"] == "positional" and param["required"]:
+            if is_argument(param):
                 # Given either as the argument or as the option: `exec 'ls'`, `exec --command ls`.
                 made.append(
                     click.Argument(
@@ -150,7 +161,7 @@ class MethodParams:
         """The positional arguments with their descriptions, for the command's help."""
         lines: list[str] = []
         for p in self.params:
-            if p["kind"] == "positional" and p["required"] and p["schema"].get("type") != "boolean":
+            if is_argument(p):
                 text = f"{p['python'].upper()}: {(p.get('description') or '').strip()}"
                 lines += textwrap.wrap(text, 76, initial_indent="  ", subsequent_indent="    ")
         return "\b\nArguments:\n" + "\n".join(lines) if lines else ""

@@ -3,9 +3,11 @@ text form follows the shape of the value (the spec's result schemas give every s
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -73,8 +75,38 @@ def write(stream: TextIO, text: str) -> None:
         stream.flush()
 
 
-def jupyter_outputs(items: Sequence[Mapping[str, Any]], out: TextIO, err: TextIO) -> bool:
-    """Print Jupyter output items as a notebook shows them; True if one is an error."""
+# Images a notebook shows, and the extension a saved one gets; the binary ones arrive in
+# base64 (Jupyter's message spec), SVG as text.
+IMAGES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/svg+xml": "svg"}
+
+
+class Images:
+    """Where the images of Jupyter outputs go: saved in `folder`, or, without one, named as
+    left out (a terminal cannot show them)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self._folder = folder
+        self._count = 0
+
+    def take(self, mime: str, value: Any, err: TextIO) -> None:
+        self._count += 1
+        if self._folder is None:
+            write(err, f"[{mime} output left out: --save-images DIR saves it]")
+            return
+        text = "".join(value) if isinstance(value, list) else str(value)
+        data = text.encode() if mime == "image/svg+xml" else base64.b64decode(text)
+        self._folder.mkdir(parents=True, exist_ok=True)
+        path = self._folder / f"output-{self._count}.{IMAGES[mime]}"
+        path.write_bytes(data)
+        write(err, f"[{mime} output saved to {path}]")
+
+
+def jupyter_outputs(
+    items: Sequence[Mapping[str, Any]], out: TextIO, err: TextIO, images: Images | None = None
+) -> bool:
+    """Print Jupyter output items as a notebook shows them; True if one is an error. Images
+    go to `images` (each one said on `err`)."""
+    images = images or Images(None)
     failed = False
     for item in items:
         if "name" in item and "text" in item:  # stream (text is a list in truncation notices)
@@ -86,9 +118,14 @@ def jupyter_outputs(items: Sequence[Mapping[str, Any]], out: TextIO, err: TextIO
             shown = data.get("text/plain")
             if shown is None:
                 shown = next((v for k, v in data.items() if k.startswith("text/")), None)
-            if shown is None:
+            pictures = [mime for mime in IMAGES if mime in data]
+            if shown is None and not pictures:
                 shown = "[" + ", ".join(sorted(data)) + "]"
-            write(out, "".join(shown) if isinstance(shown, list) else str(shown))
+            if shown is not None:
+                write(out, "".join(shown) if isinstance(shown, list) else str(shown))
+            out.flush()
+            for mime in pictures:
+                images.take(mime, data[mime], err)
         elif "ename" in item or "traceback" in item:
             failed = True
             traceback = item.get("traceback") or [f"{item.get('ename')}: {item.get('evalue')}"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,7 +15,7 @@ from cocalc_api.cli._errors import CliError, one_line
 from cocalc_api.cli._exit_codes import EXIT_FAILURE, EXIT_OK
 from cocalc_api.cli._methods import call_method, find_method
 from cocalc_api.cli._options import Method, json_option, method_params
-from cocalc_api.cli._render import jupyter_outputs, to_json, write
+from cocalc_api.cli._render import Images, jupyter_outputs, to_json, write
 
 # What a shell exits with for a program it cannot find (bash: "command not found").
 EXIT_PROGRAM_NOT_FOUND = 127
@@ -65,22 +66,35 @@ def jupyter_command(methods: list[Method]) -> click.Command:
     method = find_method(methods, "system", "jupyter_execute")
     spec = method_params(method, overrides={"kernel": "python3"})
 
-    def callback(**given: Any) -> int:
+    def callback(save_images: Path | None, **given: Any) -> int:
         result = call_method(method, spec.values(given))
         if wants_json(given):
             write(sys.stdout, to_json(result))
             return EXIT_OK
-        failed = jupyter_outputs(result, sys.stdout, sys.stderr)
+        failed = jupyter_outputs(result, sys.stdout, sys.stderr, Images(save_images))
         return EXIT_FAILURE if failed else EXIT_OK
 
     return click.Command(
         "jupyter",
-        params=[*spec.click_params(), json_option()],
+        params=[
+            *spec.click_params(),
+            click.Option(
+                ["--save-images"],
+                type=click.Path(file_okay=False, path_type=Path),
+                metavar="DIR",
+                help=(
+                    "Save image outputs (png, jpeg, gif, svg) in DIR as output-N.EXT; without "
+                    "it each is named on stderr as left out."
+                ),
+            ),
+            json_option(),
+        ],
         callback=callback,
         short_help="Run code in a Jupyter kernel; print its output.",
         help=(
             "Run code in a fresh Jupyter kernel (`system jupyter-execute`) and print its output "
-            "as a notebook shows it; exit 1 if the code raised.\n\n"
+            "as a notebook shows it (images: --save-images); exit 1 if the code raised. The "
+            "kernel runs in a temporary folder unless --path is given.\n\n"
             "`jupyter 'sum(range(100))' --kernel python3`"
         ),
     )

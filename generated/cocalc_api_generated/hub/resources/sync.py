@@ -35,8 +35,8 @@ class SyncMethods:
             path: The path to the file.
 
         Returns:
-            SyncHistory: The file's patches (compressed diff-match-patch, with time and user) and
-            its info.
+            SyncHistory: The file's patches (compressed diff-match-patch, with time and user)
+                and its info.
         """
         _options: dict[str, Any] = {
             "project_id": project_id,
@@ -63,8 +63,8 @@ class AsyncSyncMethods:
             path: The path to the file.
 
         Returns:
-            SyncHistory: The file's patches (compressed diff-match-patch, with time and user) and
-            its info.
+            SyncHistory: The file's patches (compressed diff-match-patch, with time and user)
+                and its info.
         """
         _options: dict[str, Any] = {
             "project_id": project_id,

@@ -36,7 +36,7 @@ class ExecOptions:
     timeout: float | Unset = UNSET
     """ Limit in SECONDS (default 60); at the limit the command's process group is
     killed and ExecTimeoutError is raised. 0 means no limit on the command (the call
-    itself still ends; see the README's timeout table).
+    itself still ends; see [the timeout table](../timeouts.md#the-table)).
      """
     max_output: int | Unset = UNSET
     """ Bound on size of stdout and stderr (characters each); further output is
