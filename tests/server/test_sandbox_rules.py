@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cocalc_project_server.beneath import Beneath
-from cocalc_project_server.errors import ProjectError
+from cocalc_project_server.errors import ProjectError, WireError
 from cocalc_project_server.fileconfine import confine_entry, confine_lexical
 from cocalc_project_server.paths import confine
 from cocalc_project_server.signals import send_signals
@@ -164,3 +164,102 @@ def test_a_group_the_project_started_is_signalled(foreign_group: subprocess.Pope
     # The same group, now one the project started (its session is on record).
     send_signals(9, [-foreign_group.pid], lambda: frozenset({foreign_group.pid}))
     assert foreign_group.wait(timeout=30) == -9
+
+
+# The rest of system.signal's rules, in this process (tests/server/test_config_signal.py checks
+# them over the wire): node's process.kill checks its arguments first
+# (lib/internal/process/per_thread.js), then kill(2) says ESRCH before EINVAL before EPERM.
+
+
+@pytest.fixture
+def ours() -> Iterator[subprocess.Popen[bytes]]:
+    """A process the project started: it leads a session on record."""
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def gone_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def refusal(sig: int, pids: list[int], sessions: frozenset[int] = frozenset()) -> str:
+    with pytest.raises((ProjectError, WireError)) as refused:
+        send_signals(sig, pids, lambda: sessions)
+    return str(refused.value)
+
+
+def test_a_process_in_a_session_the_project_started_is_signalled(
+    ours: subprocess.Popen[bytes],
+) -> None:
+    send_signals(0, [ours.pid], lambda: frozenset({ours.pid}))
+    assert ours.poll() is None  # signal 0 only checks
+    send_signals(15, [ours.pid], lambda: frozenset({ours.pid}))
+    assert ours.wait(timeout=30) == -15
+
+
+def test_a_descendant_of_the_server_is_the_projects_and_the_server_is_not() -> None:
+    # In this test the test process stands for the server: its children are the project's.
+    child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        send_signals(0, [child.pid], no_sessions)
+        assert refusal(0, [os.getpid()]) == "kill EPERM"
+        with pytest.raises(ProjectError) as refused:
+            send_signals(0, [child.pid], no_sessions, frozenset({child.pid}))
+        assert str(refused.value) == "kill EPERM"  # a helper of the server, as its watchdog
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_process_of_another_session_that_is_no_descendant_is_eperm() -> None:
+    # `sh` starts sleep in a session of its own and ends: sleep is nobody's child here.
+    shell = subprocess.run(
+        ["setsid", "-f", "sh", "-c", "echo $$; exec sleep 300 > /dev/null 2>&1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    orphan = int(shell.stdout.split()[0])
+    try:
+        assert refusal(9, [orphan]) == "kill EPERM"
+        assert os.getsid(orphan) == orphan  # still there
+    finally:
+        os.kill(orphan, 9)
+
+
+def test_missing_processes_bad_signals_and_the_order_of_the_answers(
+    ours: subprocess.Popen[bytes],
+) -> None:
+    mine = frozenset({ours.pid})
+    gone = gone_pid()
+    assert refusal(15, [gone]) == "kill ESRCH"
+    assert refusal(15, [-gone]) == "kill ESRCH"  # no such group
+    assert refusal(200, [gone]) == "kill ESRCH"  # ESRCH before EINVAL
+    assert refusal(200, [ours.pid], mine) == "kill EINVAL"
+    assert refusal(200, [-ours.pid], mine) == "kill EINVAL"
+    assert refusal(200, [os.getpid()]) == "kill EINVAL"  # EINVAL before EPERM
+    assert refusal(0, [0]) == "kill EPERM"  # the server's own group
+    assert refusal(0, [-1]) == "kill EPERM"  # every process of the user
+    assert refusal(0, [-ours.pid]) == "kill EPERM"  # a group not on record
+    assert refusal(0, [2**31]) == (
+        'TypeError [ERR_INVALID_ARG_TYPE]: The "pid" argument must be of type number. '
+        "Received type number (2147483648)"
+    )
+    unknown = "TypeError [ERR_UNKNOWN_SIGNAL]: Unknown signal: 2147483648"
+    assert refusal(2**31, [ours.pid], mine) == unknown
+    send_signals(0, [ours.pid, -ours.pid], lambda: mine)
+    assert ours.poll() is None
+
+
+def test_every_pid_is_tried_and_the_last_failure_is_raised(
+    ours: subprocess.Popen[bytes],
+) -> None:
+    gone = gone_pid()
+    mine = frozenset({ours.pid})
+    assert refusal(9, [gone, ours.pid, os.getpid()], mine) == "kill EPERM"
+    assert ours.wait(timeout=30) == -9  # signalled although others failed
+    assert refusal(0, [os.getpid(), gone], mine) == "kill ESRCH"
