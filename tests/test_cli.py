@@ -12,8 +12,10 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -333,6 +335,23 @@ def test_a_job_killed_with_jobs_kill_exits_128_plus_the_signal(
     assert f"job {job_id} was killed by signal 15 (SIGTERM)" in err
     code, out, _ = run(capsys, "jobs", "status", job_id, "--json")
     assert (json.loads(out)["status"], json.loads(out)["exit_code"]) == ("killed", 143)
+
+
+def test_jobs_kill_sends_the_signal_it_is_given(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: `jobs kill --signal N` sends signal N to the job's process group. The job
+    # traps SIGUSR1 only: it says so and exits 7; any other signal would end it otherwise.
+    usr1 = str(int(signal.SIGUSR1))
+    script = "trap 'echo got USR1; exit 7' USR1; echo ready; sleep 30 & wait"
+    job_id = run(capsys, "jobs", "start", script)[1].strip()
+    for _ in range(500):  # bounded: until the trap is set
+        out = run(capsys, "jobs", "status", job_id, "--json")[1]
+        if "ready" in json.loads(out)["stdout"]:
+            break
+        time.sleep(0.02)
+    run(capsys, "jobs", "kill", job_id, "--signal", usr1)
+    assert run(capsys, "jobs", "wait", job_id, "--no-progress") == (7, "ready\ngot USR1\n", "")
 
 
 # -- configuration and errors --------------------------------------------------------------

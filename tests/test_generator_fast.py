@@ -487,3 +487,41 @@ def test_a_spec_without_schemas_names_the_schema_a_method_refers_to() -> None:
     }
     with pytest.raises(SpecError, match="unknown schema 'Pong'"):
         namespaces(bare)
+
+
+# -- `make generate` over an existing output ---------------------------------------------------
+
+
+def fake_generation(spec_path: Path, out_dir: Path, hub_spec_path: Path = build.HUB_SPEC) -> Path:
+    """A stand-in for the slow tools: the package a generation of today's spec writes."""
+    package = out_dir / build.PACKAGE
+    (package / "resources").mkdir(parents=True)
+    (package / "__init__.py").write_text("fresh\n", encoding="utf-8")
+    (package / "resources" / "system.py").write_text("fresh\n", encoding="utf-8")
+    return package
+
+
+def test_generating_over_an_old_output_leaves_exactly_the_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # README: generated/ is the output of the spec; a method or namespace removed from the spec
+    # must not stay behind as a module that still imports.
+    from generator.__main__ import main
+
+    monkeypatch.setattr(build, "generate_into", fake_generation)
+    old = tmp_path / build.PACKAGE
+    (old / "resources").mkdir(parents=True)
+    for name in ("__init__.py", "resources/system.py", "resources/removed.py", "gone.py"):
+        (old / name).write_text("old\n", encoding="utf-8")
+    (old / "dropped_namespace").mkdir()
+    (old / "dropped_namespace" / "__init__.py").write_text("old\n", encoding="utf-8")
+
+    assert main(["--out", str(tmp_path), "--check"]) == 1
+    listed = capsys.readouterr().err.split()
+    for stale in ("__init__.py", "gone.py", "dropped_namespace", "resources/removed.py"):
+        assert stale in listed, listed
+    assert main(["--out", str(tmp_path)]) == 0
+    files = sorted(p.relative_to(old).as_posix() for p in old.rglob("*"))
+    assert files == ["__init__.py", "resources", "resources/system.py"]
+    assert (old / "resources" / "system.py").read_text(encoding="utf-8") == "fresh\n"
+    assert main(["--out", str(tmp_path), "--check"]) == 0

@@ -314,6 +314,38 @@ async def test_a_refused_connect_through_aiohttp_is_httpx2s_connect_error() -> N
     assert text.endswith(f"({os.strerror(errno.ECONNREFUSED)})"), text
 
 
+async def refuse_to_tunnel(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A proxy that answers every CONNECT with 403."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
+@pytest.mark.parametrize("event", ["proxy refuses the tunnel", "proxy not listening"])
+async def test_a_proxy_failure_through_aiohttp_is_what_httpx2_raises(event: str) -> None:
+    # The module's promise: a failure is the exception httpcore2 raises for the same event, so
+    # httpx2's own client is the reference (a tunnel refused: ProxyError; a proxy that cannot
+    # be reached: ConnectError, as for any host).
+    server = await asyncio.start_server(refuse_to_tunnel, "127.0.0.1", 0)
+    sock = refused_port()
+    port = server.sockets[0].getsockname()[1] if event.endswith("tunnel") else sock.getsockname()[1]
+    proxy = f"http://127.0.0.1:{port}"
+    raised: list[type[Exception]] = []
+    try:
+        for make in (httpx2.AsyncClient, cocalc_api.DefaultAioHttpClient):
+            async with make(proxy=proxy) as http:
+                with pytest.raises(httpx2.TransportError) as failure:
+                    await http.get("https://project.invalid/")
+                raised.append(type(failure.value))
+                assert failure.value.__cause__ is None or make is httpx2.AsyncClient
+    finally:
+        sock.close()
+        server.close()
+        await server.wait_closed()
+    assert raised[1] is raised[0], raised
+
+
 async def test_an_answer_cut_short_through_aiohttp_is_httpx2s_protocol_error() -> None:
     # The head promises 100 bytes, 10 come, then the connection closes (RFC 9112, 8: an
     # incomplete message); httpcore2 raises RemoteProtocolError for it.

@@ -11,7 +11,9 @@ A sync job's clock is a fake that the scripted service advances by each call's l
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +28,7 @@ TIMEOUT_408 = (
     f"timeout - callHub: subject='project.{PROJECT}.0.api.-', name='system.exec', code='408' "
 )
 GONE = "Error: Async operation 'j1' does not exist."
+JOBS_DOC = (Path(__file__).resolve().parents[1] / "docs" / "jobs.md").read_text(encoding="utf-8")
 STAT = {"timestamp": 1, "mem_rss": 10.5, "cpu_pct": 3.0, "cpu_secs": 0.1}
 
 
@@ -208,27 +211,44 @@ def test_wait_reports_each_snapshot_to_a_callback(clock: list[float]) -> None:
     assert seen[0] == "a/running" and seen[-1] == "/completed"
 
 
-@pytest.mark.parametrize(
-    ("timeout", "poll", "message"),
-    [
-        (0, 10, "timeout must be a positive number of seconds or None, got 0"),
-        (-1, 10, "timeout must be a positive number of seconds or None, got -1"),
-        (True, 10, "timeout must be a positive number of seconds or None, got True"),
-        ("5", 10, "timeout must be a positive number of seconds or None, got '5'"),
-        (None, 0.5, "poll must be a number of seconds >= 1, got 0.5"),
-        (None, True, "poll must be a number of seconds >= 1, got True"),
-        (None, "10", "poll must be a number of seconds >= 1, got '10'"),
-        (None, float("inf"), "poll must be finite, got inf"),
-    ],
-)
+def documented_refusal(argument: str, value: object) -> str:
+    """The message docs/jobs.md gives for a refused `value` of a wait() or follow() argument
+    (`argument` is how the message starts)."""
+    forms = {line for line in JOBS_DOC.splitlines() if line.startswith(argument)}
+    spans = re.findall(rf"`({re.escape(argument)}[^`]*)`", JOBS_DOC)
+    forms |= {" ".join(span.split()) for span in spans}  # a span may wrap
+    (form,) = forms
+    return form.replace("<value>", repr(value))
+
+
+TIMEOUT = "timeout must be"
+POLL = "poll must be a number"
+FINITE = "poll must be finite"
+BAD_WAIT_ARGUMENTS = [
+    (0, 10, TIMEOUT, 0),
+    (-1, 10, TIMEOUT, -1),
+    (True, 10, TIMEOUT, True),
+    ("5", 10, TIMEOUT, "5"),
+    (float("nan"), 10, TIMEOUT, float("nan")),
+    (None, 0.5, POLL, 0.5),
+    (None, 0.999, POLL, 0.999),  # the floor is 1 s
+    (None, 0, POLL, 0),
+    (None, True, POLL, True),
+    (None, "10", POLL, "10"),
+    (None, float("nan"), POLL, float("nan")),
+    (None, float("inf"), FINITE, float("inf")),
+]
+
+
+@pytest.mark.parametrize(("timeout", "poll", "argument", "bad"), BAD_WAIT_ARGUMENTS)
 def test_bad_wait_arguments_are_refused_before_any_call(
-    timeout: Any, poll: Any, message: str
+    timeout: Any, poll: Any, argument: str, bad: object
 ) -> None:
-    service = Service([snapshot()])
+    service = Service([GONE])  # a wait that went ahead would fail at once, not hang
     job = project(service).jobs.start("x")
     with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         job.wait(timeout, poll=poll)
-    assert str(raised.value) == message
+    assert str(raised.value) == documented_refusal(argument, bad)
     assert service.polls_seen == []
 
 
@@ -300,12 +320,32 @@ def test_a_failed_job_s_replaced_output_is_new(clock: list[float]) -> None:
     assert clock_sleeps() == [2]
 
 
+# The service's job status is "running", "completed", "error", or "killed" (set by CoCalc's
+# frontend: src/packages/util/types/execute-code.ts); docs/jobs.md: follow()'s last update has
+# `done`, and wait() returns once the job has ended.
+KILLED = snapshot("killed", stdout="a", exit_code=1)
+# The job, then gone after a few looks: a follow that never ends fails instead of hanging.
+ENDS_KILLED: list[dict[str, Any] | str] = [snapshot(stdout="a"), KILLED, KILLED, KILLED, GONE]
+
+
+def test_follow_and_wait_end_on_a_killed_job(clock: list[float]) -> None:
+    service = Service(ENDS_KILLED)
+    job = project(service).jobs.start("x")
+    updates = list(job.follow())
+    assert [(u.stdout, u.status, u.done) for u in updates] == [
+        ("a", "running", False),
+        ("", "killed", True),
+    ]
+    assert job.wait() == KILLED
+    assert (job.state, job.done, job.exit_code) == ("killed", True, 1)
+
+
 @pytest.mark.parametrize("poll", [0, -1])
 def test_follow_needs_a_positive_poll(poll: float) -> None:
     job = project(Service([snapshot()])).jobs.start("x")
     with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         next(job.follow(poll=poll))
-    assert str(raised.value) == f"poll must be a positive number of seconds, got {poll!r}"
+    assert str(raised.value) == documented_refusal("poll must be a positive", poll)
 
 
 # -- kill ------------------------------------------------------------------------------------
@@ -448,6 +488,14 @@ async def test_async_status_follow_and_gone(monkeypatch: pytest.MonkeyPatch) -> 
     assert str(raised.value).startswith("job j1 is gone: the project keeps at most 100 jobs")
     with pytest.raises(cocalc_api.AsyncJobNotFoundError):
         await made.jobs.get("j1").wait()
+
+
+async def test_async_follow_and_wait_end_on_a_killed_job() -> None:
+    service = Service(ENDS_KILLED)
+    job = async_project(service).jobs.get("j1")
+    updates = [update async for update in job.follow(poll=0.01)]
+    assert [(u.status, u.done) for u in updates] == [("running", False), ("killed", True)]
+    assert await job.wait() == KILLED and job.done
 
 
 async def test_async_wait_with_a_timeout_raises() -> None:
@@ -604,19 +652,15 @@ async def test_async_a_job_that_has_ended_is_reported_at_once(clock: list[float]
     assert service.polls_seen[0]["args"][0] == {"async_get": "j1", "async_stats": True}
 
 
-@pytest.mark.parametrize(
-    ("timeout", "poll", "message"),
-    [
-        (0, 10, "timeout must be a positive number of seconds or None, got 0"),
-        (None, 0.5, "poll must be a number of seconds >= 1, got 0.5"),
-    ],
-)
-async def test_async_bad_wait_arguments_are_refused(timeout: Any, poll: Any, message: str) -> None:
-    service = Service([snapshot()])
+@pytest.mark.parametrize(("timeout", "poll", "argument", "bad"), BAD_WAIT_ARGUMENTS)
+async def test_async_bad_wait_arguments_are_refused(
+    timeout: Any, poll: Any, argument: str, bad: object
+) -> None:
+    service = Service([GONE])
     job = await async_project(service).jobs.start("x")
     with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         await job.wait(timeout, poll=poll)
-    assert str(raised.value) == message
+    assert str(raised.value) == documented_refusal(argument, bad)
     assert service.polls_seen == []
 
 
@@ -624,7 +668,7 @@ async def test_async_follow_needs_a_positive_poll() -> None:
     job = async_project(Service([snapshot()])).jobs.get("j1")
     with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
         await job.follow(poll=0).__anext__()
-    assert str(raised.value) == "poll must be a positive number of seconds, got 0"
+    assert str(raised.value) == documented_refusal("poll must be a positive", 0)
 
 
 async def test_async_kill_asks_for_the_pid_and_raises_other_failures() -> None:

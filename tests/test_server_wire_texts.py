@@ -322,6 +322,38 @@ def test_a_whitespace_command_runs_as_a_bash_script_with_a_cpu_limit(tmp_path: o
     assert pathlib.Path(escaped.argv[0]).read_text() == "echo 'a b'"
 
 
+# execute-code.ts: `opts.command.split(/\s+/g)` with more than one part (and no args) runs the
+# command as a bash script. JavaScript's \s (ECMA-262 WhiteSpace and LineTerminator) is not
+# Python's: it has U+FEFF and lacks the separators U+001C-U+001F and U+0085.
+JS_WHITESPACE = ["\t", "\n", "\v", "\f", "\r", " ", "\u00a0", "\u1680", "\u2000", "\u200a"]
+JS_WHITESPACE += ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff"]
+NOT_JS_WHITESPACE = ["\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u180e", "\u200b"]
+
+
+@pytest.mark.parametrize(
+    ("space", "bash"),
+    [(c, True) for c in JS_WHITESPACE] + [(c, False) for c in NOT_JS_WHITESPACE],
+    ids=lambda value: f"U+{ord(value):04X}" if isinstance(value, str) else str(value),
+)
+def test_a_command_with_javascript_whitespace_runs_as_a_bash_script(
+    tmp_path: object, space: str, bash: bool
+) -> None:
+    root = str(tmp_path)
+    command = f"echo{space}hi"
+    prepared = prepare_command(
+        parse_exec_options({"command": command, "timeout": 0}),
+        root,
+        {},
+        lambda: root,
+        lambda folder: None,
+    )
+    if bash:
+        assert (prepared.program, prepared.argv) == ("bash", (f"{root}/a.sh",))
+        assert prepared.display == command
+    else:
+        assert (prepared.program, prepared.argv) == (command, ())
+
+
 def test_the_working_folder_follows_handle_exec_shell_code(tmp_path: object) -> None:
     import pathlib
 

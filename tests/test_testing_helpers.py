@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx2
@@ -20,7 +21,7 @@ import pytest
 from vcr.request import Request
 
 import cocalc_api
-from cocalc_api import models
+from cocalc_api import models, pytest_plugin
 from cocalc_api.testing import (
     MATCH_ON,
     PROJECT_ID,
@@ -177,6 +178,42 @@ def test_scrubbing_removes_the_key_and_the_project_id() -> None:
         {"body": {"string": b'{"project_id": "real-id", "k": "sk-secret"}'}}
     )
     assert json.loads(response["body"]["string"]) == {"project_id": PROJECT_ID, "k": "<redacted>"}
+
+
+class RecordingRequest:
+    """What the plugin reads of a test's request: its `vcr` marks, pytest-recording's
+    options, and the test's `vcr_config`."""
+
+    def __init__(self, marked: bool, record_mode: str | None, disabled: bool) -> None:
+        self.node = SimpleNamespace(
+            iter_markers=lambda name: iter([pytest.mark.vcr.mark] if marked else [])
+        )
+        options = {"--record-mode": record_mode, "--disable-recording": disabled}
+        self.config = SimpleNamespace(getoption=lambda name, default=None: options[name])
+
+    def getfixturevalue(self, name: str) -> dict[str, Any]:
+        assert name == "vcr_config"
+        return {}
+
+
+@pytest.mark.parametrize(
+    ("marked", "record_mode", "disabled", "replays"),
+    [
+        (True, None, False, True),  # pytest-recording's default mode is "none": replay only
+        (True, "none", False, True),
+        (True, "once", False, False),  # recording: calls reach the server
+        (True, "none", True, False),  # --disable-recording: no cassettes at all
+        (True, None, True, False),
+        (False, "none", False, False),
+    ],
+)
+def test_only_a_vcr_test_under_record_mode_none_replays(
+    marked: bool, record_mode: str | None, disabled: bool, replays: bool
+) -> None:
+    # docs/testing.md: a test marked `vcr` under --record-mode=none replays only; with
+    # --disable-recording it gets the local server like the others.
+    request: Any = RecordingRequest(marked, record_mode, disabled)
+    assert pytest_plugin._replays(request) is replays
 
 
 USER_TESTS = textwrap.dedent(

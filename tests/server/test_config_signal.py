@@ -228,6 +228,19 @@ def test_signal_to_another_process_is_eperm_and_sends_nothing(
     assert api.server.process.poll() is None
 
 
+def test_signal_to_a_process_group_the_project_did_not_start_is_eperm(api: Api) -> None:
+    # A group of the same user, led by a process the project did not start.
+    group = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        assert api.call("system.signal", {"signal": 9, "pid": -group.pid}) == {
+            "error": "Error: kill EPERM"
+        }
+        assert group.poll() is None
+    finally:
+        group.kill()
+        group.wait()
+
+
 def test_signal_to_the_own_group_or_everything_is_eperm(api: Api) -> None:
     # Signal 0 keeps this test harmless even if the refusal were missing.
     for pid in (0, -1):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,28 @@ def test_listing_outside_the_project_is_refused(api: Api, home: Path) -> None:
         (home / "escape").unlink()
 
 
+# node's stats.mtime: mtimeMs (sec * 1e3 + nsec / 1e6) made a Date with Math.round
+# (lib/internal/fs/utils.js, dateFromMs); get-listing.ts sends stats.mtime.valueOf() / 1000.
+# (modification time in ns, mtime listed)
+MTIME_ROUNDING = [
+    (1_700_000_000_000_000_000, 1700000000),
+    (1_700_000_000_123_400_000, 1700000000.123),
+    (1_700_000_000_123_500_000, 1700000000.124),  # a half goes up
+    (1_700_000_000_123_600_000, 1700000000.124),
+    (1_700_000_000_999_700_000, 1700000001),
+]
+
+
+def test_listing_rounds_the_mtime_to_the_nearest_millisecond(
+    api: Api, work: Path, home: Path
+) -> None:
+    for index, (ns, _) in enumerate(MTIME_ROUNDING):
+        os.utime(fill(work / f"f{index}"), ns=(ns, ns))
+    listing = api.call("system.listing", {"path": rel(work, home)})
+    listed = {entry["name"]: entry["mtime"] for entry in listing}
+    assert listed == {f"f{i}": mtime for i, (_, mtime) in enumerate(MTIME_ROUNDING)}
+
+
 # -- system.deleteFiles (src/packages/backend/files/delete-files.ts) ------------------------------
 
 
@@ -237,6 +261,19 @@ def test_delete_refuses_outside_paths_and_the_project_folder(api: Api, home: Pat
     result = api.call("system.deleteFiles", {"paths": [""]})
     assert "project folder" in result["error"]
     assert home.is_dir()
+
+
+@pytest.mark.parametrize("link", ["absolute", "relative"])
+def test_delete_through_a_link_in_a_parent_folder_is_refused(
+    api: Api, work: Path, home: Path, tmp_path: Path, link: str
+) -> None:
+    # "out" is a link to a folder outside the project: "out/x" names the outside file.
+    victim = fill(tmp_path / "outside" / "x", "stays")
+    target = victim.parent if link == "absolute" else os.path.relpath(victim.parent, work)
+    (work / "out").symlink_to(target)
+    result = api.call("system.deleteFiles", {"paths": [rel(work / "out" / "x", home)]})
+    assert_outside_refused(result)
+    assert victim.read_text() == "stays"
 
 
 # -- system.moveFiles (src/packages/backend/files/move-files.ts, fs-extra's move) -----------------
@@ -491,6 +528,28 @@ def test_read_and_write_outside_the_project_are_refused(api: Api) -> None:
     assert_outside_refused(api.call("system.readTextFileFromProject", {"path": "/etc/hostname"}))
     result = api.call("system.writeTextFileToProject", {"path": "../x.txt", "content": "x"})
     assert_outside_refused(result)
+
+
+@pytest.fixture
+def sibling(home: Path) -> Iterator[Path]:
+    """A folder beside the project whose name starts with the project folder's name."""
+    folder = Path(f"{home}2")
+    fill(folder / "secret.txt", "secret")
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_a_sibling_whose_name_starts_like_the_projects_is_outside(
+    api: Api, home: Path, sibling: Path
+) -> None:
+    for path in (f"../{sibling.name}/secret.txt", f"{sibling}/secret.txt"):
+        read = api.call("system.readTextFileFromProject", {"path": path})
+        assert_outside_refused(read)
+        written = api.call("system.writeTextFileToProject", {"path": path, "content": "x"})
+        assert_outside_refused(written)
+        assert_outside_refused(api.call("system.deleteFiles", {"paths": [path]}))
+    assert_outside_refused(api.call("system.listing", {"path": f"../{sibling.name}"}))
+    assert (sibling / "secret.txt").read_text() == "secret"
 
 
 # -- editor.newFile (src/packages/backend/misc/new-file.ts) ---------------------------------------

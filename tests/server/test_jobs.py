@@ -169,6 +169,17 @@ def test_async_await_is_bounded_by_the_envelope_timeout(api: Api) -> None:
     assert api.exec(async_get=job["job_id"], async_await=True)["status"] == "completed"
 
 
+def test_a_finished_jobs_script_folder_is_removed_when_it_ends(api: Api) -> None:
+    # execute-code.ts: the async job's callback ends with cleanUpTempDir(tempDir) in a
+    # `finally`, when the job ends, not when the project stops. bash is run as `bash a.sh`,
+    # so $0 is the script.
+    job = api.exec(command="echo $0", async_call=True)
+    final = api.exec(async_get=job["job_id"], async_await=True)
+    script = Path(final["stdout"].strip())
+    assert script.name == "a.sh" and script.parent.name.startswith("cocalc-"), final
+    wait_for(lambda: not script.parent.exists(), "the script folder to go", timeout=10)
+
+
 def test_unknown_job_id(api: Api) -> None:
     assert api.exec(async_get="nope") == missing("nope")
 

@@ -631,6 +631,21 @@ def test_run_notebook_cells_that_are_a_string_are_its_characters(api: Api) -> No
     assert answer == {"error": "TypeError: Cannot create property 'outputs' on string 'a'"}
 
 
+def test_a_failed_run_leaves_no_temporary_notebook_behind(api: Api) -> None:
+    # jupyter-run.ts writes the notebook to "<path>/<uuid>.ipynb" and unlinks it in a
+    # `finally`, whatever the run throws.
+    folder = Path(api.server.root) / "failed-runs"
+    no_kernel = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    no_cells = {"metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4}
+    for notebook in (no_kernel, no_cells):
+        answer = api.call(
+            "editor.jupyterRunNotebook", {"path": folder.name, "ipynb": json.dumps(notebook)}
+        )
+        assert "error" in answer, answer
+    assert folder.is_dir()  # it was written there
+    assert list(folder.iterdir()) == []
+
+
 # -- editor.formatterString -----------------------------------------------------------------
 
 MESSY_PYTHON = "def f( a,b ):\n  return {'a':a,\n   'b':b}\nx=[1,2,\n3]\n"

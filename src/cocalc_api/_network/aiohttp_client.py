@@ -24,9 +24,10 @@ from cocalc_api._network.pool import DEFAULT_LIMITS, with_defaults
 from cocalc_api._network.tls import Cert
 
 # aiohttp's failure -> httpcore2's exception for the same event; the first that matches wins,
-# so a subclass comes before its base.
+# so a subclass comes before its base. A proxy that cannot be reached is a ConnectError, as any
+# host (aiohttp's ClientProxyConnectionError is a ClientConnectorError); a proxy that refuses
+# the tunnel is a ProxyError.
 _FAILURES: tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...] = (
-    (aiohttp.ClientProxyConnectionError, httpx2.ProxyError),
     (aiohttp.ClientHttpProxyError, httpx2.ProxyError),
     (aiohttp.ConnectionTimeoutError, httpx2.ConnectTimeout),
     (aiohttp.ClientConnectorError, httpx2.ConnectError),  # refused, DNS, TLS handshake
