@@ -53,6 +53,7 @@ INSIDE = [
     "a/up",
     "a/b/../b/f.txt",
     "rel/../plain.txt",  # ".." of a followed link goes to the target's parent (a), not root
+    "a/./../plain.txt",  # "." is no step down, so ".." after it climbs out of a
     "via-root/b/f.txt",
     "a/b/",
     "a/b/.",
@@ -283,9 +284,13 @@ def test_folders_are_made_along_a_path_spelled_through_the_project_folder(root: 
     assert (root / "via-link" / "deep").is_dir() and (root / "via-dots" / "deep").is_dir()
 
 
-def test_no_folder_is_made_where_a_dangling_link_points(root: Path) -> None:
+@pytest.mark.parametrize("link", ["relative", "absolute"])
+def test_no_folder_is_made_where_a_dangling_link_points(root: Path, link: str) -> None:
     # Only the caller's own components are made, never the folders a link names (node's
     # recursive mkdir stops at the link too: EEXIST, then ENOENT).
+    if link == "absolute":
+        (root / "dangling").unlink()
+        (root / "dangling").symlink_to(root / "nowhere" / "x")
     with pytest.raises(OSError):
         Beneath(str(root)).make_folders(f"{root}/dangling/sub")
     assert not (root / "nowhere").exists()
