@@ -71,15 +71,13 @@ $(MUTATE_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,mutate]'
 	touch $(MUTATE_STAMP)
 
-# Mutation testing (MUTATION.md), outside `make test`: mutmut over the functions of the modules
-# [tool.mutmut] names, then tests/mutation/constants.py over their module-level constants (which
-# mutmut leaves alone), then the summary in MUTATION.md. Each run starts from scratch.
+# Mutation testing (MUTATION.md), outside `make test`, one module at a time
+# (tests/mutation/run.py): mutmut over its functions, tests/mutation/constants.py over its
+# module-level constants (which mutmut leaves alone), then its row of MUTATION.md.
+# MODULES="a b" runs only those (a package stands for its modules). mutants/ is kept between
+# runs (`make clean` removes it); each module's result is recorded as soon as it is done.
 mutate: $(MUTATE_STAMP)
-	rm -rf mutants
-	$(BIN)/mutmut run --max-children $$(nproc) > mutants.log 2>&1 || (tail -c 3000 mutants.log; exit 1)
-	mv mutants.log mutants/
-	$(BIN)/python -m tests.mutation.constants
-	$(BIN)/python -m tests.mutation.report
+	$(BIN)/python -m tests.mutation.run $(MODULES)
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) mutants

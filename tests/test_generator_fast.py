@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import filecmp
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -525,3 +527,68 @@ def test_generating_over_an_old_output_leaves_exactly_the_new_one(
     assert files == ["__init__.py", "resources", "resources/system.py"]
     assert (old / "resources" / "system.py").read_text(encoding="utf-8") == "fresh\n"
     assert main(["--out", str(tmp_path), "--check"]) == 0
+
+
+# -- the tools: their pinned versions, and a step that fails or warns --------------------------
+
+
+def pinned_in_pyproject() -> dict[str, str]:
+    """The generator extra of pyproject.toml: what `make generate` installs."""
+    with (REPO / "pyproject.toml").open("rb") as handle:
+        extra = tomllib.load(handle)["project"]["optional-dependencies"]["generator"]
+    return dict(requirement.split("==") for requirement in extra)
+
+
+def test_the_generator_checks_the_versions_pyproject_pins() -> None:
+    pins = pinned_in_pyproject()
+    assert {name: pins[name] for name in build.PINNED} == build.PINNED
+    assert set(build.PINNED) >= {"openapi-python-client", "datamodel-code-generator", "ruff"}
+
+
+def test_a_tool_of_another_version_stops_the_build_before_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def installed(name: str) -> str:
+        return "0.0.1" if name == "ruff" else build.PINNED[name]
+
+    monkeypatch.setattr(build, "version", installed)
+    with pytest.raises(build.GeneratorError) as refused:
+        build.generate_into(SPEC, tmp_path)
+    assert "not the pinned versions" in str(refused.value)
+    assert "'ruff': '0.0.1'" in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+OPENAPI_WARNING = (
+    "Warning(s) encountered while generating. Client was generated, but some pieces may be missing"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "output", "fails"),
+    [
+        (0, "", False),
+        (3, "", True),
+        # openapi-python-client's words (its cli.py) when it exits 0 but left something out.
+        (
+            0,
+            OPENAPI_WARNING,
+            True,
+        ),
+        (0, "no warnings", False),
+    ],
+)
+def test_a_step_that_fails_or_warns_stops_the_build_and_says_which(
+    code: int, output: str, fails: bool
+) -> None:
+    command = [
+        sys.executable,
+        "-c",
+        f"import sys; print({output!r}, file=sys.stderr); sys.exit({code})",
+    ]
+    if not fails:
+        build._run("the step", command)
+        return
+    with pytest.raises(build.GeneratorError) as failed:
+        build._run("the step", command)
+    assert str(failed.value) == f"the step failed ({code}):\n{output}\n"

@@ -180,40 +180,137 @@ def test_scrubbing_removes_the_key_and_the_project_id() -> None:
     assert json.loads(response["body"]["string"]) == {"project_id": PROJECT_ID, "k": "<redacted>"}
 
 
-class RecordingRequest:
-    """What the plugin reads of a test's request: its `vcr` marks, pytest-recording's
-    options, and the test's `vcr_config`."""
+REPO = Path(__file__).resolve().parent.parent
 
-    def __init__(self, marked: bool, record_mode: str | None, disabled: bool) -> None:
+
+class RecordingRequest:
+    """What the plugin reads of a test's request, as pytest gives it: the test's marks, the
+    options of the plugins loaded (an option no plugin added is a ValueError unless a default
+    is given), and the test's `vcr_config`."""
+
+    def __init__(
+        self,
+        marks: list[pytest.Mark],
+        options: dict[str, object],
+        vcr_config: dict[str, Any] | None = None,
+    ) -> None:
         self.node = SimpleNamespace(
-            iter_markers=lambda name: iter([pytest.mark.vcr.mark] if marked else [])
+            iter_markers=lambda name: iter([m for m in marks if m.name == name])
         )
-        options = {"--record-mode": record_mode, "--disable-recording": disabled}
-        self.config = SimpleNamespace(getoption=lambda name, default=None: options[name])
+        self.config = SimpleNamespace(getoption=self._getoption)
+        self._options = options
+        self._vcr_config = vcr_config or {}
+
+    def _getoption(self, name: str, default: object = ValueError) -> object:
+        if name in self._options:
+            return self._options[name]
+        if default is ValueError:
+            raise ValueError(f"no option named {name!r}")
+        return default
 
     def getfixturevalue(self, name: str) -> dict[str, Any]:
         assert name == "vcr_config"
-        return {}
+        return self._vcr_config
+
+
+VCR = pytest.mark.vcr.mark
+OTHER = pytest.mark.asyncio.mark
+RECORDING = {"--record-mode": None, "--disable-recording": False}  # pytest-recording's defaults
 
 
 @pytest.mark.parametrize(
-    ("marked", "record_mode", "disabled", "replays"),
+    ("marks", "options", "vcr_config", "replays"),
     [
-        (True, None, False, True),  # pytest-recording's default mode is "none": replay only
-        (True, "none", False, True),
-        (True, "once", False, False),  # recording: calls reach the server
-        (True, "none", True, False),  # --disable-recording: no cassettes at all
-        (True, None, True, False),
-        (False, "none", False, False),
+        # pytest-recording's default mode is "none": a vcr test replays only.
+        ([OTHER, VCR], RECORDING, None, True),
+        ([VCR], {**RECORDING, "--record-mode": "none"}, None, True),
+        ([VCR], {**RECORDING, "--record-mode": "once"}, None, False),  # recording: a server
+        ([VCR], {**RECORDING, "--disable-recording": True}, None, False),  # no cassettes at all
+        ([VCR], {**RECORDING, "--record-mode": "none", "--disable-recording": True}, None, False),
+        ([OTHER], RECORDING, None, False),  # not a vcr test
+        ([VCR], {}, None, False),  # pytest-recording not loaded: the mark means nothing
+        # A pytest-recording without --disable-recording.
+        ([VCR], {"--record-mode": None}, None, True),
+        # The mode of the test's mark, else of its vcr_config.
+        ([pytest.mark.vcr(record_mode="once").mark], RECORDING, None, False),
+        ([pytest.mark.vcr(record_mode="none").mark], RECORDING, {"record_mode": "all"}, True),
+        ([VCR], RECORDING, {"record_mode": "new_episodes"}, False),
+        ([VCR], RECORDING, {"record_mode": "none"}, True),
     ],
 )
 def test_only_a_vcr_test_under_record_mode_none_replays(
-    marked: bool, record_mode: str | None, disabled: bool, replays: bool
+    marks: list[pytest.Mark],
+    options: dict[str, object],
+    vcr_config: dict[str, Any] | None,
+    replays: bool,
 ) -> None:
-    # docs/testing.md: a test marked `vcr` under --record-mode=none replays only; with
+    # docs/testing.md: a test marked `vcr` under pytest-recording's --record-mode=none (its
+    # default, or the mode its mark or vcr_config gives) replays only; with
     # --disable-recording it gets the local server like the others.
-    request: Any = RecordingRequest(marked, record_mode, disabled)
+    request: Any = RecordingRequest(marks, options, vcr_config)
     assert pytest_plugin._replays(request) is replays
+
+
+def documented_option(name: str) -> str:
+    """The row of docs/testing.md's option table for `name`: what it says the option does."""
+    text = (REPO / "docs" / "testing.md").read_text(encoding="utf-8")
+    (row,) = [line for line in text.splitlines() if line.startswith(f"| `{name}` |")]
+    return row.split("|")[2].strip()
+
+
+def test_the_plugins_option_is_the_one_docs_testing_md_lists() -> None:
+    from _pytest.config.argparsing import Parser
+
+    parser = Parser(_ispytest=True)  # pytest's own parser, as `pytest --help` prints it
+    pytest_plugin.pytest_addoption(parser)
+    shown = " ".join(parser.optparser.format_help().split())
+    assert "cocalc_api fixtures: --cocalc-live " + documented_option("--cocalc-live") in shown
+    assert parser.parse([]).cocalc_live is False
+    assert parser.parse(["--cocalc-live"]).cocalc_live is True
+
+
+def live_settings(live: bool, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name in ("COCALC_API_KEY", "COCALC_HOST", "COCALC_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config: Any = SimpleNamespace(getoption=lambda name: {"--cocalc-live": live}[name])
+    return pytest_plugin._live_settings(config)
+
+
+def test_cocalc_live_takes_the_host_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # docs/testing.md, the option table and what follows it.
+    env = {"COCALC_API_KEY": "sk-live", "COCALC_HOST": "https://cocalc.example"}
+    assert live_settings(False, env, monkeypatch) is None
+    target = live_settings(True, {**env, "COCALC_PROJECT_ID": PROJECT_ID}, monkeypatch)
+    assert target == pytest_plugin.CocalcTarget(
+        "live", "https://cocalc.example", "sk-live", PROJECT_ID
+    )
+    target = live_settings(
+        True, {"COCALC_API_KEY": "sk-live", "COCALC_PROJECT_ID": ""}, monkeypatch
+    )
+    assert (target.host, target.project_id) == ("https://cocalc.com", None)
+    with pytest.raises(pytest.UsageError) as refused:
+        live_settings(True, {"COCALC_HOST": "https://cocalc.example"}, monkeypatch)
+    assert "--cocalc-live" in str(refused.value) and "COCALC_API_KEY" in str(refused.value)
+
+
+async def test_the_async_fixtures_give_a_client_of_the_target_and_close_it() -> None:
+    target = pytest_plugin.CocalcTarget("replay", "http://127.0.0.1:9", "sk-replay", PROJECT_ID)
+    projects = pytest_plugin._async_project(target)
+    project = await projects.__anext__()
+    assert (project.host, project.api_key, project.project_id) == (
+        "http://127.0.0.1:9",
+        "sk-replay",
+        PROJECT_ID,
+    )
+    await projects.aclose()
+    assert project._http.is_closed
+    hubs = pytest_plugin._async_hub(target)
+    hub = await hubs.__anext__()
+    assert (hub.host, hub.api_key) == ("http://127.0.0.1:9", "sk-replay")
+    await hubs.aclose()
+    assert hub._http.is_closed
 
 
 USER_TESTS = textwrap.dedent(

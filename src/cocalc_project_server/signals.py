@@ -106,6 +106,8 @@ def _kill(
     pid = _node_pid(pid_value)
     sig = _node_signal(sig_value)
     # Then kill(2): no such process (ESRCH) before a bad signal (EINVAL) before EPERM.
+    if pid == _INT32.start:
+        raise kill_error("ESRCH")  # -INT_MIN names no group (kernel/signal.c kill_something_info)
     if pid <= 0:
         # 0 is the server's own process group, -1 every process of the user, -N a group.
         _check_group(-pid, sig, started_sessions)

@@ -14,8 +14,9 @@ function using the constant are run, fastest first, stopping at the first failur
 reach which function is mutmut's own record (mutants/mutmut-stats.json); a name defined from a
 constant at module level (e.g. `_backoff` from INITIAL_BACKOFF_S) counts as a use of it.
 
-Run from the repository root after `mutmut run`: `python -m tests.mutation.constants`; writes
-mutants/constants-results.json.
+Run from the repository root after `mutmut run`: `python -m tests.mutation.constants [--module
+MODULE | NAME ...]`; writes the results into mutants/constants-results.json, keeping those of
+the constants not checked this time.
 """
 
 from __future__ import annotations
@@ -316,13 +317,20 @@ def run(mutant: ConstantMutant, tests: list[str], tree: Path = MUTANTS) -> None:
 
 
 def main() -> int:
-    stats = json.loads((MUTANTS / "mutmut-stats.json").read_text(encoding="utf-8"))
+    stats_file = MUTANTS / "mutmut-stats.json"
+    if not stats_file.exists():
+        raise SystemExit("no mutants/mutmut-stats.json: run mutmut (make mutate) first")
+    stats = json.loads(stats_file.read_text(encoding="utf-8"))
     files = mutated_files()
     mutants = [m for path in files for m in constant_mutants(path)]
-    selected = set(sys.argv[1:])
-    if selected:
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--module"]:  # one module's constants (tests/mutation/run.py)
+        module = arguments[1]
+        mutants = [m for m in mutants if module_of(m.path) == module]
+    elif arguments:
+        selected = set(arguments)
         mutants = [m for m in mutants if m.name in selected or m.constant in selected]
-    workers = max(1, min(os.cpu_count() or 1, 4))
+    workers = max(1, min(os.cpu_count() or 1, 4, len(mutants)))
     print(f"{len(mutants)} constant mutants, {workers} at a time")
     # Each worker mutates its own copy of mutmut's tree.
     trees = [MUTANTS]
@@ -349,7 +357,12 @@ def main() -> int:
     finally:
         for tree in trees[1:]:
             shutil.rmtree(tree, ignore_errors=True)
-    RESULTS.write_text(json.dumps([asdict(m) for m in mutants], indent=2), encoding="utf-8")
+    # Results of other constants, from earlier runs, are kept.
+    earlier = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else []
+    checked = {m.name for m in mutants}
+    kept = [entry for entry in earlier if entry["name"] not in checked]
+    results = kept + [asdict(m) for m in mutants]
+    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
     counts = Counter(m.status for m in mutants)
     print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
     return 0

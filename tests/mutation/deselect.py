@@ -36,6 +36,14 @@ SLOW = [
     "tests/test_jobs.py::test_wait_reports_progress_to_a_callback*",
     "tests/test_jobs.py::test_wait_with_a_timeout_leaves_the_job_running*",
     "tests/test_jobs.py::test_a_40_second_job*",
+    # Whole runs of pytest, the generator or a console script in a child process: nothing
+    # there is traced, and each takes 1 to 11 s.
+    "tests/test_testing_helpers.py::test_a_users_test_file_passes_on_the_local_server_then*",
+    "tests/test_testing_helpers.py::test_a_users_hub_tests_pass_on_the_local_hub_then*",
+    "tests/test_testing_helpers.py::test_recording_against_a_real_host_scrubs_the_key*",
+    "tests/test_cli.py::test_a_method_added_to_the_spec_gets_its_subcommand*",
+    "tests/test_mcp.py::test_a_spec_edit_adds_a_tool_with_no_handwritten_change*",
+    "tests/test_mcp.py::test_console_script_over_*",
     # The trampolines mutmut puts around every function add stack frames, so a warning's
     # stacklevel cannot point at the caller under mutmut.
     "tests/faults/test_secrets.py::test_insecure_host_warning_points_at_the_caller*",

@@ -1,17 +1,21 @@
-"""The summary of a `make mutate` run, written into MUTATION.md between its result markers.
+"""The summary of `make mutate`, written into MUTATION.md between its result markers.
 
-Reads mutmut's results (mutants/**/*.meta), the constants stage's (mutants/constants-results.json)
-and tests/mutation/survivors.toml, which gives the reason each surviving mutant is equivalent
-(exact names, or fnmatch patterns for a whole function such as a log line). A survivor without a
-reason is listed as such: it is a missing test. The "before" column is tests/mutation/baseline.json,
-the per-module counts of the first run (`--save-baseline` writes it).
+Each module's results are kept in tests/mutation/results.json (its counts, every mutant that was
+not detected with its diff, the named constants, when it last ran and how long it took), so a
+run of some modules (`make mutate MODULES=...`) updates their rows and keeps the others. A run's
+own results are read from mutmut's (mutants/**/*.meta) and the constants stage's
+(mutants/constants-results.json). tests/mutation/survivors.toml gives the reason each surviving
+mutant is equivalent (exact names, or fnmatch patterns for a whole function such as a log line);
+a survivor without a reason is listed as such: it is a missing test. The "before" column is
+tests/mutation/baseline.json: the counts of each module's first run, written on that run.
 
-    python -m tests.mutation.report [--save-baseline] [--check]
+    python -m tests.mutation.report [--modules MODULE ...] [--minutes MODULE=N ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
 import sys
@@ -25,6 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 MUTANTS = REPO / "mutants"
 BASELINE = Path(__file__).with_name("baseline.json")
+RECORDS = Path(__file__).with_name("results.json")
 REASONS = Path(__file__).with_name("survivors.toml")
 SUMMARY = REPO / "MUTATION.md"
 BEGIN, END = "<!-- results: written by `make mutate` -->", "<!-- /results -->"
@@ -105,14 +110,25 @@ def _diff(name: str, path: str) -> str:
     return " / ".join(re.sub(r"\s+", " ", line).strip() for line in changed)
 
 
-def load(with_diffs: bool) -> list[Mutant]:
+def module_files(module: str) -> list[str]:
+    """The mutated files of `module` (a package stands for every module in it)."""
+    return [
+        path
+        for path in _mutated_paths()
+        if _module(path) == module or _module(path).startswith(module + ".")
+    ]
+
+
+def load(with_diffs: bool, modules: list[str]) -> list[Mutant]:
+    """This run's mutants of `modules`, from mutants/."""
     mutants: list[Mutant] = []
     import os
 
+    paths = [path for module in modules for path in module_files(module)]
     cwd = os.getcwd()
     os.chdir(REPO)  # mutmut reads mutants/ relative to the working folder
     try:
-        for path in _mutated_paths():
+        for path in paths:
             meta = MUTANTS / (path + ".meta")
             if not meta.exists():
                 continue
@@ -126,6 +142,8 @@ def load(with_diffs: bool) -> list[Mutant]:
     constants = MUTANTS / "constants-results.json"
     if constants.exists():
         for entry in json.loads(constants.read_text(encoding="utf-8")):
+            if entry["path"] not in paths:
+                continue
             status = entry["status"]
             if status.startswith("error"):
                 status = "killed"  # pytest could not even start: the mutant broke an import
@@ -140,6 +158,31 @@ def load(with_diffs: bool) -> list[Mutant]:
                 )
             )
     return mutants
+
+
+def _is_named(mutant: Mutant) -> bool:
+    return mutant.name.rpartition("__const_")[0].rpartition(".")[2] in NAMED
+
+
+def record(mutants: list[Mutant], minutes: float | None) -> dict[str, Any]:
+    """What results.json keeps of one module's run."""
+    kept = [m for m in mutants if m.status not in DETECTED or _is_named(m)]
+    return {
+        "run": datetime.date.today().isoformat(),
+        "minutes": minutes,
+        "mutants": len(mutants),
+        "detected": sum(m.status in DETECTED for m in mutants),
+        "kept": [[m.name, m.status, m.diff, m.killed_by] for m in kept],
+    }
+
+
+def from_record(module: str, entry: dict[str, Any]) -> list[Mutant]:
+    """The mutants of a module's record (the detected ones that are not kept, unnamed)."""
+    kept = [
+        Mutant(name, module, status, diff, killed_by=by) for name, status, diff, by in entry["kept"]
+    ]
+    unnamed = entry["detected"] - sum(m.status in DETECTED for m in kept)
+    return kept + [Mutant("", module, "killed") for _ in range(unnamed)]
 
 
 def explain(mutants: list[Mutant]) -> None:
@@ -189,7 +232,10 @@ def _rate(killed: int, counted: int) -> str:
 
 
 def render(
-    tallies: dict[str, Tally], mutants: list[Mutant], baseline: dict[str, dict[str, Any]]
+    tallies: dict[str, Tally],
+    mutants: list[Mutant],
+    baseline: dict[str, dict[str, Any]],
+    records: dict[str, dict[str, Any]],
 ) -> str:
     equivalent = {m.name for m in mutants if m.reason and not m.reason.startswith(NOT_EQUIVALENT)}
     lines = [
@@ -197,26 +243,29 @@ def render(
         "",
         (
             "| module | mutants | killed | survived | no tests | equivalent | kill rate before |"
-            " kill rate after |"
+            " kill rate after | last run | minutes |"
         ),
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     total = Tally()
     for module, counts in tallies.items():
         before_rate = _rate(*_before(baseline.get(module), equivalent))
+        entry = records.get(module, {})
+        minutes = entry.get("minutes")
         lines.append(
             f"| `{module}` | {counts.total} | {counts.killed} | {counts.survived} | "
-            f"{counts.no_tests} | {counts.equivalent} | {before_rate} | {counts.rate:.1f}% |"
+            f"{counts.no_tests} | {counts.equivalent} | {before_rate} | {counts.rate:.1f}% | "
+            f"{entry.get('run', '-')} | {'-' if minutes is None else f'{minutes:.1f}'} |"
         )
         for attribute in ("total", "killed", "survived", "no_tests", "equivalent"):
             setattr(total, attribute, getattr(total, attribute) + getattr(counts, attribute))
-    pairs = [_before(entry, equivalent) for entry in baseline.values()]
+    pairs = [_before(baseline.get(module), equivalent) for module in tallies]
     before_rate = _rate(sum(k for k, _ in pairs), sum(c for _, c in pairs))
     lines.append(
         f"| **all** | {total.total} | {total.killed} | {total.survived} | {total.no_tests} | "
-        f"{total.equivalent} | {before_rate} | {total.rate:.1f}% |"
+        f"{total.equivalent} | {before_rate} | {total.rate:.1f}% | | |"
     )
-    named = [m for m in mutants if m.name.rpartition("__const_")[0].rpartition(".")[2] in NAMED]
+    named = [m for m in mutants if _is_named(m)]
     if named:
         lines += [
             "",
@@ -232,8 +281,10 @@ def render(
         "",
         (
             "Kill rate = killed / (mutants - equivalent), a timeout counting as killed. Before:"
-            " the first run, with the tests of that day (tests/mutation/baseline.json), its"
-            " equivalent mutants (the same names as now) left out; the other columns are this run."
+            " the module's first run, with the tests of that day (tests/mutation/baseline.json),"
+            " its equivalent mutants (the same names as now) left out; the other columns are the"
+            " module's last run (its date, and the minutes it took on 2 cores: mutmut's and the"
+            " constants stage's, not the record of which tests reach which function)."
         ),
         "",
         "### Surviving mutants",
@@ -263,26 +314,46 @@ def render(
     return "\n".join(lines)
 
 
+def _minutes(pairs: list[str]) -> dict[str, float]:
+    found = {}
+    for pair in pairs:
+        module, _, value = pair.partition("=")
+        found[module] = float(value)
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--save-baseline", action="store_true")
+    parser.add_argument("--modules", nargs="*", default=[], help="the modules this run checked")
+    parser.add_argument("--minutes", nargs="*", default=[], help="MODULE=N: how long each took")
     parser.add_argument("--no-diffs", action="store_true")
     options = parser.parse_args()
-    mutants = load(with_diffs=not options.no_diffs)
-    if options.save_baseline:
-        counts: dict[str, dict[str, Any]] = {}
-        for mutant in mutants:
-            entry = counts.setdefault(mutant.module, {"total": 0, "killed": 0, "not_killed": []})
-            entry["total"] += 1
-            if mutant.status in DETECTED:
-                entry["killed"] += 1
-            else:
-                entry["not_killed"].append(mutant.name)
-        BASELINE.write_text(json.dumps(counts, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    records: dict[str, dict[str, Any]] = (
+        json.loads(RECORDS.read_text(encoding="utf-8")) if RECORDS.exists() else {}
+    )
+    baseline = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.exists() else {}
+    minutes = _minutes(options.minutes)
+    for module in options.modules:
+        fresh = load(with_diffs=not options.no_diffs, modules=[module])
+        by_module: dict[str, list[Mutant]] = defaultdict(list)
+        for mutant in fresh:
+            by_module[mutant.module].append(mutant)
+        for name, group in by_module.items():
+            if all(m.status == "not checked" for m in group):
+                continue  # generated but not run this time
+            records[name] = record(group, minutes.get(module))
+            if name not in baseline:  # the module's first run is its "before"
+                baseline[name] = {
+                    "total": len(group),
+                    "killed": sum(m.status in DETECTED for m in group),
+                    "not_killed": sorted(m.name for m in group if m.status not in DETECTED),
+                }
+    RECORDS.write_text(json.dumps(dict(sorted(records.items())), indent=1) + "\n", encoding="utf-8")
+    BASELINE.write_text(json.dumps(baseline, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    mutants = [m for module, entry in records.items() for m in from_record(module, entry)]
     explain(mutants)
     tallies = tally(mutants)
-    baseline = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.exists() else {}
-    section = render(tallies, mutants, baseline)
+    section = render(tallies, mutants, baseline, records)
     text = SUMMARY.read_text(encoding="utf-8") if SUMMARY.exists() else f"{BEGIN}\n{END}\n"
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)

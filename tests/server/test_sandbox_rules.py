@@ -11,7 +11,9 @@ methods stay inside the project folder; ``system.signal`` reaches only the proje
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,3 +265,74 @@ def test_every_pid_is_tried_and_the_last_failure_is_raised(
     assert refusal(9, [gone, ours.pid, os.getpid()], mine) == "kill EPERM"
     assert ours.wait(timeout=30) == -9  # signalled although others failed
     assert refusal(0, [os.getpid(), gone], mine) == "kill ESRCH"
+
+
+# -- a link replaced while it is being read ----------------------------------------------------
+
+
+def test_a_path_that_changes_while_it_is_resolved_is_refused_by_name(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README (the local server's differences): a path another process changes while it is
+    # being resolved is refused, naming the path. os.path.realpath raises only then (a link
+    # swapped between its lstat and its readlink).
+    def swapped(path: object, *args: object, **kwargs: object) -> str:
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(os.path, "realpath", swapped)
+    for check in (
+        lambda path: confine(str(root), path),
+        lambda path: confine_entry(str(root), f"{root}/{path}"),
+    ):
+        with pytest.raises(ProjectError) as refused:
+            check("in/f")
+        assert str(refused.value).startswith("path '"), refused.value
+        assert "in/f' changed while it was being resolved; try again" in str(refused.value)
+
+
+def test_the_last_real_time_signal_is_a_signal_and_the_next_is_not(
+    ours: subprocess.Popen[bytes],
+) -> None:
+    # signal(7): SIGRTMAX is the last signal kill(2) accepts; one more is EINVAL, before EPERM.
+    last = int(signal.SIGRTMAX)
+    assert refusal(last + 1, [os.getpid()]) == "kill EINVAL"
+    assert refusal(last + 1, [-ours.pid]) == "kill EINVAL"
+    also_ours = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        mine = frozenset({ours.pid, also_ours.pid})
+        send_signals(last, [-ours.pid, also_ours.pid], lambda: mine)
+        assert (ours.wait(timeout=30), also_ours.wait(timeout=30)) == (-last, -last)
+    finally:
+        also_ours.kill()
+        also_ours.wait()
+
+
+def test_the_ends_of_the_pid_range_are_nodes_and_the_kernels(
+    ours: subprocess.Popen[bytes],
+) -> None:
+    # node: a pid must be a 32-bit integer; kill(2) says ESRCH for -2**31, whose group would
+    # be 2**31 (kernel/signal.c). A group that does not exist is ESRCH, whatever its number.
+    too_small = -(2**31) - 1
+    assert refusal(0, [too_small]) == (
+        'TypeError [ERR_INVALID_ARG_TYPE]: The "pid" argument must be of type number. '
+        f"Received type number ({too_small})"
+    )
+    assert refusal(0, [-(2**31)]) == "kill ESRCH"
+    assert refusal(0, [2**31 - 1]) == "kill ESRCH"
+    try:
+        os.killpg(2, 0)
+    except ProcessLookupError:
+        assert refusal(0, [-2]) == "kill ESRCH"
+    else:
+        assert refusal(0, [-2]) == "kill EPERM"
+
+
+def test_a_process_that_ends_before_its_signal_is_esrch(
+    ours: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It was the project's when checked, and gone when signalled: kill(2)'s own answer.
+    def gone(pid: int, sig: int) -> None:
+        raise ProcessLookupError(errno.ESRCH, os.strerror(errno.ESRCH))
+
+    monkeypatch.setattr(os, "kill", gone)
+    assert refusal(15, [ours.pid], frozenset({ours.pid})) == "kill ESRCH"
