@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	# The reference client shares our import name, so it lives apart for the parity tests.
 	$(BIN)/pip install -q --upgrade --no-deps --target $(VENV)/reference-client cocalc-api==0.5.1
+	# yapf pickles its grammars on first import; done once here, not by four test workers at
+	# once (one of them read a half-written pickle: EOFError at collection).
+	$(BIN)/python -c "import yapf.yapflib.yapf_api"
 	touch $(STAMP)
 
 $(DEMO_STAMP): pyproject.toml
