@@ -150,6 +150,42 @@ async def test_fake_async_project_and_a_transport_of_your_own() -> None:
     client.close()
 
 
+OTHER_PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
+
+
+def test_a_fake_project_takes_a_projects_settings_and_its_copies_share_its_stubs() -> None:
+    # docs/testing.md: FakeProject is a real Project; retries are off unless max_retries.
+    fake = FakeProject(project_id=OTHER_PROJECT, timeout=4, max_response_bytes=1000)
+    assert (fake.timeout, fake.max_retries, fake.max_response_bytes) == (4, 0, 1000)
+    assert FakeProject(max_retries=2).max_retries == 2
+    fake.stub("system.version", 3)
+    copy = fake.copy(timeout=9)
+    assert (copy.project_id, copy.timeout, copy.max_response_bytes) == (OTHER_PROJECT, 9, 1000)
+    assert (fake.system.version(), copy.system.version()) == (3, 3)
+    assert [(c.body["project_id"], c.body["timeout"]) for c in fake.calls] == [
+        (OTHER_PROJECT, 4000),
+        (OTHER_PROJECT, 9000),
+    ]
+    assert copy.calls == fake.calls
+    assert FakeProject().project_id == PROJECT_ID
+
+
+async def test_a_fake_async_project_takes_the_same_settings() -> None:
+    fake = FakeAsyncProject(project_id=OTHER_PROJECT, timeout=4, max_response_bytes=1000)
+    assert (fake.project_id, fake.timeout, fake.max_retries, fake.max_response_bytes) == (
+        OTHER_PROJECT,
+        4,
+        0,
+        1000,
+    )
+    assert FakeAsyncProject(max_retries=2).max_retries == 2
+    fake.stub("system.version", 3)
+    copy = fake.copy(timeout=9)
+    assert (await fake.system.version(), await copy.system.version()) == (3, 3)
+    assert [c.body["timeout"] for c in fake.calls] == [4000, 9000]
+    await fake.aclose()
+
+
 # -- cassettes -----------------------------------------------------------------------------
 
 
