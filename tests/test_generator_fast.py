@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import filecmp
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -494,8 +495,12 @@ def test_a_spec_without_schemas_names_the_schema_a_method_refers_to() -> None:
 # -- `make generate` over an existing output ---------------------------------------------------
 
 
+GENERATED_FROM: list[tuple[Path, Path]] = []
+
+
 def fake_generation(spec_path: Path, out_dir: Path, hub_spec_path: Path = build.HUB_SPEC) -> Path:
     """A stand-in for the slow tools: the package a generation of today's spec writes."""
+    GENERATED_FROM.append((spec_path, hub_spec_path))
     package = out_dir / build.PACKAGE
     (package / "resources").mkdir(parents=True)
     (package / "__init__.py").write_text("fresh\n", encoding="utf-8")
@@ -511,6 +516,7 @@ def test_generating_over_an_old_output_leaves_exactly_the_new_one(
     from generator.__main__ import main
 
     monkeypatch.setattr(build, "generate_into", fake_generation)
+    GENERATED_FROM.clear()
     old = tmp_path / build.PACKAGE
     (old / "resources").mkdir(parents=True)
     for name in ("__init__.py", "resources/system.py", "resources/removed.py", "gone.py"):
@@ -526,7 +532,28 @@ def test_generating_over_an_old_output_leaves_exactly_the_new_one(
     files = sorted(p.relative_to(old).as_posix() for p in old.rglob("*"))
     assert files == ["__init__.py", "resources", "resources/system.py"]
     assert (old / "resources" / "system.py").read_text(encoding="utf-8") == "fresh\n"
+    # Python's byte-code caches are not output: --check does not count them.
+    (old / "__pycache__").mkdir()
+    (old / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"")
     assert main(["--out", str(tmp_path), "--check"]) == 0
+    # Each generation was of the specs given (the defaults: spec/project-api.yaml, hub-api.yaml).
+    assert GENERATED_FROM == [(SPEC, build.HUB_SPEC)] * 3
+    hub = tmp_path / "hub.yaml"
+    main(["--out", str(tmp_path), "--spec", str(SPEC), "--hub-spec", str(hub), "--check"])
+    assert GENERATED_FROM[-1] == (SPEC, hub)
+
+
+def test_a_broken_method_table_is_named_by_its_spec_file(tmp_path: Path) -> None:
+    # The generator's promise (python -m generator): a broken spec stops it before any tool
+    # runs, with the file and the rule it breaks.
+    broken = tmp_path / "broken-api.yaml"
+    spec = load_spec(SPEC)
+    spec["x-cocalc-methods"][0]["wire"] = "no-namespace"
+    broken.write_text(json.dumps(spec), encoding="utf-8")
+    with pytest.raises(SpecError) as refused:
+        build.generate_into(broken, tmp_path / "out")
+    assert str(refused.value).startswith("broken-api.yaml: ")
+    assert not (tmp_path / "out").exists()
 
 
 # -- the tools: their pinned versions, and a step that fails or warns --------------------------

@@ -23,14 +23,20 @@ from vcr.request import Request
 import cocalc_api
 from cocalc_api import models, pytest_plugin
 from cocalc_api.testing import (
+    FAKE_API_KEY,
+    FAKE_HOST,
     MATCH_ON,
     PROJECT_ID,
+    FakeAsyncHub,
     FakeAsyncProject,
+    FakeHub,
     FakeProject,
     StubError,
     Stubs,
     json_body_matcher,
+    make_vcr,
     mock_transport,
+    scrub_hooks,
     scrubber,
     vcr_config,
 )
@@ -150,6 +156,42 @@ async def test_fake_async_project_and_a_transport_of_your_own() -> None:
     client.close()
 
 
+OTHER_PROJECT = "6e75dbf1-0342-4249-9dce-6b21648656e9"
+
+
+def test_a_fake_project_takes_a_projects_settings_and_its_copies_share_its_stubs() -> None:
+    # docs/testing.md: FakeProject is a real Project; retries are off unless max_retries.
+    fake = FakeProject(project_id=OTHER_PROJECT, timeout=4, max_response_bytes=1000)
+    assert (fake.timeout, fake.max_retries, fake.max_response_bytes) == (4, 0, 1000)
+    assert FakeProject(max_retries=2).max_retries == 2
+    fake.stub("system.version", 3)
+    copy = fake.copy(timeout=9)
+    assert (copy.project_id, copy.timeout, copy.max_response_bytes) == (OTHER_PROJECT, 9, 1000)
+    assert (fake.system.version(), copy.system.version()) == (3, 3)
+    assert [(c.body["project_id"], c.body["timeout"]) for c in fake.calls] == [
+        (OTHER_PROJECT, 4000),
+        (OTHER_PROJECT, 9000),
+    ]
+    assert copy.calls == fake.calls
+    assert FakeProject().project_id == PROJECT_ID
+
+
+async def test_a_fake_async_project_takes_the_same_settings() -> None:
+    fake = FakeAsyncProject(project_id=OTHER_PROJECT, timeout=4, max_response_bytes=1000)
+    assert (fake.project_id, fake.timeout, fake.max_retries, fake.max_response_bytes) == (
+        OTHER_PROJECT,
+        4,
+        0,
+        1000,
+    )
+    assert FakeAsyncProject(max_retries=2).max_retries == 2
+    fake.stub("system.version", 3)
+    copy = fake.copy(timeout=9)
+    assert (await fake.system.version(), await copy.system.version()) == (3, 3)
+    assert [c.body["timeout"] for c in fake.calls] == [4000, 9000]
+    await fake.aclose()
+
+
 # -- cassettes -----------------------------------------------------------------------------
 
 
@@ -178,6 +220,202 @@ def test_scrubbing_removes_the_key_and_the_project_id() -> None:
         {"body": {"string": b'{"project_id": "real-id", "k": "sk-secret"}'}}
     )
     assert json.loads(response["body"]["string"]) == {"project_id": PROJECT_ID, "k": "<redacted>"}
+
+
+# -- what the helpers say when they are misused, and how they answer -------------------------
+
+
+def test_misused_stubs_say_what_is_wrong() -> None:
+    # Stubs' docstring and docs/testing.md: methods by Python path, at least one answer, an
+    # error text; answers checked against the spec, whose rule is said as the spec says it.
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        Stubs("projects")
+    assert str(raised.value) == "api must be 'project' or 'hub', got 'projects'"
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        Stubs().add("system.ping")
+    assert str(raised.value) == "system.ping: give at least one answer"
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        Stubs().add_error("system.ping", 5)  # type: ignore[arg-type]
+    assert str(raised.value) == "system.ping: the error text must be a string"
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        Stubs().add("zzz", 1)
+    assert str(raised.value) == "the spec has no method 'zzz'"  # nothing close: no hint
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        Stubs().add("system.list", 1)
+    assert str(raised.value) == (
+        "the spec has no method 'system.list'; did you mean system.listing, system.test, "
+        "system.ping?"
+    )
+    with pytest.raises(StubError) as refused:
+        Stubs().add("system.version", "1.2")
+    assert str(refused.value) == (
+        "system.version cannot answer '1.2': the spec's system_version_result says must be integer"
+    )
+    with pytest.raises(StubError) as refused:
+        Stubs().add("system.ping", {"now": "x"})
+    assert str(refused.value).endswith("the spec's ping_result says now must be integer")
+    with pytest.raises(cocalc_api.InvalidArgumentError) as raised:
+        FakeHub(Stubs())
+    assert str(raised.value) == "a FakeHub answers from Stubs('hub'), not the project's"
+    assert Stubs("hub").api == "hub"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[1]", "not a call of the project API: b'[1]'"),
+        (b'{"args": []}', "not a call of the project API: b'{\"args\": []}'"),
+        (b"", "not a call of the project API: b''"),
+        (
+            b'{"name": "nope.x", "args": []}',
+            "the project spec has no method with the wire name 'nope.x'",
+        ),
+    ],
+)
+def test_a_request_that_is_no_call_of_the_api_is_a_stub_error(body: bytes, message: str) -> None:
+    with (
+        httpx2.Client(transport=mock_transport(Stubs())) as client,
+        pytest.raises(StubError) as refused,
+    ):
+        client.post("https://cocalc.test/api/conat/project", content=body)
+    assert str(refused.value) == message
+
+
+def test_an_answer_is_json_as_the_service_sends_it_and_args_may_be_left_out() -> None:
+    stubs = Stubs().add("system.version", 17)
+    with httpx2.Client(transport=mock_transport(stubs)) as client:
+        answer = client.post(
+            "https://cocalc.test/api/conat/project", content=b'{"name": "system.version"}'
+        )
+    assert (answer.status_code, answer.headers["content-type"], answer.json()) == (
+        200,
+        "application/json",
+        17,
+    )
+    assert stubs.calls[0].args == []
+
+
+def test_a_fake_sends_its_extra_headers_and_owns_its_connections() -> None:
+    seen: list[httpx2.Headers] = []
+
+    class Watching(Stubs):
+        def handle(self, request: httpx2.Request) -> httpx2.Response:
+            seen.append(request.headers)
+            return super().handle(request)
+
+    fake = FakeProject(Watching().add("system.version", 1), extra_headers={"X-Trace": "t1"})
+    fake.system.version()
+    assert seen[0]["x-trace"] == "t1"
+    assert fake.host == FAKE_HOST and fake.api_key == FAKE_API_KEY
+    fake.close()
+    assert fake._http.is_closed
+
+
+async def test_a_fake_async_project_sends_its_extra_headers_too() -> None:
+    seen: list[httpx2.Headers] = []
+
+    class Watching(Stubs):
+        def handle(self, request: httpx2.Request) -> httpx2.Response:
+            seen.append(request.headers)
+            return super().handle(request)
+
+    fake = FakeAsyncProject(Watching().add("system.version", 1), extra_headers={"X-Trace": "t2"})
+    await fake.system.version()
+    assert seen[0]["x-trace"] == "t2"
+    await fake.aclose()
+    assert fake._http.is_closed
+
+
+def test_a_fake_hub_takes_a_hubs_settings() -> None:
+    assert FakeHub().max_retries == 0  # docs/testing.md: one call takes one answer
+    hub = FakeHub(timeout=4, max_retries=2, max_response_bytes=1000)
+    assert (hub.timeout, hub.max_retries, hub.max_response_bytes) == (4, 2, 1000)
+    seen: list[httpx2.Headers] = []
+
+    class Watching(Stubs):
+        def handle(self, request: httpx2.Request) -> httpx2.Response:
+            seen.append(request.headers)
+            return super().handle(request)
+
+    hub = FakeHub(Watching("hub").add("system.ping", {"now": 1}), extra_headers={"X-T": "h"})
+    hub.system.ping()
+    assert seen[0]["x-t"] == "h"
+
+
+async def test_a_fake_async_hub_takes_a_hubs_settings() -> None:
+    assert FakeAsyncHub().max_retries == 0
+    hub = FakeAsyncHub(timeout=4, max_retries=2, max_response_bytes=1000)
+    assert (hub.timeout, hub.max_retries, hub.max_response_bytes) == (4, 2, 1000)
+    seen: list[httpx2.Headers] = []
+
+    class Watching(Stubs):
+        def handle(self, request: httpx2.Request) -> httpx2.Response:
+            seen.append(request.headers)
+            return super().handle(request)
+
+    hub = FakeAsyncHub(Watching("hub").add("system.ping", {"now": 1}), extra_headers={"X-T": "h"})
+    await hub.system.ping()
+    assert seen[0]["x-t"] == "h"
+    with pytest.raises(StubError):
+        await FakeAsyncHub().system.ping()  # no stub: the hub's own Stubs, empty
+    await hub.aclose()
+
+
+# -- cassettes: what is recorded -------------------------------------------------------------
+
+
+def test_requests_without_a_body_match_each_other_only() -> None:
+    empty = Request("POST", "https://h/api/conat/project", b"", {})
+    json_body_matcher(empty, Request("POST", "https://h/api/conat/project", None, {}))
+    with pytest.raises(AssertionError):
+        json_body_matcher(empty, _request({"name": "system.ping"}))
+    with pytest.raises(AssertionError):
+        json_body_matcher(_request({"name": "system.ping"}), empty)
+
+
+def test_recording_settings_match_on_the_body_and_keep_secrets_out() -> None:
+    # docs/testing.md: matched on the JSON body; the key is never written (no Authorization
+    # header, nor cookies); compressed answers are decoded so that the key can be scrubbed.
+    for settings in (vcr_config(), vcr_config(api_key="sk-k", project_id="p")):
+        assert settings["match_on"] == ("method", "path", "cocalc_json_body")
+        assert settings["filter_headers"] == ["authorization", "cookie", "set-cookie"]
+        assert settings["decode_compressed_response"] is True
+    recorder = make_vcr()
+    assert recorder.record_mode == "none"  # replay only, unless asked
+    assert recorder.decode_compressed_response is True
+    assert list(recorder.filter_headers) == ["authorization", "cookie", "set-cookie"]
+    assert tuple(recorder.match_on) == ("method", "path", "cocalc_json_body")
+    once = make_vcr("once", filter_headers=["x-mine"])
+    assert (once.record_mode, list(once.filter_headers)) == ("once", ["x-mine"])
+    mine = vcr_config(project_id="real-id", placeholder="MY-PLACEHOLDER")
+    request = mine["before_record_request"](_request({"project_id": "real-id"}))
+    assert json.loads(request.body) == {"project_id": "MY-PLACEHOLDER"}
+
+
+def test_scrubbing_keeps_what_holds_no_secret_byte_for_byte() -> None:
+    before_request, before_response = scrub_hooks(["sk-secret"], "real-id", "PLACEHOLDER")
+    spaced = b'{"name":  "system.ping",   "args": []}'
+    request = before_request(Request("POST", "https://h/x", spaced, {}))
+    assert request.body == spaced
+    assert before_request(Request("POST", "https://h/x", None, {})).body is None
+    scrubbed = before_request(_request({"project_id": "real-id"}))
+    assert json.loads(scrubbed.body) == {"project_id": "PLACEHOLDER"}
+    kept = {"body": {"string": b'{"now":   1}'}}
+    assert before_response(kept)["body"]["string"] == b'{"now":   1}'
+    as_text = {"body": {"string": '{"k": "sk-secret"}'}}
+    assert json.loads(before_response(as_text)["body"]["string"]) == {"k": "<redacted>"}
+    # vcrpy's httpx recordings keep the body under "content", as text.
+    content = before_response({"content": '{"project_id": "real-id", "k": "sk-secret"}'})
+    assert json.loads(content["content"]) == {"project_id": "PLACEHOLDER", "k": "<redacted>"}
+    assert before_response({"content": '{"now":   1}'}) == {"content": '{"now":   1}'}
+
+
+def test_without_a_key_or_a_project_id_nothing_is_replaced() -> None:
+    scrub = scrubber(["sk-secret"], None)
+    assert scrub({"a": "sk-secret in real-id"}) == {"a": "<redacted> in real-id"}
+    before_request, _ = vcr_config()["before_record_request"], None
+    body = b'{"text": "XXXX and <redacted> stay"}'
+    assert before_request(Request("POST", "https://h/x", body, {})).body == body
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,9 +10,10 @@ the exact values an earlier audit saw survive.
 
 Each mutant is written into mutmut's own copy of the code (mutants/, where the functions are
 trampolines that run the original code when no mutant is active), and the tests that reach a
-function using the constant are run, fastest first, stopping at the first failure. Which tests
-reach which function is mutmut's own record (mutants/mutmut-stats.json); a name defined from a
-constant at module level (e.g. `_backoff` from INITIAL_BACKOFF_S) counts as a use of it.
+function using the constant, and the tests of the files that name it, are run, fastest first,
+stopping at the first failure. Which tests reach which function is mutmut's own record
+(mutants/mutmut-stats.json); a name defined from a constant at module level (e.g. `_backoff`
+from INITIAL_BACKOFF_S) counts as a use of it.
 
 Run from the repository root after `mutmut run`: `python -m tests.mutation.constants [--module
 MODULE | NAME ...]`; writes the results into mutants/constants-results.json, keeping those of
@@ -22,6 +23,7 @@ the constants not checked this time.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import queue
@@ -263,7 +265,21 @@ def tests_for(mutant: ConstantMutant, files: list[str], stats: dict[str, object]
         for key, used in _functions(path):
             if used & names:
                 tests |= set(by_function.get(key, ()))
+    # A test that names the constant itself (asserts its value) reaches it too.
+    tests |= {test for test in durations if _names(test.split("::")[0], mutant.constant)}
     return sorted(tests, key=lambda test: (durations.get(test, 0.0), test))
+
+
+def _names(test_file: str, constant: str) -> bool:
+    return re.search(rf"\b{re.escape(constant)}\b", _text(test_file)) is not None
+
+
+@functools.cache
+def _text(test_file: str) -> str:
+    try:
+        return (REPO / test_file).read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def run(mutant: ConstantMutant, tests: list[str], tree: Path = MUTANTS) -> None:
