@@ -1,0 +1,66 @@
+"""The command line's own rules, in this process and without a server (docs/cli.md): its help
+lists every method of the spec, an error is one line, and without the `cli` extra it says what
+to install. tests/test_cli.py runs the commands against the local server.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from cocalc_api.cli import hub_main, main
+from cocalc_api.cli._errors import one_line
+from tests.test_cli import spec_methods
+
+
+def test_help_lists_every_method_of_the_spec_with_its_summary(
+    spec: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())  # the help wraps long lines
+    methods = " ".join(shown.partition("API methods:")[2].split())
+    for namespace, python, summary in spec_methods(spec):
+        command = f"{namespace} {python.replace('_', '-')}"
+        assert f"{command} {' '.join(summary.split()[:3])}" in methods, command
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        ("first\nsecond", "ValueError: first\\nsecond"),
+        ("first\r\nsecond\n", "ValueError: first\\nsecond"),  # a CRLF is one break
+        ("  ", "ValueError"),
+    ],
+)
+def test_an_error_is_one_line_its_breaks_shown_as_backslash_n(message: str, line: str) -> None:
+    # docs/cli.md: "line breaks in a message show as `\n`".
+    assert one_line(ValueError(message)) == line
+
+
+@pytest.mark.parametrize(("run", "prog"), [(main, "cocalc-project"), (hub_main, "cocalc-hub")])
+def test_without_the_cli_extra_the_command_says_what_to_install(
+    run: Any, prog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: the command line is the `cli` extra (click, rich).
+    for name in list(sys.modules):
+        if name.startswith("cocalc_api.cli.") and name != "cocalc_api.cli._exit_codes":
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "click", None)  # as if click were not installed
+    assert run(["ping"]) == 2
+    assert capsys.readouterr().err == (
+        f"{prog}: the command line needs the 'cli' extra: pip install 'cocalc-sdk[cli]' "
+        "(click is missing)\n"
+    )
+
+
+def test_a_missing_module_that_is_not_the_extras_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(sys.modules):
+        if name.startswith("cocalc_api.cli.") and name != "cocalc_api.cli._exit_codes":
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cocalc_api.cli._app", None)  # a broken installation
+    with pytest.raises(ImportError):
+        main(["ping"])
