@@ -5,7 +5,9 @@ to install. tests/test_cli.py runs the commands against the local server.
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,3 +66,22 @@ def test_a_missing_module_that_is_not_the_extras_is_raised(
     monkeypatch.setitem(sys.modules, "cocalc_api.cli._app", None)  # a broken installation
     with pytest.raises(ImportError):
         main(["ping"])
+
+
+def documented_exit_codes() -> list[tuple[int, str]]:
+    """docs/cli.md's table of exit codes."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    table = text.partition("## Exit codes")[2]
+    rows = re.findall(r"^\| (\d+) \| (.+) \|$", table, re.MULTILINE)
+    return [(int(code), meaning) for code, meaning in rows]
+
+
+def test_help_shows_the_exit_codes_docs_cli_md_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    for run in (main, hub_main):
+        assert run(["--help"]) == 0
+        shown = capsys.readouterr().out.partition("Exit codes")[2]
+        listed = [
+            (int(code), " ".join(meaning.split()))
+            for code, meaning in re.findall(r"^\s+(\d+)  (.+)$", shown, re.MULTILINE)
+        ]
+        assert listed == documented_exit_codes()
