@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+from cocalc_api import cli
 from cocalc_api.cli import hub_main, main
 from cocalc_api.cli._errors import one_line
 from tests.test_cli import spec_methods
+
+PROG, HUB = "cocalc-project", "cocalc-hub"
 
 
 def test_help_lists_every_method_of_the_spec_with_its_summary(
@@ -85,3 +88,14 @@ def test_help_shows_the_exit_codes_docs_cli_md_lists(capsys: pytest.CaptureFixtu
             for code, meaning in re.findall(r"^\s+(\d+)  (.+)$", shown, re.MULTILINE)
         ]
         assert listed == documented_exit_codes()
+
+
+@pytest.mark.parametrize(("script", "prog"), [("console_main", PROG), ("hub_console_main", HUB)])
+def test_the_console_scripts_exit_with_the_commands_code(
+    script: str, prog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", [prog, "--no-such-option"])
+    with pytest.raises(SystemExit) as done:
+        getattr(cli, script)()
+    assert done.value.code == 2  # docs/cli.md: bad command line
+    assert capsys.readouterr().err.startswith(f"{prog}: No such option '--no-such-option'")
