@@ -99,3 +99,26 @@ def test_the_console_scripts_exit_with_the_commands_code(
         getattr(cli, script)()
     assert done.value.code == 2  # docs/cli.md: bad command line
     assert capsys.readouterr().err.startswith(f"{prog}: No such option '--no-such-option'")
+
+
+def test_a_methods_help_is_its_spec_entry(
+    spec: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: a method's --help shows its documentation: the spec's summary and
+    # description, the wire name, whether it is retried (the table's `retry`: safe means
+    # read-only, both safe and idempotent are retried) and what it prints (`returns`).
+    for entry in spec["x-cocalc-methods"]:
+        namespace, function = entry["wire"].split(".", 1)
+        python = entry.get("python") or re.sub(r"(?<!^)(?=[A-Z])", "_", function).lower()
+        assert main([namespace, python, "--help"]) == 0
+        shown = " ".join(capsys.readouterr().out.split())
+        said = [entry["summary"], f"Calls `{entry['wire']}`"]
+        said += [entry[key] for key in ("description", "returns") if entry.get(key)]
+        packed = "".join(shown.split())  # click wraps lines, at hyphens too
+        for text in said:
+            assert "".join(text.split()) in packed, (entry["wire"], text)
+        retry = entry["retry"]
+        assert ("retried on transient failures" in shown) == (retry != "unsafe"), entry["wire"]
+        assert ("(read-only, retried" in shown) == (retry == "safe"), entry["wire"]
+        if retry == "idempotent":
+            assert "(idempotent, retried" in shown, entry["wire"]
