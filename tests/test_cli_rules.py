@@ -122,3 +122,16 @@ def test_a_methods_help_is_its_spec_entry(
         assert ("(read-only, retried" in shown) == (retry == "safe"), entry["wire"]
         if retry == "idempotent":
             assert "(idempotent, retried" in shown, entry["wire"]
+
+
+def test_a_namespaces_help_lists_its_methods_with_their_whole_summaries(
+    spec: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    by_namespace: dict[str, list[tuple[str, str]]] = {}
+    for namespace, python, summary in spec_methods(spec):
+        by_namespace.setdefault(namespace, []).append((python.replace("_", "-"), summary))
+    for namespace, methods in by_namespace.items():
+        assert main([namespace, "--help"]) == 0
+        packed = "".join(capsys.readouterr().out.split())
+        for command, summary in methods:
+            assert "".join(f"{command} {summary}".split()) in packed, (namespace, command)
