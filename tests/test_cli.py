@@ -354,6 +354,46 @@ def test_jobs_kill_sends_the_signal_it_is_given(
     assert run(capsys, "jobs", "wait", job_id, "--no-progress") == (7, "ready\ngot USR1\n", "")
 
 
+def test_jobs_take_their_arguments_and_refuse_bad_options(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: after `--` the program gets its arguments as they are; the whole job with
+    # --json; `kill` sends SIGTERM by default; waiting limits are above 0, `--poll` at least
+    # 1 s for `wait` (docs/jobs.md) and above 0 for `follow` and `run`.
+    code, out, _ = run(capsys, "jobs", "start", "--json", "--", "printf", "%s|", "a b", "c")
+    started = json.loads(out)
+    assert code == 0 and started["status"] == "running" and started["type"] == "async"
+    job_id = started["job_id"]
+    assert run(capsys, "jobs", "wait", job_id, "--no-progress")[:2] == (0, "a b|c|")
+    code, out, _ = run(capsys, "--json", "jobs", "wait", job_id, "--no-progress")
+    assert code == 0 and json.loads(out)["stdout"] == "a b|c|"
+    code, out, _ = run(capsys, "jobs", "wait", job_id, "--json", "--no-progress")
+    assert json.loads(out)["status"] == "completed"
+    code, out, _ = run(capsys, "--json", "jobs", "status", job_id)
+    assert json.loads(out)["job_id"] == job_id
+    code, out, _ = run(capsys, "jobs", "status", job_id)
+    assert code == 0 and not out.lstrip().startswith("{") and job_id in out
+    assert run(capsys, "jobs", "run", "--", "printf", "%s|", "x y")[:2] == (0, "x y|")
+    for bad in (
+        ("jobs", "wait", job_id, "--timeout", "0"),
+        ("jobs", "wait", job_id, "--poll", "0.5"),
+        ("jobs", "follow", job_id, "--poll", "0"),
+        ("jobs", "run", "--poll", "0", "true"),
+        ("jobs", "kill", job_id, "--signal", "-1"),
+        ("jobs", "start", "--async-call", "true"),  # set by the command itself
+        ("jobs", "start", "--args", "[]", "true"),  # given after --
+    ):
+        assert run(capsys, *bad)[0] == 2, bad
+    script = "trap 'echo got TERM; exit 3' TERM; echo ready; sleep 30 & wait"
+    job_id = run(capsys, "jobs", "start", script)[1].strip()
+    for _ in range(500):  # bounded: until the trap is set
+        if "ready" in json.loads(run(capsys, "jobs", "status", job_id, "--json")[1])["stdout"]:
+            break
+        time.sleep(0.02)
+    run(capsys, "jobs", "kill", job_id)
+    assert run(capsys, "jobs", "wait", job_id, "--no-progress") == (3, "ready\ngot TERM\n", "")
+
+
 # -- configuration and errors --------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ DOCUMENTED = {
     "ExecError": 1,
     "InvalidArgumentError": 2,
     "AuthenticationError": 3,
+    "PermissionDeniedError": 3,
     "UnknownFunctionError": 4,
     "AsyncJobNotFoundError": 4,
     "UnknownKernelError": 4,

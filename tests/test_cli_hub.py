@@ -126,6 +126,21 @@ def test_flags_configure_what_the_environment_does(
     assert hub.bodies == [{"name": "system.ping", "args": [{}]}]
 
 
+def test_timeout_is_the_hubs_call_limit(
+    serve: Callable[[Answer], Hub], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: `--timeout SECONDS` (`Hub(timeout=...)`), a limit above 0 as the SDK's is.
+    hub = serve(lambda body: {"now": 1})
+    code, _, _ = run(capsys, "--api-key", KEY, "--host", HOST, "--timeout", "7", "system", "ping")
+    assert code == 0 and hub.bodies[-1]["timeout"] == 7000
+    for bad in ("0", "-1"):
+        code, _, err = run(capsys, "--api-key", KEY, "--timeout", bad, "system", "ping")
+        assert code == 2 and "--timeout" in err, err
+    assert hub_main(["--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--timeout SECONDS" in shown and "Hub(timeout=...)" in shown
+
+
 def test_errors_exit_with_the_documented_codes(
     serve: Callable[[Answer], Hub],
     monkeypatch: pytest.MonkeyPatch,

@@ -111,12 +111,8 @@ def _diff(name: str, path: str) -> str:
 
 
 def module_files(module: str) -> list[str]:
-    """The mutated files of `module` (a package stands for every module in it)."""
-    return [
-        path
-        for path in _mutated_paths()
-        if _module(path) == module or _module(path).startswith(module + ".")
-    ]
+    """The mutated file of `module` (a package's own is its __init__.py)."""
+    return [path for path in _mutated_paths() if _module(path) == module]
 
 
 def load(with_diffs: bool, modules: list[str]) -> list[Mutant]:

@@ -58,14 +58,17 @@ def run_module(module: str, children: int) -> float:
     if has_functions(path):
         with log.open("w", encoding="utf-8") as output:
             done = subprocess.run(
-                [str(BIN / "mutmut"), "run", "--max-children", str(children), f"{module}.*"],
+                # A function's mutants are named MODULE.x_NAME__mutmut_N (a method's
+                # MODULE.xǁCLASSǁNAME__mutmut_N): a package's own do not take its modules'.
+                [str(BIN / "mutmut"), "run", "--max-children", str(children), f"{module}.x*"],
                 cwd=REPO,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 check=False,
             )
-        if done.returncode != 0:
-            sys.stdout.write(log.read_text(encoding="utf-8")[-3000:])
+        output = log.read_text(encoding="utf-8")
+        if done.returncode != 0 and "nothing matches" not in output:  # no mutant: nothing to do
+            sys.stdout.write(output[-3000:])
             raise SystemExit(f"mutmut failed on {module} ({done.returncode}); log: {log}")
     constants = [sys.executable, "-m", "tests.mutation.constants", "--module", module]
     subprocess.run(constants, cwd=REPO, check=True)

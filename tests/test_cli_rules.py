@@ -1,0 +1,137 @@
+"""The command line's own rules, in this process and without a server (docs/cli.md): its help
+lists every method of the spec, an error is one line, and without the `cli` extra it says what
+to install. tests/test_cli.py runs the commands against the local server.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cocalc_api import cli
+from cocalc_api.cli import hub_main, main
+from cocalc_api.cli._errors import one_line
+from tests.test_cli import spec_methods
+
+PROG, HUB = "cocalc-project", "cocalc-hub"
+
+
+def test_help_lists_every_method_of_the_spec_with_its_summary(
+    spec: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())  # the help wraps long lines
+    methods = " ".join(shown.partition("API methods:")[2].split())
+    for namespace, python, summary in spec_methods(spec):
+        command = f"{namespace} {python.replace('_', '-')}"
+        assert f"{command} {' '.join(summary.split()[:3])}" in methods, command
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        ("first\nsecond", "ValueError: first\\nsecond"),
+        ("first\r\nsecond\n", "ValueError: first\\nsecond"),  # a CRLF is one break
+        ("  ", "ValueError"),
+    ],
+)
+def test_an_error_is_one_line_its_breaks_shown_as_backslash_n(message: str, line: str) -> None:
+    # docs/cli.md: "line breaks in a message show as `\n`".
+    assert one_line(ValueError(message)) == line
+
+
+@pytest.mark.parametrize(("run", "prog"), [(main, "cocalc-project"), (hub_main, "cocalc-hub")])
+def test_without_the_cli_extra_the_command_says_what_to_install(
+    run: Any, prog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: the command line is the `cli` extra (click, rich).
+    for name in list(sys.modules):
+        if name.startswith("cocalc_api.cli.") and name != "cocalc_api.cli._exit_codes":
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "click", None)  # as if click were not installed
+    assert run(["ping"]) == 2
+    assert capsys.readouterr().err == (
+        f"{prog}: the command line needs the 'cli' extra: pip install 'cocalc-sdk[cli]' "
+        "(click is missing)\n"
+    )
+
+
+def test_a_missing_module_that_is_not_the_extras_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(sys.modules):
+        if name.startswith("cocalc_api.cli.") and name != "cocalc_api.cli._exit_codes":
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cocalc_api.cli._app", None)  # a broken installation
+    with pytest.raises(ImportError):
+        main(["ping"])
+
+
+def documented_exit_codes() -> list[tuple[int, str]]:
+    """docs/cli.md's table of exit codes."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    table = text.partition("## Exit codes")[2]
+    rows = re.findall(r"^\| (\d+) \| (.+) \|$", table, re.MULTILINE)
+    return [(int(code), meaning) for code, meaning in rows]
+
+
+def test_help_shows_the_exit_codes_docs_cli_md_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    for run in (main, hub_main):
+        assert run(["--help"]) == 0
+        shown = capsys.readouterr().out.partition("Exit codes")[2]
+        listed = [
+            (int(code), " ".join(meaning.split()))
+            for code, meaning in re.findall(r"^\s+(\d+)  (.+)$", shown, re.MULTILINE)
+        ]
+        assert listed == documented_exit_codes()
+
+
+@pytest.mark.parametrize(("script", "prog"), [("console_main", PROG), ("hub_console_main", HUB)])
+def test_the_console_scripts_exit_with_the_commands_code(
+    script: str, prog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", [prog, "--no-such-option"])
+    with pytest.raises(SystemExit) as done:
+        getattr(cli, script)()
+    assert done.value.code == 2  # docs/cli.md: bad command line
+    assert capsys.readouterr().err.startswith(f"{prog}: No such option '--no-such-option'")
+
+
+def test_a_methods_help_is_its_spec_entry(
+    spec: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: a method's --help shows its documentation: the spec's summary and
+    # description, the wire name, whether it is retried (the table's `retry`: safe means
+    # read-only, both safe and idempotent are retried) and what it prints (`returns`).
+    for entry in spec["x-cocalc-methods"]:
+        namespace, function = entry["wire"].split(".", 1)
+        python = entry.get("python") or re.sub(r"(?<!^)(?=[A-Z])", "_", function).lower()
+        assert main([namespace, python, "--help"]) == 0
+        shown = " ".join(capsys.readouterr().out.split())
+        said = [entry["summary"], f"Calls `{entry['wire']}`"]
+        said += [entry[key] for key in ("description", "returns") if entry.get(key)]
+        packed = "".join(shown.split())  # click wraps lines, at hyphens too
+        for text in said:
+            assert "".join(text.split()) in packed, (entry["wire"], text)
+        retry = entry["retry"]
+        assert ("retried on transient failures" in shown) == (retry != "unsafe"), entry["wire"]
+        assert ("(read-only, retried" in shown) == (retry == "safe"), entry["wire"]
+        if retry == "idempotent":
+            assert "(idempotent, retried" in shown, entry["wire"]
+
+
+def test_a_namespaces_help_lists_its_methods_with_their_whole_summaries(
+    spec: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    by_namespace: dict[str, list[tuple[str, str]]] = {}
+    for namespace, python, summary in spec_methods(spec):
+        by_namespace.setdefault(namespace, []).append((python.replace("_", "-"), summary))
+    for namespace, methods in by_namespace.items():
+        assert main([namespace, "--help"]) == 0
+        packed = "".join(capsys.readouterr().out.split())
+        for command, summary in methods:
+            assert "".join(f"{command} {summary}".split()) in packed, (namespace, command)
