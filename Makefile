@@ -10,6 +10,11 @@ MUTATE_STAMP := $(VENV)/.mutate-installed
 # uv installs the environment's ~200 wheels in parallel: 19 s on a fresh machine where pip took
 # 61 s (of a 180 s budget for `make test`). Pinned, like the other tools; it reads no pip.conf.
 UV := uv==0.13.10
+# Python writes its byte-code caches, and pytest its rewritten test modules, as they do by
+# default: where the machine sets PYTHONDONTWRITEBYTECODE, each of the suite's processes (four
+# workers, every server, kernel and command it starts) compiled every module again, and each
+# worker's collection took 11 s of CPU instead of 4.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test suite docs generate check-generated lint typecheck record bench server mutate clean
 
