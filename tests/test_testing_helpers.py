@@ -365,12 +365,12 @@ async def test_a_fake_async_hub_takes_a_hubs_settings() -> None:
 # -- cassettes: what is recorded -------------------------------------------------------------
 
 
-
 def test_the_placeholder_project_id_is_a_project_id() -> None:
     # docs/testing.md: recordings hold it instead of the real id, and the plugin's local server
     # serves it: it must be what a project id is, a version 4 UUID.
     assert str(uuid.UUID(PROJECT_ID)) == PROJECT_ID
     assert uuid.UUID(PROJECT_ID).version == 4
+
 
 def test_requests_without_a_body_match_each_other_only() -> None:
     empty = Request("POST", "https://h/api/conat/project", b"", {})
