@@ -8,7 +8,6 @@ output is only read by the tests.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.shared_run import turn
 from tests.test_generator import run_generator
 
 
@@ -23,11 +23,8 @@ def shared_generated(tmp_path_factory: pytest.TempPathFactory, spec: dict[str, A
     """The folder holding `cocalc_api_generated` generated from `spec` (once per run)."""
     text = yaml.safe_dump(spec, sort_keys=False)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    # Under xdist each worker's base folder is a child of the run's; without it, a sibling.
-    shared = tmp_path_factory.getbasetemp().parent
-    root = shared / f"generated-{digest}"
-    with (shared / f"generated-{digest}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with turn(tmp_path_factory, f"generated-{digest}") as shared:
+        root = shared / f"generated-{digest}"
         done = root / "done"
         if not done.exists():
             root.mkdir(exist_ok=True)

@@ -27,6 +27,7 @@ from openapi_spec_validator import validate
 from generator.build import PACKAGE, PINNED, generate_into
 from generator.method_table import SpecError, load_spec, namespaces
 from generator.render import render_package
+from tests.shared_mypy import run_mypy
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "spec" / "project-api.yaml"
@@ -555,7 +556,9 @@ MISTYPED_USE = textwrap.dedent(
 
 
 @slow
-def test_new_methods_type_check(extended: Extended) -> None:
+def test_new_methods_type_check(
+    extended: Extended, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     # MYPYPATH comes before the installed packages in mypy's search order, so the new package
     # shadows the committed one (whose path the editable install puts in site-packages). The
     # proof that it is really used: `file_hash`, `tasks` and TaskResult exist only there
@@ -564,26 +567,8 @@ def test_new_methods_type_check(extended: Extended) -> None:
     (extended.root / "mistyped_use.py").write_text(MISTYPED_USE, encoding="utf-8")
     env = {**os.environ, "MYPYPATH": os.pathsep.join([str(extended.out), str(REPO / "src")])}
     env.pop("PYTHONPATH", None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(REPO / "pyproject.toml"),
-            "--strict",
-            "--cache-dir",
-            str(extended.root / "mypy-cache"),
-            "--no-color-output",
-            "typed_use.py",
-            "mistyped_use.py",
-        ],
-        cwd=extended.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    result = run_mypy(
+        tmp_path_factory, "typed_use.py", "mistyped_use.py", cwd=extended.root, env=env
     )
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert errors == [

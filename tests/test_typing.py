@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,44 +12,15 @@ import pytest
 from cocalc_api_generated import project as generated_project
 from cocalc_api_generated.resources import editor, sync, system
 from tests import typing_cases
+from tests.shared_mypy import run_mypy
 
-REPO = Path(__file__).resolve().parent.parent
 CASES = Path(typing_cases.__file__)
 ERROR_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<severity>error|note): (?P<message>.*)$")
 
 
-@pytest.fixture(scope="module")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Our own cache: shared by this module's runs, apart from anyone else's mypy.
-    return tmp_path_factory.mktemp("mypy-cache")
-
-
-def run_mypy(cache: Path, *files: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(REPO / "pyproject.toml"),
-            "--strict",
-            "--cache-dir",
-            str(cache),
-            "--no-color-output",
-            "--no-pretty",
-            *map(str, files),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 @pytest.mark.timeout(90)
-def test_typing_cases_check_clean(mypy_cache: Path) -> None:
-    result = run_mypy(mypy_cache, CASES)
+def test_typing_cases_check_clean(tmp_path_factory: pytest.TempPathFactory) -> None:
+    result = run_mypy(tmp_path_factory, CASES)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("Success: no issues found in 1 source file")
 
@@ -209,7 +178,9 @@ EXPECTED = {
 
 
 @pytest.mark.timeout(90)
-def test_mypy_reports_each_mistake(mypy_cache: Path, tmp_path: Path) -> None:
+def test_mypy_reports_each_mistake(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
     snippet = tmp_path / "mistakes.py"
     snippet.write_text(MISTAKES, encoding="utf-8")
     expected: dict[int, list[str]] = {}
@@ -221,7 +192,7 @@ def test_mypy_reports_each_mistake(mypy_cache: Path, tmp_path: Path) -> None:
             used.add(marker["key"])
     assert used == set(EXPECTED)
 
-    result = run_mypy(mypy_cache, snippet)
+    result = run_mypy(tmp_path_factory, snippet)
 
     reported: dict[int, list[str]] = {}
     for line in result.stdout.splitlines():
