@@ -467,3 +467,21 @@ def hub_import_paths() -> None:
         assert_type(hub.db, Database)
         assert_type(hub.api_key, str)
         assert_type(hub.client, httpx2.Client)
+
+
+def many_projects(ids: list[str]) -> None:
+    from collections.abc import AsyncIterator
+
+    from cocalc_api import ProjectResult, RunResults
+
+    # Each sync function is its async twin's parameters with every record collected.
+    assert_type(cocalc_api.run_in_projects(ids, "date", concurrency=5), RunResults)
+    assert_type(cocalc_api.start_projects(ids, start_timeout=90), RunResults)
+    assert_type(cocalc_api.write_file_in_projects(ids, "a.txt", "hi", start=False), RunResults)
+    assert_type(cocalc_api.read_file_from_projects(ids, "a.txt", dest="out"), RunResults)
+    assert_type(cocalc_api.run_notebook_in_projects(ids, "hw.ipynb", timeout=60), RunResults)
+    assert_type(cocalc_api.arun_in_projects(ids, "date"), AsyncIterator[ProjectResult])
+    assert_type(cocalc_api.arun_notebook_in_projects(ids, "a.ipynb"), AsyncIterator[ProjectResult])
+    cocalc_api.run_in_projects(ids, "date", concurency=5)  # type: ignore[call-arg]
+    cocalc_api.start_projects(ids, start=False)  # type: ignore[call-arg]
+    cocalc_api.run_in_projects(ids, "date", results_file=1)  # type: ignore[arg-type]

@@ -3,10 +3,13 @@ notebook outcomes."""
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
 
 import pytest
 
+import cocalc_api
 from cocalc_api import ExecTimeoutError
 from cocalc_api.course import (
     DeletedProjectError,
@@ -148,3 +151,41 @@ def test_a_notebooks_outcome() -> None:
         "stderr": "warn\nZeroDivisionError: x\n",
         "exit_code": 1,
     }
+
+
+@pytest.mark.parametrize(
+    ("function", "given", "keyword"),
+    [
+        (cocalc_api.run_in_projects, ["date"], "concurency"),
+        (cocalc_api.arun_in_projects, ["date"], "concurency"),
+        # start_projects always starts: it has no `start` to turn that off.
+        (cocalc_api.start_projects, [], "start"),
+        (cocalc_api.astart_projects, [], "start"),
+        (cocalc_api.read_file_from_projects, ["a.txt"], "timeout"),
+    ],
+)
+def test_a_keyword_the_function_does_not_take_is_refused_in_its_name(
+    function: Callable[..., object], given: list[str], keyword: str
+) -> None:
+    name = function.__name__
+    twin = name if name.startswith("a") else "a" + name
+    # As Python words it for any function (nothing is sent: the run has not begun).
+    with pytest.raises(
+        TypeError, match=rf"^{twin}\(\) got an unexpected keyword argument '{keyword}'$"
+    ):
+        function(["p1"], *given, **{keyword: 5})
+
+
+def test_each_sync_function_shows_its_async_twins_parameters() -> None:
+    for sync, twin in [
+        (cocalc_api.run_in_projects, cocalc_api.arun_in_projects),
+        (cocalc_api.start_projects, cocalc_api.astart_projects),
+        (cocalc_api.write_file_in_projects, cocalc_api.awrite_file_in_projects),
+        (cocalc_api.read_file_from_projects, cocalc_api.aread_file_from_projects),
+        (cocalc_api.run_notebook_in_projects, cocalc_api.arun_notebook_in_projects),
+    ]:
+        assert sync.__name__ == twin.__name__[1:]
+        shown, taken = inspect.signature(sync), inspect.signature(twin)
+        assert shown.parameters == taken.parameters
+        assert shown.return_annotation is cocalc_api.RunResults
+        assert f"`{twin.__name__}`" in (sync.__doc__ or "")

@@ -13,13 +13,15 @@ again the projects whose last record failed).
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
+from typing import ParamSpec, TypedDict, Unpack
 
 from cocalc_api.course._drive import RunResults, collect, drive
-from cocalc_api.course._engine import DEFAULT_CONCURRENCY, RunSettings, run_each
+from cocalc_api.course._engine import RunSettings, run_each
 from cocalc_api.course._operations import (
     ReadFile,
     RunCommand,
@@ -28,12 +30,55 @@ from cocalc_api.course._operations import (
     already_running,
 )
 from cocalc_api.course._records import ProjectResult
-from cocalc_api.course._steps import DEFAULT_START_TIMEOUT_S
 
 # src/packages/frontend/course/configuration/terminal-command.tsx: the course's "run a
 # terminal command in all student projects" box defaults to a 1 minute timeout.
 DEFAULT_COMMAND_TIMEOUT_S = 60.0
 PathLike = str | os.PathLike[str]
+P = ParamSpec("P")
+
+
+class StartOptions(TypedDict, total=False):
+    """How a run reaches and starts the projects (RunSettings has the defaults)."""
+
+    api_key: str | None
+    host: str | None
+    concurrency: int
+    start_timeout: float
+    results_file: PathLike | None
+    rerun_failed: bool
+
+
+class RunOptions(StartOptions, total=False):
+    """StartOptions, and whether to start each project first (default True)."""
+
+    start: bool
+
+
+def _settings(
+    function: str, options: Mapping[str, object], accepted: type = RunOptions, **fixed: object
+) -> RunSettings:
+    """A run's settings from the options `function` was given; a keyword it does not take is
+    refused in its name, as Python refuses any other."""
+    for keyword in options:
+        if keyword not in accepted.__optional_keys__:  # type: ignore[attr-defined]
+            raise TypeError(f"{function}() got an unexpected keyword argument {keyword!r}")
+    return RunSettings(**options, **fixed)  # type: ignore[arg-type]
+
+
+def _waited(arun: Callable[P, AsyncIterator[ProjectResult]], doc: str) -> Callable[P, RunResults]:
+    """The sync twin of `arun`: its parameters, and every record it yields, collected (on an
+    event loop of its own inside a running one; Ctrl-C returns the finished ones)."""
+
+    def waited(*args: P.args, **kwargs: P.kwargs) -> RunResults:
+        return drive(lambda: collect(arun(*args, **kwargs)))
+
+    waited.__name__ = waited.__qualname__ = arun.__name__.removeprefix("a")
+    waited.__doc__ = doc
+    # help() and IDEs show arun's parameters with the twin's result.
+    signature = inspect.signature(arun).replace(return_annotation=RunResults)
+    setattr(waited, "__signature__", signature)  # noqa: B010 - not a declared attribute
+    return waited
 
 
 def arun_in_projects(
@@ -42,13 +87,7 @@ def arun_in_projects(
     *,
     args: list[str] | None = None,
     timeout: float | None = DEFAULT_COMMAND_TIMEOUT_S,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
+    **run: Unpack[RunOptions],
 ) -> AsyncIterator[ProjectResult]:
     """Run `command` (with `args`) in every project, at most `concurrency` at a time; yield
     each project's record as it finishes.
@@ -60,163 +99,45 @@ def arun_in_projects(
     >>> async for record in cocalc_api.arun_in_projects(ids, "python3 -V"):
     ...     print(record["project_id"], record["exit_code"], record["stdout"])
     """
-    settings = RunSettings(
-        api_key=api_key,
-        host=host,
-        concurrency=concurrency,
-        start=start,
-        start_timeout=start_timeout,
-        results_file=results_file,
-        rerun_failed=rerun_failed,
-    )
+    settings = _settings("arun_in_projects", run)
     return run_each(project_ids, RunCommand(command, args, timeout), settings, timeout=timeout)
 
 
-def run_in_projects(
-    project_ids: Iterable[str],
-    command: str,
-    *,
-    args: list[str] | None = None,
-    timeout: float | None = DEFAULT_COMMAND_TIMEOUT_S,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
-) -> RunResults:
+run_in_projects = _waited(
+    arun_in_projects,
     """`arun_in_projects`, waited for: every project's record, in the order they finished.
     Ctrl-C stops starting projects and returns the finished ones (`.interrupted` True).
 
     >>> results = cocalc_api.run_in_projects(ids, "python3 -V")
     >>> [r["project_id"] for r in results.failures]
-    """
-    return drive(
-        lambda: collect(
-            arun_in_projects(
-                project_ids,
-                command,
-                args=args,
-                timeout=timeout,
-                api_key=api_key,
-                host=host,
-                concurrency=concurrency,
-                start=start,
-                start_timeout=start_timeout,
-                results_file=results_file,
-                rerun_failed=rerun_failed,
-            )
-        )
-    )
+    """,
+)
 
 
 def astart_projects(
-    project_ids: Iterable[str],
-    *,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
+    project_ids: Iterable[str], **run: Unpack[StartOptions]
 ) -> AsyncIterator[ProjectResult]:
     """Start every project with the hub's `projects.start` and wait until it runs; a
     record per project (stdout "running" once it runs)."""
-    settings = RunSettings(
-        api_key=api_key,
-        host=host,
-        concurrency=concurrency,
-        start=True,
-        start_timeout=start_timeout,
-        results_file=results_file,
-        rerun_failed=rerun_failed,
+    return run_each(
+        project_ids, already_running, _settings("astart_projects", run, StartOptions, start=True)
     )
-    return run_each(project_ids, already_running, settings)
 
 
-def start_projects(
-    project_ids: Iterable[str],
-    *,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
-) -> RunResults:
-    """`astart_projects`, waited for (e.g. from cron before a class)."""
-    return drive(
-        lambda: collect(
-            astart_projects(
-                project_ids,
-                api_key=api_key,
-                host=host,
-                concurrency=concurrency,
-                start_timeout=start_timeout,
-                results_file=results_file,
-                rerun_failed=rerun_failed,
-            )
-        )
-    )
+start_projects = _waited(
+    astart_projects, """`astart_projects`, waited for (e.g. from cron before a class)."""
+)
 
 
 def awrite_file_in_projects(
-    project_ids: Iterable[str],
-    path: str,
-    content: str,
-    *,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
+    project_ids: Iterable[str], path: str, content: str, **run: Unpack[RunOptions]
 ) -> AsyncIterator[ProjectResult]:
     """Hand out: write `content` to `path` (relative to HOME) in every project."""
-    settings = RunSettings(
-        api_key=api_key,
-        host=host,
-        concurrency=concurrency,
-        start=start,
-        start_timeout=start_timeout,
-        results_file=results_file,
-        rerun_failed=rerun_failed,
-    )
+    settings = _settings("awrite_file_in_projects", run)
     return run_each(project_ids, WriteFile(path, content), settings)
 
 
-def write_file_in_projects(
-    project_ids: Iterable[str],
-    path: str,
-    content: str,
-    *,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
-) -> RunResults:
-    """`awrite_file_in_projects`, waited for."""
-    return drive(
-        lambda: collect(
-            awrite_file_in_projects(
-                project_ids,
-                path,
-                content,
-                api_key=api_key,
-                host=host,
-                concurrency=concurrency,
-                start=start,
-                start_timeout=start_timeout,
-                results_file=results_file,
-                rerun_failed=rerun_failed,
-            )
-        )
-    )
+write_file_in_projects = _waited(awrite_file_in_projects, "`awrite_file_in_projects`, waited for.")
 
 
 def aread_file_from_projects(
@@ -225,63 +146,20 @@ def aread_file_from_projects(
     *,
     dest: PathLike | None = None,
     folders: Mapping[str, str] | None = None,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
+    **run: Unpack[RunOptions],
 ) -> AsyncIterator[ProjectResult]:
     """Collect: the text of `path` in every project, as each record's `stdout`; or, with
     `dest`, saved as `dest/<folder>/<file name>` (the record's stdout is then that local
     path), the folder being `folders[project_id]` (made safe as a file name) or the
     project id."""
-    settings = RunSettings(
-        api_key=api_key,
-        host=host,
-        concurrency=concurrency,
-        start=start,
-        start_timeout=start_timeout,
-        results_file=results_file,
-        rerun_failed=rerun_failed,
-    )
+    settings = _settings("aread_file_from_projects", run)
     operation = ReadFile(path, None if dest is None else Path(dest), _folder_namer(folders))
     return run_each(project_ids, operation, settings)
 
 
-def read_file_from_projects(
-    project_ids: Iterable[str],
-    path: str,
-    *,
-    dest: PathLike | None = None,
-    folders: Mapping[str, str] | None = None,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
-) -> RunResults:
-    """`aread_file_from_projects`, waited for."""
-    return drive(
-        lambda: collect(
-            aread_file_from_projects(
-                project_ids,
-                path,
-                dest=dest,
-                folders=folders,
-                api_key=api_key,
-                host=host,
-                concurrency=concurrency,
-                start=start,
-                start_timeout=start_timeout,
-                results_file=results_file,
-                rerun_failed=rerun_failed,
-            )
-        )
-    )
+read_file_from_projects = _waited(
+    aread_file_from_projects, "`aread_file_from_projects`, waited for."
+)
 
 
 def arun_notebook_in_projects(
@@ -290,63 +168,20 @@ def arun_notebook_in_projects(
     *,
     output_path: str | None = None,
     timeout: float | None = DEFAULT_COMMAND_TIMEOUT_S,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
+    **run: Unpack[RunOptions],
 ) -> AsyncIterator[ProjectResult]:
     """Run every cell of the notebook at `path` in every project
     (`editor.jupyter_run_notebook`, at most `timeout` seconds in all); with `output_path`,
     save it with its outputs there. A record's stdout is the cells' text output; a cell that
     raised makes exit code 1 and puts its traceback in stderr."""
-    settings = RunSettings(
-        api_key=api_key,
-        host=host,
-        concurrency=concurrency,
-        start=start,
-        start_timeout=start_timeout,
-        results_file=results_file,
-        rerun_failed=rerun_failed,
-    )
+    settings = _settings("arun_notebook_in_projects", run)
     operation = RunNotebook(path, output_path, timeout)
     return run_each(project_ids, operation, settings, timeout=timeout)
 
 
-def run_notebook_in_projects(
-    project_ids: Iterable[str],
-    path: str,
-    *,
-    output_path: str | None = None,
-    timeout: float | None = DEFAULT_COMMAND_TIMEOUT_S,
-    api_key: str | None = None,
-    host: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    start: bool = True,
-    start_timeout: float = DEFAULT_START_TIMEOUT_S,
-    results_file: PathLike | None = None,
-    rerun_failed: bool = False,
-) -> RunResults:
-    """`arun_notebook_in_projects`, waited for."""
-    return drive(
-        lambda: collect(
-            arun_notebook_in_projects(
-                project_ids,
-                path,
-                output_path=output_path,
-                timeout=timeout,
-                api_key=api_key,
-                host=host,
-                concurrency=concurrency,
-                start=start,
-                start_timeout=start_timeout,
-                results_file=results_file,
-                rerun_failed=rerun_failed,
-            )
-        )
-    )
+run_notebook_in_projects = _waited(
+    arun_notebook_in_projects, "`arun_notebook_in_projects`, waited for."
+)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
