@@ -73,6 +73,9 @@ class _ProjectsQuery:
         # `projects_all` every one (src/packages/util/db-schema/projects.ts).
         self.table = "projects_all" if all else "projects"
         self.args: list[Any] = [{"query": {self.table: [record]}}]
+        # db.query is never sent twice (its one wire name also writes); this query is sent
+        # again after a transient failure where the hub takes it as a read.
+        self.spec = _DB_READ if _has_null_leaf(record) else DB_QUERY
         self._filters = (limit, deleted, hidden, state, account_id_for_hidden)
 
     def select(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,6 +104,20 @@ class _ProjectsQuery:
             reverse=True,
         )
         return kept[:limit] if limit is not None and limit >= 0 else kept
+
+
+# A user query with a null leaf is a "get": it reads; any other sets values
+# (src/packages/database/postgres-user-queries.coffee `is_set_query`, with `has_null_leaf` of
+# src/packages/util/misc.ts).
+_DB_READ = DB_QUERY._replace(retry="safe", effect="read")
+
+
+def _has_null_leaf(value: Any) -> bool:
+    children = value.values() if isinstance(value, dict) else value
+    return any(
+        child is None or (isinstance(child, dict | list) and _has_null_leaf(child))
+        for child in children
+    )
 
 
 def _seconds(value: Any) -> float:
@@ -164,7 +181,7 @@ class Projects(ProjectsMethods):
         query = _ProjectsQuery(
             fields, all, project_id, limit, deleted, hidden, state, account_id_for_hidden
         )
-        return query.select(self._caller.call(DB_QUERY, query.args, None))
+        return query.select(self._caller.call(query.spec, query.args, None))
 
 
 class AsyncProjects(AsyncProjectsMethods):
@@ -187,7 +204,7 @@ class AsyncProjects(AsyncProjectsMethods):
         query = _ProjectsQuery(
             fields, all, project_id, limit, deleted, hidden, state, account_id_for_hidden
         )
-        return query.select(await self._caller.call(DB_QUERY, query.args, None))
+        return query.select(await self._caller.call(query.spec, query.args, None))
 
 
 # The reference's namespace classes, by their names in `cocalc_api.hub`.

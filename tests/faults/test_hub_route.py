@@ -9,6 +9,7 @@ as the project bridge, with the subject `hub.account.<account_id>.api`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -48,6 +49,41 @@ def test_a_read_is_retried_after_the_hub_bridge_503(server: HostileServer) -> No
     with cocalc_api.Hub(KEY, server.url, max_retries=1) as hub:
         assert hub.projects.state(PROJECT) == {"state": "running"}
     assert server.count("projects.state") == 2
+
+
+def test_listing_projects_is_a_read_and_is_retried(server: HostileServer) -> None:
+    # projects.get asks db.userQuery with null fields: a "get" query, which only reads
+    # (postgres-user-queries.coffee: a query with a null leaf is not a set query).
+    row = {"project_id": PROJECT, "title": "a", "last_edited": None, "created": None}
+    server.play(
+        respond(502, "<html>bad gateway</html>", content_type="text/html"),
+        respond_json({"error": error_503("db.userQuery")}),
+        respond_json({"projects": [row]}),
+    )
+    with cocalc_api.Hub(KEY, server.url, max_retries=2) as hub:
+        assert hub.projects.get(fields=["project_id", "title"]) == [row]
+    assert server.count("db.userQuery") == 3
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        # Every field given: no null leaf, so the hub takes it as a set query, a write.
+        lambda hub: hub.projects.get(fields=["project_id"], project_id=PROJECT),
+        lambda hub: hub.db.query({"projects": [{"project_id": PROJECT, "title": None}]}),
+    ],
+    ids=["projects.get-with-no-null-field", "db.query"],
+)
+def test_a_user_query_that_may_write_is_never_sent_twice(
+    server: HostileServer, send: Callable[[cocalc_api.Hub], object]
+) -> None:
+    server.play(respond(502, "<html>bad gateway</html>", content_type="text/html"))
+    with (
+        cocalc_api.Hub(KEY, server.url, max_retries=3) as hub,
+        pytest.raises(cocalc_api.HTTPStatusError),
+    ):
+        send(hub)
+    assert server.count("db.userQuery") == 1
 
 
 def test_creating_a_project_is_never_sent_twice(server: HostileServer) -> None:
