@@ -10,6 +10,9 @@ MUTATE_STAMP := $(VENV)/.mutate-installed
 # uv installs the environment's ~200 wheels in parallel: 19 s on a fresh machine where pip took
 # 61 s (of a 180 s budget for `make test`). Pinned, like the other tools; it reads no pip.conf.
 UV := uv==0.13.10
+# The machine's certificate store, as pip's: where a proxy with its own authority stands
+# between the machine and PyPI, uv's built-in roots alone are refused.
+UV_INSTALL := uv pip install -q --system-certs
 # Python writes its byte-code caches, and pytest its rewritten test modules, as they do by
 # default: where the machine sets PYTHONDONTWRITEBYTECODE, each of the suite's processes (four
 # workers, every server, kernel and command it starts) compiled every module again, and each
@@ -21,9 +24,9 @@ unexport PYTHONDONTWRITEBYTECODE
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q $(UV)
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	$(BIN)/$(UV_INSTALL) --python $(BIN)/python -e '.[dev]'
 	# The reference client shares our import name, so it lives apart for the parity tests.
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --target $(VENV)/reference-client \
+	$(BIN)/$(UV_INSTALL) --python $(BIN)/python --no-deps --target $(VENV)/reference-client \
 		cocalc-api==0.5.1
 	# yapf pickles its grammars on first import; done once here, not by four test workers at
 	# once (one of them read a half-written pickle: EOFError at collection).
@@ -33,7 +36,7 @@ $(STAMP): pyproject.toml
 $(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(DEMO_VENV)
 	$(DEMO_VENV)/bin/pip install -q $(UV)
-	$(DEMO_VENV)/bin/uv pip install -q --python $(DEMO_VENV)/bin/python -e '.[server,cli]'
+	$(DEMO_VENV)/bin/$(UV_INSTALL) --python $(DEMO_VENV)/bin/python -e '.[server,cli]'
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
@@ -80,7 +83,7 @@ server: $(STAMP)
 	$(BIN)/cocalc-project-server
 
 $(MUTATE_STAMP): $(STAMP)
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,mutate]'
+	$(BIN)/$(UV_INSTALL) --python $(BIN)/python -e '.[dev,mutate]'
 	touch $(MUTATE_STAMP)
 
 # Mutation testing (MUTATION.md), outside `make test`, one module at a time
