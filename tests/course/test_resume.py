@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cocalc_api
@@ -74,6 +75,23 @@ def _lines(path: Path) -> int:
         return 0
 
 
+@contextlib.contextmanager
+def _ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """Children started here get SIGINT's default action, as a command run from a terminal
+    has. pytest started in the background by a non-interactive shell (`pytest &`) ignores
+    SIGINT, an ignored signal stays ignored across fork and exec (a handled one is reset to
+    the default), and asyncio.run then leaves it so: the CLI would never see the test's
+    Ctrl-C and would run on to the end."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_ctrl_c_of_the_cli_then_resume(demo: DemoCourse, tmp_path: Path) -> None:
     ordered = demo.course.project_ids()  # the order the run takes them in
     results = tmp_path / "run.jsonl"
@@ -84,9 +102,10 @@ def test_ctrl_c_of_the_cli_then_resume(demo: DemoCourse, tmp_path: Path) -> None
     for project_id in ordered[:3]:
         (demo.home(project_id) / "go").write_text("")
     try:
-        run = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        with _ctrl_c_as_in_a_terminal():
+            run = subprocess.Popen(
+                argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
         deadline = time.monotonic() + 60
         while _lines(results) < 3 and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.05)
