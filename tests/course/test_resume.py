@@ -166,6 +166,35 @@ async def test_cancelling_the_sync_apis_run_returns_what_finished(
     assert [r["project_id"] for r in finished] == [ordered[0]]
 
 
+async def test_no_project_starts_once_the_run_is_cancelled(demo: DemoCourse) -> None:
+    # Ctrl-C starts nothing more (the engine's docstring, docs/teaching.md), even when it
+    # lands as a worker takes its next project, before the cancellation reaches the workers.
+    from cocalc_api.course._drive import collect
+    from cocalc_api.course._engine import RunSettings, run_each
+    from cocalc_api.course._records import Outcome
+
+    first, second = demo.student_projects[:2]
+    run_by = asyncio.current_task()
+    assert run_by is not None
+    operated: list[str | None] = []
+
+    async def note(project: cocalc_api.AsyncProject) -> Outcome:
+        operated.append(project.project_id)
+        return Outcome(stdout="", stderr="", exit_code=0)
+
+    def projects() -> Iterator[str]:
+        yield first
+        run_by.cancel()  # Ctrl-C, just as the worker asks for the next project
+        yield second
+
+    settings = RunSettings(
+        api_key=demo.site.api_key, host=demo.site.url, concurrency=1, start=False
+    )
+    finished = await collect(run_each(projects(), note, settings))
+    assert finished.interrupted
+    assert operated == [first]
+
+
 async def test_the_sync_api_inside_a_running_event_loop(demo: DemoCourse) -> None:
     # As in a notebook: run_in_projects runs its own loop in a thread.
     results = cocalc_api.run_in_projects(
