@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cocalc_api
@@ -74,6 +75,23 @@ def _lines(path: Path) -> int:
         return 0
 
 
+@contextlib.contextmanager
+def _ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """Children started here get SIGINT's default action, as a command run from a terminal
+    has. pytest started in the background by a non-interactive shell (`pytest &`) ignores
+    SIGINT, an ignored signal stays ignored across fork and exec (a handled one is reset to
+    the default), and asyncio.run then leaves it so: the CLI would never see the test's
+    Ctrl-C and would run on to the end."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_ctrl_c_of_the_cli_then_resume(demo: DemoCourse, tmp_path: Path) -> None:
     ordered = demo.course.project_ids()  # the order the run takes them in
     results = tmp_path / "run.jsonl"
@@ -84,9 +102,10 @@ def test_ctrl_c_of_the_cli_then_resume(demo: DemoCourse, tmp_path: Path) -> None
     for project_id in ordered[:3]:
         (demo.home(project_id) / "go").write_text("")
     try:
-        run = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        with _ctrl_c_as_in_a_terminal():
+            run = subprocess.Popen(
+                argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
         deadline = time.monotonic() + 60
         while _lines(results) < 3 and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.05)
@@ -145,6 +164,35 @@ async def test_cancelling_the_sync_apis_run_returns_what_finished(
             (demo.home(project_id) / release).write_text("")
     assert finished.interrupted and not finished.ok
     assert [r["project_id"] for r in finished] == [ordered[0]]
+
+
+async def test_no_project_starts_once_the_run_is_cancelled(demo: DemoCourse) -> None:
+    # Ctrl-C starts nothing more (the engine's docstring, docs/teaching.md), even when it
+    # lands as a worker takes its next project, before the cancellation reaches the workers.
+    from cocalc_api.course._drive import collect
+    from cocalc_api.course._engine import RunSettings, run_each
+    from cocalc_api.course._records import Outcome
+
+    first, second = demo.student_projects[:2]
+    run_by = asyncio.current_task()
+    assert run_by is not None
+    operated: list[str | None] = []
+
+    async def note(project: cocalc_api.AsyncProject) -> Outcome:
+        operated.append(project.project_id)
+        return Outcome(stdout="", stderr="", exit_code=0)
+
+    def projects() -> Iterator[str]:
+        yield first
+        run_by.cancel()  # Ctrl-C, just as the worker asks for the next project
+        yield second
+
+    settings = RunSettings(
+        api_key=demo.site.api_key, host=demo.site.url, concurrency=1, start=False
+    )
+    finished = await collect(run_each(projects(), note, settings))
+    assert finished.interrupted
+    assert operated == [first]
 
 
 async def test_the_sync_api_inside_a_running_event_loop(demo: DemoCourse) -> None:

@@ -128,18 +128,29 @@ def test_async_job_timeout_kills_it(api: Api) -> None:
 
 def test_a_job_whose_bash_is_killed_completes_while_its_child_runs_on(api: Api) -> None:
     # execute-code.ts: the job ends on the child's "exit" event, finish() forces completion
-    # 1 s later although a grandchild holds the pipes, and a signal death is `code ?? 0`.
-    # (What the grandchild writes afterwards also lands in the real stored stdout; ours lost it
-    # once in a loaded full run, so that part is left out here until the race is found.)
+    # 1 s later although a grandchild holds the pipes, and a signal death is `code ?? 0`; what
+    # the grandchild writes afterwards still lands in the stored stdout (update_async).
     go = Path(api.server.root) / f"go-{uuid.uuid4()}"
-    grandchild = f"sh -c 'while [ ! -e {go.name} ]; do sleep 0.02; done; echo late'"
-    job = api.exec(command=f"echo first; {grandchild}", async_call=True)
+    # The grandchild writes the first line itself: once it shows, the grandchild runs and
+    # holds the pipes. (Written by bash before it started the grandchild, as this test once
+    # had it, a slow fork let the kill below come first: no grandchild, no late line.)
+    grandchild = f"sh -c 'echo first; while [ ! -e {go.name} ]; do sleep 0.02; done; echo late'"
+    job = api.exec(command=grandchild, async_call=True)
     wait_for(lambda: api.exec(async_get=job["job_id"])["stdout"], "the first line")
     assert api.call("system.signal", {"signal": 9, "pid": job["pid"]}) is None
     final = api.exec(async_get=job["job_id"], async_await=True)
     assert (final["status"], final["exit_code"]) == ("completed", 0)
     assert (final["stdout"], final["stderr"]) == ("first\n", "")
-    go.touch()  # the grandchild ends
+    go.touch()
+    later = wait_for(
+        lambda: (r := api.exec(async_get=job["job_id"]))["stdout"] != "first\n" and r,
+        "the grandchild's line",
+    )
+    assert (later["status"], later["stdout"], later["exit_code"]) == (
+        "completed",
+        "first\nlate\n",
+        0,
+    )
 
 
 def test_an_id_is_echoed_by_start_and_poll(api: Api) -> None:

@@ -131,8 +131,18 @@ class _Run:
             maxsize=self._settings.concurrency
         )
 
+        # The task that takes the records: once it is being cancelled (Ctrl-C), no worker
+        # starts another project, even one it takes before the cancellation reaches it.
+        consumer = asyncio.current_task()
+        cancels_before = consumer.cancelling() if consumer is not None else 0
+
+        def stopping() -> bool:
+            return consumer is not None and consumer.cancelling() > cancels_before
+
         async def worker() -> None:
             for project_id in todo:  # shared: each worker takes the next project
+                if stopping():
+                    return
                 await queue.put(await self.one(project_id))
 
         workers = [asyncio.ensure_future(worker()) for _ in range(self._settings.concurrency)]
