@@ -11,7 +11,6 @@ structured result against the tool's outputSchema itself.
 from __future__ import annotations
 
 import base64
-import copy
 import errno
 import json
 import os
@@ -29,7 +28,6 @@ from typing import Any
 import httpx2
 import jsonschema
 import pytest
-import yaml
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ImageContent, TextContent, TextResourceContents, Tool
@@ -527,95 +525,51 @@ async def test_console_script_over_streamable_http_read_only(
 # -- a spec edit adds a tool --------------------------------------------------------------
 
 
-def with_new_methods(spec: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the spec with two made-up methods: one read-only with a non-object result,
-    one that changes the project, in a namespace of its own."""
-    spec = copy.deepcopy(spec)
-    spec["components"]["schemas"]["PurgeQueueOptions"] = {
-        "type": "object",
-        "required": ["queue"],
-        "properties": {
-            "queue": {"type": "string", "description": "The queue to empty."},
-            "olderThanS": {"type": "number", "description": "Only jobs older than this."},
-        },
-    }
-    spec["x-cocalc-methods"] += [
-        {
-            "wire": "system.countLines",
-            "summary": "Count the lines of a text file.",
-            "args": [{"name": "path", "schema": {"type": "string"}, "description": "The file."}],
-            "result": {"type": "integer"},
-            "returns": "The number of lines.",
-            "retry": "safe",
-            "effect": "read",
-        },
-        {
-            "wire": "queues.purgeQueue",
-            "summary": "Remove the jobs of a queue.",
-            "args": [{"options": {"$ref": "#/components/schemas/PurgeQueueOptions"}}],
-            "result": {
-                "type": "object",
-                "required": ["removed"],
-                "properties": {"removed": {"type": "integer"}},
-            },
-            "returns": "How many jobs were removed.",
-            "retry": "unsafe",
-            "effect": "destructive",
-        },
-    ]
-    return spec
-
-
 @pytest.fixture(scope="module")
 def generated_with_new_methods(
     spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """`python -m generator` on a copy of the spec with the made-up methods: the folder that
-    holds the new cocalc_api_generated, to put first on PYTHONPATH."""
-    root = tmp_path_factory.mktemp("spec-edit")
-    spec_copy = root / "project-api.yaml"
-    spec_copy.write_text(yaml.safe_dump(with_new_methods(spec), sort_keys=False), "utf-8")
-    out = root / "out"
-    generated = subprocess.run(
-        [sys.executable, "-m", "generator", "--spec", str(spec_copy), "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=100,
-        check=False,
-    )
-    assert generated.returncode == 0, generated.stdout + generated.stderr
-    return out
+    """The folder holding cocalc_api_generated made from the spec with tests/test_generator.py's
+    made-up methods (one generation for the run, shared with test_generator.py and
+    test_cli.py): one read-only with a string result, one that adds, in a namespace of its
+    own."""
+    from tests.shared_generation import shared_generated
+    from tests.test_generator import extend
+
+    return shared_generated(tmp_path_factory, extend(spec))
 
 
 @pytest.mark.timeout(120)
 async def test_a_spec_edit_adds_a_tool_with_no_handwritten_change(
-    server: ServerProcess, generated_with_new_methods: Path
+    server: ServerProcess, generated_with_new_methods: Path, spec: dict[str, Any]
 ) -> None:
     for path in (REPO / "src").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        assert not re.search(r"count_?lines|purge_?queue", source, re.IGNORECASE), path
+        assert not re.search(r"file_?hash|start_?task", source, re.IGNORECASE), path
     # The new generated package comes first; the server's code is the installed one.
     env = script_env(server, PYTHONPATH=str(generated_with_new_methods))
     async with Client(StdioServerParameters(command=str(CONSOLE_SCRIPT), env=env)) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        called = await client.call_tool("system_count_lines", {"path": "a.txt"})
-    assert len(tools) == 28
-    count, purge = tools["system_count_lines"], tools["queues_purge_queue"]
-    assert count.description is not None and "Count the lines" in count.description
-    assert count.input_schema["properties"]["path"]["type"] == "string"
-    assert count.input_schema["required"] == ["path"]
-    assert count.output_schema == {
+        called = await client.call_tool("system_file_hash", {"path": "a.txt"})
+    assert len(tools) == len(spec["x-cocalc-methods"]) + 2
+    hashing, start = tools["system_file_hash"], tools["tasks_start_task"]
+    assert hashing.description is not None and "Hash a file" in hashing.description
+    assert hashing.input_schema["properties"]["path"]["type"] == "string"
+    assert hashing.input_schema["properties"]["algorithm"]["enum"] == ["md5", "sha1"]
+    assert hashing.input_schema["required"] == ["path"]
+    assert hashing.output_schema == {
         "type": "object",
-        "properties": {"result": {"type": "integer"}},
+        "properties": {"result": {"type": "string"}},
         "required": ["result"],
         "additionalProperties": False,
     }
-    assert count.annotations is not None and count.annotations.read_only_hint is True
-    assert set(purge.input_schema["properties"]) == {"queue", "older_than_s"}
-    assert purge.output_schema is not None and purge.output_schema["required"] == ["removed"]
-    assert purge.annotations is not None
-    assert (purge.annotations.read_only_hint, purge.annotations.destructive_hint) == (False, True)
+    assert hashing.annotations is not None and hashing.annotations.read_only_hint is True
+    assert {"queue", "name"} <= set(start.input_schema["properties"])
+    assert start.output_schema is not None
+    assert start.output_schema["required"] == ["task_id", "started"]
+    assert start.annotations is not None
+    # effect "additive": it changes the project, but destroys nothing.
+    assert (start.annotations.read_only_hint, start.annotations.destructive_hint) == (False, False)
     # The call goes out as the new wire method; the local server does not know it.
     assert error_meta(called)["type"] == "UnknownFunctionError", text(called)
-    assert "system.countLines" in text(called)
+    assert "system.fileHash" in text(called)
