@@ -519,14 +519,15 @@ def test_generating_over_an_old_output_leaves_exactly_the_new_one(
     GENERATED_FROM.clear()
     old = tmp_path / build.PACKAGE
     (old / "resources").mkdir(parents=True)
-    for name in ("__init__.py", "resources/system.py", "resources/removed.py", "gone.py"):
+    # `tags`: a ctags index left in the output, which `make generate` removes like the rest.
+    for name in ("__init__.py", "resources/system.py", "resources/removed.py", "gone.py", "tags"):
         (old / name).write_text("old\n", encoding="utf-8")
     (old / "dropped_namespace").mkdir()
     (old / "dropped_namespace" / "__init__.py").write_text("old\n", encoding="utf-8")
 
     assert main(["--out", str(tmp_path), "--check"]) == 1
     listed = capsys.readouterr().err.split()
-    for stale in ("__init__.py", "gone.py", "dropped_namespace", "resources/removed.py"):
+    for stale in ("__init__.py", "gone.py", "tags", "dropped_namespace", "resources/removed.py"):
         assert stale in listed, listed
     assert main(["--out", str(tmp_path)]) == 0
     files = sorted(p.relative_to(old).as_posix() for p in old.rglob("*"))
@@ -540,6 +541,8 @@ def test_generating_over_an_old_output_leaves_exactly_the_new_one(
     assert GENERATED_FROM == [(SPEC, build.HUB_SPEC)] * 3
     hub = tmp_path / "hub.yaml"
     main(["--out", str(tmp_path), "--spec", str(SPEC), "--hub-spec", str(hub), "--check"])
+    assert GENERATED_FROM[-1] == (SPEC, hub)
+    main(["--out", str(tmp_path), "--spec", str(SPEC), "--hub-spec", str(hub)])
     assert GENERATED_FROM[-1] == (SPEC, hub)
 
 
