@@ -519,14 +519,15 @@ def test_generating_over_an_old_output_leaves_exactly_the_new_one(
     GENERATED_FROM.clear()
     old = tmp_path / build.PACKAGE
     (old / "resources").mkdir(parents=True)
-    for name in ("__init__.py", "resources/system.py", "resources/removed.py", "gone.py"):
+    # `tags`: a ctags index left in the output, which `make generate` removes like the rest.
+    for name in ("__init__.py", "resources/system.py", "resources/removed.py", "gone.py", "tags"):
         (old / name).write_text("old\n", encoding="utf-8")
     (old / "dropped_namespace").mkdir()
     (old / "dropped_namespace" / "__init__.py").write_text("old\n", encoding="utf-8")
 
     assert main(["--out", str(tmp_path), "--check"]) == 1
     listed = capsys.readouterr().err.split()
-    for stale in ("__init__.py", "gone.py", "dropped_namespace", "resources/removed.py"):
+    for stale in ("__init__.py", "gone.py", "tags", "dropped_namespace", "resources/removed.py"):
         assert stale in listed, listed
     assert main(["--out", str(tmp_path)]) == 0
     files = sorted(p.relative_to(old).as_posix() for p in old.rglob("*"))
@@ -540,6 +541,8 @@ def test_generating_over_an_old_output_leaves_exactly_the_new_one(
     assert GENERATED_FROM == [(SPEC, build.HUB_SPEC)] * 3
     hub = tmp_path / "hub.yaml"
     main(["--out", str(tmp_path), "--spec", str(SPEC), "--hub-spec", str(hub), "--check"])
+    assert GENERATED_FROM[-1] == (SPEC, hub)
+    main(["--out", str(tmp_path), "--spec", str(SPEC), "--hub-spec", str(hub)])
     assert GENERATED_FROM[-1] == (SPEC, hub)
 
 
@@ -619,3 +622,51 @@ def test_a_step_that_fails_or_warns_stops_the_build_and_says_which(
     with pytest.raises(build.GeneratorError) as failed:
         build._run("the step", command)
     assert str(failed.value) == f"the step failed ({code}):\n{output}\n"
+
+
+STEPS: list[tuple[str, list[str]]] = []
+
+
+def refusing_step(step: str, command: list[str]) -> None:
+    """A stand-in for `_run` whose tool fails at once: records what the step was called."""
+    STEPS.append((step, command))
+    raise build.GeneratorError(f"{step} failed (1):\n")
+
+
+@pytest.mark.parametrize(
+    "run_step",
+    [
+        lambda tmp: build._generate_openapi_client(SPEC, tmp, "spec/project-api.yaml"),
+        lambda tmp: build._generate_typeddicts(SPEC, tmp, "spec/project-api.yaml"),
+        build._format,
+    ],
+    ids=["openapi-python-client", "datamodel-code-generator", "ruff"],
+)
+def test_a_failed_step_is_named_by_the_tool_pyproject_pins(
+    run_step: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GeneratorError "says which" step failed: the tool as the generator extra of pyproject.toml
+    # names it (what a user reinstalls), and ruff's subcommand, since ruff runs twice.
+    monkeypatch.setattr(build, "_run", refusing_step)
+    STEPS.clear()
+    with pytest.raises(build.GeneratorError):
+        run_step(tmp_path)
+    ((step, command),) = STEPS
+    tool, *subcommand = step.split(" ")
+    assert tool in pinned_in_pyproject()
+    assert subcommand == ([command[1]] if tool == "ruff" else [])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ruff_checks_then_formats_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The build's last step (generator/build.py's docstring): ruff fixes, then formats, the
+    # package; each run named as the failed-step test above names it.
+    monkeypatch.setattr(build, "_run", lambda step, command: STEPS.append((step, command)))
+    STEPS.clear()
+    build._format(tmp_path)
+    assert [(step, command[1], command[-1]) for step, command in STEPS] == [
+        ("ruff check", "check", str(tmp_path)),
+        ("ruff format", "format", str(tmp_path)),
+    ]
