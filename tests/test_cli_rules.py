@@ -135,3 +135,70 @@ def test_a_namespaces_help_lists_its_methods_with_their_whole_summaries(
         packed = "".join(capsys.readouterr().out.split())
         for command, summary in methods:
             assert "".join(f"{command} {summary}".split()) in packed, (namespace, command)
+
+
+# -- the jobs commands' help, as docs/cli.md gives it ----------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+
+
+def packed(text: str) -> str:
+    """Text without its white space: click wraps help lines, at hyphens too."""
+    return "".join(text.split())
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    """A --help page in parts: usage, description, options (declaration: help) and commands."""
+    assert main([*argv, "--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    usage = lines[0]
+    options_at = lines.index("Options:")
+    sections: dict[str, dict[str, str]] = {"Options:": {}, "Commands:": {}}
+    entries: dict[str, str] = {}
+    last = ""
+    for line in lines[options_at:]:
+        if line in sections:
+            entries = sections[line]
+        elif re.match(r"^  \S", line):  # a new entry: its name, two spaces, its help
+            last, _, text = line.strip().partition("  ")
+            entries[last] = text
+        elif line.strip():
+            entries[last] += " " + line.strip()
+    return {
+        "usage": usage,
+        "description": " ".join(lines[1:options_at]),
+        "options": sections["Options:"],
+        "commands": sections["Commands:"],
+    }
+
+
+def test_the_jobs_commands_help_is_what_docs_cli_md_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    (group,) = re.findall(r"^`cocalc-project jobs --help`: (.+)$", text, re.MULTILINE)
+    rows = re.findall(
+        r"^\| `jobs (\w+) (\[OPTIONS\] .+?)` \| (.+?) \| (.+) \|$", text, re.MULTILINE
+    )
+    listed = {name: short for name, _, short, _ in rows}
+    assert sorted(listed) == ["follow", "kill", "run", "start", "status", "wait"]
+    option_rows = re.findall(r"^\| ((?:`\w+`(?:, )?)+) \| `(.+?)` \| (.+) \|$", text, re.MULTILINE)
+    own: dict[str, dict[str, str]] = {name: {} for name in listed}
+    for commands, option, meaning in option_rows:
+        for name in re.findall(r"`(\w+)`", commands):
+            own[name][option] = meaning
+
+    jobs = help_of(capsys, "jobs")
+    assert packed(jobs["description"]) == packed(group)
+    assert {name: packed(short) for name, short in jobs["commands"].items()} == {
+        name: packed(short) for name, short in listed.items()
+    }
+    for name, usage, _, description in rows:
+        page = help_of(capsys, "jobs", name)
+        assert page["usage"] == f"Usage: cocalc-project jobs {name} {usage}"
+        assert packed(page["description"]) == packed(description), name
+        options = {" ".join(o.split()): packed(h) for o, h in page["options"].items()}
+        for option, meaning in own[name].items():
+            assert options.get(option) == packed(meaning), (name, option)
+        if name not in ("start", "run"):  # those take exec's options too
+            assert set(options) == {*own[name], "-h, --help"}, name
