@@ -5,17 +5,23 @@ to install. tests/test_cli.py runs the commands against the local server.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
+import cocalc_api
 from cocalc_api import cli
+from cocalc_api.cli import _project as project_cli
 from cocalc_api.cli import hub_main, main
 from cocalc_api.cli._errors import one_line
 from tests.test_cli import spec_methods
+from tests.test_jobs_policy import GONE, PROJECT, Service, snapshot
 
 PROG, HUB = "cocalc-project", "cocalc-hub"
 
@@ -202,3 +208,64 @@ def test_the_jobs_commands_help_is_what_docs_cli_md_says(
             assert options.get(option) == packed(meaning), (name, option)
         if name not in ("start", "run"):  # those take exec's options too
             assert set(options) == {*own[name], "-h, --help"}, name
+
+
+# -- the jobs commands against a scripted service (tests/test_jobs_policy.py's) --------------
+
+
+@pytest.fixture
+def scripted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[[list[dict[str, Any] | str]], Service]:
+    """cocalc-project's Project, made from its settings as always, over a scripted service."""
+
+    def start(polls: list[dict[str, Any] | str]) -> Service:
+        service = Service(polls)
+        http = httpx2.Client(transport=httpx2.MockTransport(service))
+        made = functools.partial(cocalc_api.Project, http_client=http, max_retries=0)
+        monkeypatch.setattr(project_cli, "Project", made)
+        return service
+
+    monkeypatch.setenv("COCALC_API_KEY", "sk-test")
+    monkeypatch.setenv("COCALC_HOST", "http://127.0.0.1:8123")
+    monkeypatch.setenv("COCALC_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))  # no job killed by jobs kill
+    return start
+
+
+def test_jobs_wait_polls_as_given_and_shows_progress_unless_told_not_to(
+    scripted: Callable[[list[dict[str, Any] | str]], Service],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # docs/jobs.md: each waiting call lasts at most `poll` seconds (10 by default); docs/cli.md:
+    # `jobs wait` shows a progress line on stderr, `--no-progress` (of the command or of
+    # cocalc-project) silences it; off a terminal it is one plain line per update.
+    final = snapshot("completed", stdout="done\n")
+    for argv, limit, progress in (
+        (["jobs", "wait", "j1", "--poll", "3"], 3000, True),
+        (["--no-progress", "jobs", "wait", "j1"], 10000, False),
+        (["--no-progress", "jobs", "wait", "j1", "--progress"], 10000, True),
+    ):
+        service = scripted([snapshot(), final])  # running, then ended
+        assert main(argv) == 0
+        out, err = capsys.readouterr()
+        assert out == "done\n", argv
+        shown = err.splitlines()
+        assert shown[-1:] == (["job j1 · completed, exit code 0"] if progress else []), argv
+        waits = [b["timeout"] for b in service.polls_seen if b["args"][0].get("async_await")]
+        assert waits and set(waits) == {limit}, argv
+
+
+@pytest.mark.parametrize("command", [["sleep 9"], ["--", "sleep", "9"]])
+def test_jobs_run_names_the_command_of_a_job_that_is_gone(
+    command: list[str],
+    scripted: Callable[[list[dict[str, Any] | str]], Service],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # docs/jobs.md: asking about a job the project no longer has raises AsyncJobNotFoundError,
+    # whose message says which job and why; docs/cli.md: exit 4 for an unknown job. A job the
+    # command line started is named with its command as given.
+    scripted([GONE])
+    assert main(["jobs", "run", *command]) == 4
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("cocalc-project: AsyncJobNotFoundError: job j1 ('sleep 9') is gone: ")
