@@ -153,9 +153,9 @@ def packed(text: str) -> str:
     return "".join(text.split())
 
 
-def help_of(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+def help_of(capsys: pytest.CaptureFixture[str], *argv: str, run: Any = main) -> dict[str, Any]:
     """A --help page in parts: usage, description, options (declaration: help) and commands."""
-    assert main([*argv, "--help"]) == 0
+    assert run([*argv, "--help"]) == 0
     lines = capsys.readouterr().out.splitlines()
     usage = lines[0]
     options_at = lines.index("Options:")
@@ -208,6 +208,21 @@ def test_the_jobs_commands_help_is_what_docs_cli_md_says(
             assert options.get(option) == packed(meaning), (name, option)
         if name not in ("start", "run"):  # those take exec's options too
             assert set(options) == {*own[name], "-h, --help"}, name
+
+
+@pytest.mark.parametrize(("run", "prog"), [(main, PROG), (hub_main, HUB)])
+def test_the_options_before_the_subcommand_are_what_docs_cli_md_says(
+    run: Any, prog: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ((?:`[\w-]+`(?:, )?)+) \| `(.+?)` \| (.+) \|$", text, re.MULTILINE)
+    documented = {
+        option: packed(meaning) for progs, option, meaning in rows if f"`{prog}`" in progs
+    }
+    assert "--api-key KEY" in documented
+    shown = help_of(capsys, run=run)["options"]
+    options = {" ".join(option.split()): packed(meaning) for option, meaning in shown.items()}
+    assert options == {**documented, "-h, --help": packed("Show this message and exit.")}
 
 
 # -- the jobs commands against a scripted service (tests/test_jobs_policy.py's) --------------
