@@ -20,6 +20,7 @@ from cocalc_api import cli
 from cocalc_api.cli import _project as project_cli
 from cocalc_api.cli import hub_main, main
 from cocalc_api.cli._errors import one_line
+from cocalc_api.cli._methods import find_method
 from tests.test_cli import spec_methods
 from tests.test_jobs_policy import GONE, PROJECT, Service, snapshot
 
@@ -141,6 +142,49 @@ def test_a_namespaces_help_lists_its_methods_with_their_whole_summaries(
         packed = "".join(capsys.readouterr().out.split())
         for command, summary in methods:
             assert "".join(f"{command} {summary}".split()) in packed, (namespace, command)
+
+
+def test_a_methods_help_ends_with_what_it_prints_then_its_arguments_from_the_spec(
+    spec: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: a method's --help shows what it prints and each argument with the spec's
+    # description of it.
+    methods: dict[str, dict[str, Any]] = {}
+    for entry in spec["x-cocalc-methods"]:
+        methods.setdefault(entry["wire"], entry)  # exec_status shares exec's wire name
+    command = spec["components"]["schemas"]["ExecOptions"]["properties"]["command"]
+    (path,) = methods["system.realpath"]["args"]
+    for argv, wire, arguments in (
+        (["system", "ping"], "system.ping", []),
+        (["system", "realpath"], "system.realpath", [f"PATH: {path['description']}"]),
+        (["system", "exec"], "system.exec", [f"COMMAND: {command['description']}"]),
+    ):
+        assert main([*argv, "--help"]) == 0
+        shown = capsys.readouterr().out.partition("\nOptions:")[0]
+        prints, _, listed = shown.partition("\n  Arguments:\n")
+        assert packed(prints).endswith(packed(f"Prints: {methods[wire]['returns']}")), argv
+        assert packed(listed) == packed(" ".join(arguments)), argv
+
+
+@pytest.mark.parametrize(("run", "title"), [(main, "project API"), (hub_main, "hub API")])
+def test_a_namespaces_help_says_whose_methods_it_lists(
+    run: Any, title: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = " ".join(DOCS.read_text(encoding="utf-8").split())
+    (said,) = re.findall(r'says "(The `system\.\*` methods of the project API, [^"]+)"', text)
+    assert run(["--help"]) == 0
+    listed = capsys.readouterr().out.partition("API methods:")[2].partition("\n\n")[0]
+    namespaces = set(re.findall(r"^  (\w+) ", listed, re.MULTILINE))  # not wrapped lines
+    assert "system" in namespaces
+    for namespace in namespaces:
+        page = help_of(capsys, namespace, run=run)
+        expected = said.replace("system", namespace).replace("project API", title)
+        assert packed(page["description"]) == packed(expected), namespace
+
+
+def test_a_method_the_spec_lacks_is_named_in_the_error() -> None:
+    with pytest.raises(LookupError, match=r"system\.no_such_method"):
+        find_method([], "system", "no_such_method")
 
 
 # -- the jobs commands' help, as docs/cli.md gives it ----------------------------------------
