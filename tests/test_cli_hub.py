@@ -131,8 +131,10 @@ def test_timeout_is_the_hubs_call_limit(
 ) -> None:
     # docs/cli.md: `--timeout SECONDS` (`Hub(timeout=...)`), a limit above 0 as the SDK's is.
     hub = serve(lambda body: {"now": 1})
-    code, _, _ = run(capsys, "--api-key", KEY, "--host", HOST, "--timeout", "7", "system", "ping")
-    assert code == 0 and hub.bodies[-1]["timeout"] == 7000
+    for seconds, sent in (("7", 7000), ("0.5", 500)):  # any limit above 0, a fraction too
+        argv = ("--api-key", KEY, "--host", HOST, "--timeout", seconds, "system", "ping")
+        code, _, err = run(capsys, *argv)
+        assert code == 0 and hub.bodies[-1]["timeout"] == sent, err
     for bad in ("0", "-1"):
         code, _, err = run(capsys, "--api-key", KEY, "--timeout", bad, "system", "ping")
         assert code == 2 and "--timeout" in err, err

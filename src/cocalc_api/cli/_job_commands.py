@@ -122,6 +122,7 @@ def jobs_group(methods: list[Method]) -> click.Group:
     poll_follow = click.Option(
         ["--poll"],
         type=click.FloatRange(0.1),
+        metavar="SECONDS",
         default=DEFAULT_FOLLOW_POLL_S,
         show_default=True,
         help="Seconds between looks at the output.",
@@ -170,11 +171,13 @@ def jobs_group(methods: list[Method]) -> click.Group:
                 click.Option(
                     ["--timeout"],
                     type=click.FloatRange(0, min_open=True),
+                    metavar="SECONDS",
                     help="Give up after this many seconds (exit 124); the job keeps running. Default: wait until it ends.",
                 ),
                 click.Option(
                     ["--poll"],
                     type=click.FloatRange(1),
+                    metavar="SECONDS",
                     default=DEFAULT_POLL_S,
                     show_default=True,
                     help="Longest a single waiting call lasts.",
@@ -223,6 +226,7 @@ def jobs_group(methods: list[Method]) -> click.Group:
                 click.Option(
                     ["--signal"],
                     type=click.IntRange(0),
+                    metavar="N",
                     default=15,
                     show_default=True,
                     help="The signal number.",
