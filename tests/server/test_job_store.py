@@ -484,3 +484,21 @@ async def test_stats_are_shown_only_when_asked_and_once_sampled(store: Any) -> N
     record.stats.append(sample)
     assert (await store.get(job["job_id"], wait=False, with_stats=True))["stats"] == [sample]
     assert "stats" not in await store.get(job["job_id"], wait=False, with_stats=False)
+
+
+async def test_by_default_100_finished_jobs_are_kept_each_for_an_hour(
+    clock: Clock, no_monitor: None
+) -> None:
+    # execute-code.ts: ASYNC_CACHE_MAX = 100, ASYNC_CACHE_TTL_S = 60 * 60.
+    store = jobs.JobStore(FakeContext())  # type: ignore[arg-type]
+    store.ctx = store._ctx  # type: ignore[attr-defined]
+    ended = [await ended_job(store) for _ in range(101)]
+    with pytest.raises(ProjectError, match=missing(ended[0])):
+        await store.get(ended[0], wait=False, with_stats=False)
+    await store.get(ended[1], wait=False, with_stats=False)
+    clock.now += 3600
+    await store.get(ended[1], wait=False, with_stats=False)
+    clock.now += 3600.001
+    with pytest.raises(ProjectError, match=missing(ended[1])):
+        await store.get(ended[1], wait=False, with_stats=False)
+    await store.close()
