@@ -329,3 +329,39 @@ def test_the_package_gives_build_server_on_first_use_and_nothing_else() -> None:
     with pytest.raises(AttributeError) as missing:
         cocalc_mcp.nope  # noqa: B018
     assert str(missing.value) == "module 'cocalc_mcp' has no attribute 'nope'"
+
+
+def option_help(option: str) -> str:
+    """What `cocalc-mcp --help` says of `option`, on one line."""
+    text = " ".join(cli.parser().format_help().split())
+    start = text.index(f" {option} ", text.index("options:"))
+    end = text.find(" --", start + len(option) + 2)
+    return text[start:end]
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        # docs/mcp.md's table of settings: each option's default (or what it does).
+        ("--host", "https://cocalc.com"),
+        ("--host", "COCALC_HOST"),
+        ("--project-id", "COCALC_PROJECT_ID"),
+        ("--timeout", "15 s"),
+        ("--hub", "hub API's tools"),
+        ("--read-only", "only the read-only tools"),
+        ("--max-answer-bytes", "16 MiB"),
+        ("--http", "streamable HTTP"),
+        ("--bind", "127.0.0.1"),
+        ("--port", "8765"),
+        ("--path", "/mcp"),
+        ("--progress-interval", "(default 1)"),
+    ],
+)
+def test_help_says_what_the_docs_say_of_each_setting(option: str, says: str) -> None:
+    assert says in option_help(option)
+
+
+def test_help_says_the_key_comes_from_the_environment_only() -> None:
+    # docs/mcp.md: the key is COCALC_API_KEY, never a flag.
+    text = " ".join(cli.parser().format_help().split())
+    assert "COCALC_API_KEY only" in text and "--api-key" not in text
