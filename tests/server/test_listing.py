@@ -225,21 +225,3 @@ def test_a_subfolder_that_cannot_be_read_has_readdirs_error(
         "isdir": True,
         "error": f"Error: EACCES: permission denied, scandir '{root}/folder'",
     }
-
-
-def test_a_subfolder_is_read_through_a_descriptor_no_command_inherits(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Commands start while listings run (exec runs beside them): a descriptor the listing holds
-    # must not leak into them.
-    fill(root / "folder" / "one")
-    seen: list[bool] = []
-    real = os.listdir
-
-    def listdir(fd: Any) -> list[str]:
-        seen.append(os.get_inheritable(fd))
-        return real(fd)
-
-    replaced_os.replace(monkeypatch, listing, "listdir", listdir)
-    (entry,) = list_of(root, root)
-    assert entry["size"] == 1 and seen == [False]

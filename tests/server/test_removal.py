@@ -359,3 +359,79 @@ def test_a_deep_folder_is_removed_holding_one_descriptor_at_a_time(root: Path) -
     remove(root, deep)
     assert left(root) == []
     assert set(os.listdir("/proc/self/fd")) <= before
+
+
+def test_a_dangling_link_is_removed(root: Path) -> None:
+    # rimraf lstats: the link itself goes, whether or not it points anywhere.
+    (root / "dangling").symlink_to("nowhere")
+    (root / "tree").mkdir()
+    (root / "tree" / "dangling").symlink_to("nowhere")
+    remove(root, root / "dangling", root / "tree")
+    assert left(root) == []
+
+
+def test_no_folder_above_a_failure_is_tried(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # rimraf-posix.ts: a folder is rmdir'ed only when everything in it was removed
+    # (`if (!removedAll) return false`), so nothing above a failure is even tried.
+    fill(root / "top" / "a" / "b" / "stuck.txt")
+    fill(root / "top" / "a" / "b" / "c" / "d.txt")
+    fill(root / "top" / "e" / "f.txt")
+    failing(monkeypatch, "unlink", lambda name, **_: name == "stuck.txt", errno.EACCES)
+    tried: list[str] = []
+    real_rmdir = removal.os.rmdir
+
+    def rmdir(name: str, **kwargs: Any) -> None:
+        tried.append(name)
+        real_rmdir(name, **kwargs)
+
+    replace(monkeypatch, "rmdir", rmdir)
+    with pytest.raises(ProjectError):
+        remove(root, root / "top")
+    assert sorted(tried) == ["c", "e"]
+    assert left(root) == ["top", "top/a", "top/a/b", "top/a/b/stuck.txt"]
+
+
+def test_a_top_folder_that_cannot_be_opened_is_readdirs_error(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(root / "top" / "f.txt")
+    failing(monkeypatch, "open", lambda name, *_: name == "top", errno.EMFILE)
+    with pytest.raises(ProjectError) as failure:
+        remove(root, root / "top")
+    assert str(failure.value) == f"EMFILE: too many open files, scandir '{root}/top'"
+    assert left(root) == ["top", "top/f.txt"]
+
+
+def test_a_folder_that_became_a_file_and_cannot_be_unlinked_is_unlinks_error(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = root / "entry"
+    fill(entry / "inside.txt")
+
+    def make_it_a_file() -> None:
+        (entry / "inside.txt").unlink()
+        entry.rmdir()
+        fill(entry)
+
+    swapped_in(monkeypatch, "open", "entry", make_it_a_file)
+    failing(monkeypatch, "unlink", lambda name, **_: name == "entry", errno.EPERM)
+    with pytest.raises(ProjectError) as failure:
+        remove(root, entry)
+    assert str(failure.value) == f"EPERM: operation not permitted, unlink '{entry}'"
+
+
+def test_every_entry_after_one_gone_meanwhile_is_removed(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in "abcdef":
+        fill(root / "top" / name / "f.txt")
+    first = os.listdir(root / "top")[0]  # the walk's first entry vanishes before it is opened
+    gone = root / "top" / first
+
+    def remove_it() -> None:
+        (gone / "f.txt").unlink()
+        gone.rmdir()
+
+    swapped_in(monkeypatch, "open", first, remove_it)
+    remove(root, root / "top")
+    assert left(root) == []
