@@ -68,6 +68,7 @@ class FakeContext:
         self.started: list[FakeProcess] = []
         self.opts: list[ExecOptions] = []
         self.fail: BaseException | None = None
+        self.commands: list[tuple[PreparedCommand, ExecOptions]] = []
         self._pids = itertools.count(1000)
 
     def prepare(self, opts: ExecOptions) -> PreparedCommand:
@@ -81,6 +82,7 @@ class FakeContext:
         return SERVER_CAP if opts.max_output is None else min(opts.max_output, SERVER_CAP)
 
     async def start(self, cmd: PreparedCommand, opts: ExecOptions) -> FakeProcess:
+        self.commands.append((cmd, opts))
         if self.fail is not None:
             raise self.fail
         proc = FakeProcess(next(self._pids))
@@ -89,17 +91,23 @@ class FakeContext:
 
 
 class Clock:
+    """Both clocks the jobs read, moved on by tests: ``now`` (monotonic) and ``epoch``."""
+
     def __init__(self) -> None:
         self.now = 1000.0
+        self.epoch: float | None = None  # None: the real time.time()
 
     def monotonic(self) -> float:
         return self.now
+
+    def time(self) -> float:
+        return time.time() if self.epoch is None else self.epoch
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(jobs, "time", SimpleNamespace(monotonic=clock.monotonic, time=time.time))
+    monkeypatch.setattr(jobs, "time", SimpleNamespace(monotonic=clock.monotonic, time=clock.time))
     return clock
 
 
@@ -168,6 +176,21 @@ async def test_max_output_defaults_to_one_mebibyte(store: Any) -> None:
     await store.start(opts())
     await store.start(opts(max_output=7))
     assert [o.max_output for o in store.ctx.opts] == [1024 * 1024, 7]
+    # What is started is the command made of those options.
+    assert [(cmd.argv, o.max_output) for cmd, o in store.ctx.commands] == [
+        (("/tmp/cocalc-0/a.sh",), 1024 * 1024),
+        (("/tmp/cocalc-1/a.sh",), 7),
+    ]
+
+
+async def test_elapsed_s_is_the_time_from_the_start_in_seconds(store: Any, clock: Clock) -> None:
+    clock.epoch = 1_700_000_000.25
+    job = await store.start(opts())
+    assert job["start"] == 1_700_000_000_250
+    clock.epoch += 2.5
+    store.ctx.started[0].ended.set_result(Outcome("", "", 0))
+    final = await store.get(job["job_id"], wait=True, with_stats=False)
+    assert final["elapsed_s"] == 2.5
 
 
 async def test_a_running_job_shows_its_output_so_far(store: Any) -> None:
@@ -229,6 +252,8 @@ async def test_output_at_the_limit_is_marked_truncated(store: Any) -> None:
     final = await finished(store, Outcome("abcde", "abcd", 0), max_output=5)
     assert final["stdout"] == "abcde (truncated at 5 characters)"
     assert final["stderr"] == "abcd"
+    final = await finished(store, Outcome("abc", "vwxyz", 0), max_output=5)
+    assert (final["stdout"], final["stderr"]) == ("abc", "vwxyz (truncated at 5 characters)")
 
 
 async def test_output_written_after_the_end_still_shows(store: Any) -> None:
@@ -361,6 +386,7 @@ class FakeTree:
         self.cpu = {0: (1.0, 0.5), 1: (0.25, 0.25), 2: (0.0, 0.0)}
         self.gone: set[int] = set()
         self.children_fail = False
+        self.pid = 1  # the process's pid
 
     def member(self, n: int) -> Any:
         tree = self
@@ -399,9 +425,13 @@ class _nothing:
 def tree(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTree]:
     tree = FakeTree()
     root = tree.member(0)
-    monkeypatch.setattr(
-        jobs, "psutil", SimpleNamespace(Process=lambda pid: root, Error=psutil.Error)
-    )
+
+    def process(pid: int) -> Any:
+        if pid != tree.pid:
+            raise psutil.NoSuchProcess(pid)
+        return root
+
+    monkeypatch.setattr(jobs, "psutil", SimpleNamespace(Process=process, Error=psutil.Error))
     yield tree
 
 
@@ -501,4 +531,44 @@ async def test_by_default_100_finished_jobs_are_kept_each_for_an_hour(
     clock.now += 3600.001
     with pytest.raises(ProjectError, match=missing(ended[1])):
         await store.get(ended[1], wait=False, with_stats=False)
+    await store.close()
+
+
+async def test_each_samples_cpu_share_is_over_the_time_since_the_last(
+    tree: FakeTree, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def wait_for(awaitable: Any, timeout: float) -> None:
+        awaitable.close()
+        waits.append(timeout)
+        if len(waits) == 1:
+            clock.now += 1
+            tree.cpu[0] = (1.5, 0.5)
+        if len(waits) == 3:
+            job.finish(Outcome("", "", 0))
+        raise TimeoutError
+
+    monkeypatch.setattr(jobs, "asyncio", SimpleNamespace(wait_for=wait_for))
+    job = jobs.Job(
+        "id", 0, PreparedCommand("true", (), "/", {}), ExecOptions(command="true"), limit=10
+    )
+    await jobs.JobStore(FakeContext())._monitor(job, 1)  # type: ignore[arg-type]
+    # The first: the CPU seconds used since the start (2.5) over the seconds since (1); the
+    # second, at the same time as the first (the clock stood still): no share.
+    assert [sample["cpu_pct"] for sample in job.stats] == [pytest.approx(250), 0.0]
+
+
+async def test_a_started_job_is_sampled_by_its_pid(tree: FakeTree, clock: Clock) -> None:
+    ctx = FakeContext()
+    store = jobs.JobStore(ctx, first_sample_s=0.001)  # type: ignore[arg-type]
+    tree.pid = 1000  # the fake context's first pid
+    job = await store.start(opts())
+    for _ in range(1000):  # bounded: each turn waits 1 ms for the first sample
+        seen = await store.get(job["job_id"], wait=False, with_stats=True)
+        if "stats" in seen:
+            break
+        await asyncio.sleep(0.001)
+    assert seen["stats"][0]["mem_rss"] == 9
+    ctx.started[0].ended.set_result(Outcome("", "", 0))
     await store.close()
