@@ -76,16 +76,15 @@ class Runs:
             self.seen_files.append(
                 {name: Path(self.folder, name).read_text() for name in os.listdir(self.folder)}
             )
-        if code == "die":
-            raise ProjectError("Kernel last exited with code 3.")
-        if code == "kill":
-            handle.killed = True
-            return
-        if code == "clear":
-            sink(KernelMessage("clear_output", {"wait": False}))
-            return
-        if code.startswith("print "):
-            sink(KernelMessage("stream", {"name": "stdout", "text": code[6:]}))
+        for part in code.split(";"):
+            if part == "die":
+                raise ProjectError("Kernel last exited with code 3.")
+            if part == "kill":
+                handle.killed = True
+            if part == "clear":
+                sink(KernelMessage("clear_output", {"wait": False}))
+            if part.startswith("print "):
+                sink(KernelMessage("stream", {"name": "stdout", "text": part[6:]}))
 
 
 @pytest.fixture
@@ -549,3 +548,36 @@ async def test_retry_until_success_gives_up_at_once_past_its_time() -> None:
         )
     # async-utils.ts: no error before the last one: "maximum time exceeded -- undefined".
     assert str(failure.value) == "maximum time exceeded -- undefined"
+
+
+async def test_a_cell_cleared_then_stopped_at_the_bound_keeps_only_what_came_after(
+    root: Path, runs: Runs
+) -> None:
+    cells = [code(["clear;print " + "x" * 100], outputs=[{"text": "old"}]), code(["print y"])]
+    result = await run(root, FakePool(), notebook(cells), max_output=50)
+    first, second = outputs_of(result)
+    assert first[0] == {"wait": False} and {"text": "old"} not in first
+    assert second == []
+
+
+async def test_a_folder_swapped_for_a_link_outside_is_refused_by_its_given_name(
+    root: Path, tmp_path: Path, runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process swaps "out" for a link to outside after the path was checked: the
+    # folder is made from the project folder's descriptor, which refuses, naming the folder
+    # as the call gave it (README, "Sandboxed paths").
+    (tmp_path / "elsewhere").mkdir()
+    (root / "out").mkdir()
+    real_confine = rn.confine
+
+    def confine_then_swap(*args: Any) -> str:
+        checked = real_confine(*args)
+        (root / "out").rmdir()
+        (root / "out").symlink_to(tmp_path / "elsewhere")
+        return checked
+
+    monkeypatch.setattr(rn, "confine", confine_then_swap)
+    with pytest.raises(ProjectError) as failure:
+        await run(root, FakePool(), notebook([]), path="out/sub")
+    assert str(failure.value) == f"path 'out/sub' is outside of the project folder '{root}'"
+    assert os.listdir(tmp_path / "elsewhere") == []
