@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -580,4 +581,46 @@ async def test_a_folder_swapped_for_a_link_outside_is_refused_by_its_given_name(
     with pytest.raises(ProjectError) as failure:
         await run(root, FakePool(), notebook([]), path="out/sub")
     assert str(failure.value) == f"path 'out/sub' is outside of the project folder '{root}'"
+    assert os.listdir(tmp_path / "elsewhere") == []
+
+
+async def test_a_notebook_whose_folder_was_swapped_for_a_link_outside_is_still_answered(
+    root: Path, tmp_path: Path, runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # jupyter-run.ts: `try { await unlink(path) } catch {}`: the temporary notebook's removal
+    # never fails the run; here it is refused (the folder now leads outside) and nothing
+    # outside is removed.
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+
+    async def swap_then_run(handle: FakeHandle, code: str, timeout_ms: float, sink: Any) -> None:
+        folder = root / "runs"
+        (written,) = os.listdir(folder)
+        os.rename(folder / written, outside / written)
+        folder.rmdir()
+        folder.symlink_to(outside)
+        sink(KernelMessage("stream", {"name": "stdout", "text": "ran"}))
+
+    monkeypatch.setattr(rn, "execute_code", swap_then_run)
+    result = await run(root, FakePool(), notebook([code(["x"])]))
+    assert outputs_of(result) == [[{"name": "stdout", "text": "ran"}]]
+    assert len(os.listdir(outside)) == 1  # the notebook moved there stays
+
+
+async def test_a_folder_swapped_before_the_notebook_is_written_is_refused_by_its_given_name(
+    root: Path, tmp_path: Path, runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    real_make_folders = rn.Beneath.make_folders
+
+    def make_then_swap(self: Any, *args: Any, **kwargs: Any) -> None:
+        real_make_folders(self, *args, **kwargs)
+        (root / "runs").rmdir()
+        (root / "runs").symlink_to(tmp_path / "elsewhere")
+
+    monkeypatch.setattr(rn.Beneath, "make_folders", make_then_swap)
+    with pytest.raises(ProjectError) as failure:
+        await run(root, FakePool(), notebook([]), path="runs")
+    pattern = rf"path 'runs/[0-9a-f-]{{36}}\.ipynb' is outside of the project folder '{root}'"
+    assert re.fullmatch(pattern, str(failure.value)), str(failure.value)
     assert os.listdir(tmp_path / "elsewhere") == []
