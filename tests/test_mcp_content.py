@@ -117,6 +117,17 @@ def test_bundles_deeper_than_the_limit_stay_text() -> None:
             value = [value]
         return value
 
+    # docs/mcp.md: a bundle nested more than 16 levels deep stays text.
+    assert MAX_DEPTH == 16
     assert len(blocks(nested(MAX_DEPTH - 1))[1]) == 1
     shown, images = blocks(nested(MAX_DEPTH))
     assert images == [] and shown == nested(MAX_DEPTH)
+
+
+@pytest.mark.parametrize("mime", ["image/png", "image/jpeg", "image/gif", "image/webp"])
+def test_each_image_type_mcp_clients_take_is_an_image_block(mime: str) -> None:
+    # docs/mcp.md: a PNG, JPEG, GIF or WebP in a MIME bundle; the bytes are not decoded.
+    data = base64.b64encode(b"image bytes").decode()
+    shown, images = blocks({"data": {mime: data}})
+    assert [(i.mime_type, i.data) for i in images] == [(mime, data)]
+    assert shown == {"data": {mime: f"<{mime}, 11 bytes: image 1 after this text>"}}

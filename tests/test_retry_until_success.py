@@ -63,3 +63,32 @@ def test_a_spawn_that_works_at_last_returns_its_result() -> None:
     sleeps, attempts, outcome = run(fail_times=2)
     assert sleeps == pytest.approx([1400, 1960])
     assert (attempts, outcome) == (3, "spawned")
+
+
+def test_a_try_that_would_start_exactly_at_max_time_is_made() -> None:
+    # check_done: `next_delay + Date.now() - start_time > max_time` (strictly): with 1 s delays
+    # and 3 s at most, the try at 3 s (1 s after the one at 2 s) is made, the one at 4 s not.
+    now = [0.0]
+    attempts: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    async def attempt() -> None:
+        attempts.append(now[0])
+        raise ProjectError("not yet")
+
+    async def main() -> None:
+        with pytest.raises(ProjectError):
+            await retry_until_success(
+                attempt,
+                sleep=sleep,
+                clock=lambda: now[0],
+                start_delay_ms=1000,
+                max_delay_ms=1000,
+                factor=1,
+                max_time_ms=3000,
+            )
+
+    asyncio.run(main())
+    assert attempts == [0, 1, 2, 3]
