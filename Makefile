@@ -11,8 +11,9 @@ MUTATE_STAMP := $(VENV)/.mutate-installed
 # 61 s (of a 180 s budget for `make test`). Pinned, like the other tools; it reads no pip.conf.
 UV := uv==0.13.10
 # The machine's certificate store, as pip's: where a proxy with its own authority stands
-# between the machine and PyPI, uv's built-in roots alone are refused.
-UV_INSTALL := uv pip install -q --system-certs
+# between the machine and PyPI, uv's built-in roots alone are refused. Byte-code compiled at
+# install (as pip does), on every core, not by each of the suite's processes at once.
+UV_INSTALL := uv pip install -q --system-certs --compile-bytecode
 # Python writes its byte-code caches, and pytest its rewritten test modules, as they do by
 # default: where the machine sets PYTHONDONTWRITEBYTECODE, each of the suite's processes (four
 # workers, every server, kernel and command it starts) compiled every module again, and each
@@ -47,7 +48,11 @@ demo: $(DEMO_STAMP)
 test: $(STAMP)
 	$(MAKE) --no-print-directory -j 5 --output-sync=target lint typecheck check-generated docs suite
 
+# One collection first writes pytest's rewritten test modules and our byte-code caches, which
+# the four workers then read instead of each making them all at once.
 suite: $(STAMP)
+	$(BIN)/pytest -q --collect-only -p no:cacheprovider > $(VENV)/collected.txt \
+		|| { cat $(VENV)/collected.txt; exit 1; }
 	$(BIN)/pytest -q -n 4 --dist worksteal
 
 generate: $(STAMP)
