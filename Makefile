@@ -11,9 +11,8 @@ MUTATE_STAMP := $(VENV)/.mutate-installed
 # 61 s (of a 180 s budget for `make test`). Pinned, like the other tools; it reads no pip.conf.
 UV := uv==0.13.10
 # The machine's certificate store, as pip's: where a proxy with its own authority stands
-# between the machine and PyPI, uv's built-in roots alone are refused. Byte-code compiled at
-# install (as pip does), on every core, not by each of the suite's processes at once.
-UV_INSTALL := uv pip install -q --system-certs --compile-bytecode
+# between the machine and PyPI, uv's built-in roots alone are refused.
+UV_INSTALL := uv pip install -q --system-certs
 # Python writes its byte-code caches, and pytest its rewritten test modules, as they do by
 # default: where the machine sets PYTHONDONTWRITEBYTECODE, each of the suite's processes (four
 # workers, every server, kernel and command it starts) compiled every module again, and each
