@@ -114,7 +114,7 @@ def long_wait() -> Iterator[LongWait]:
     from cocalc_project_server.testing import running_server
 
     with (
-        running_server() as server,
+        running_server(kernel_pool_size=0) as server,
         httpx2.Client(transport=_UnrecordedTransport()) as http,
         cocalc_api.Project(
             api_key=server.api_key, host=server.url, project_id=server.project_id, http_client=http

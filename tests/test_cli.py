@@ -47,7 +47,7 @@ def spec_methods(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    with running_server() as server:
+    with running_server(kernel_pool_size=0) as server:
         yield server
 
 

@@ -32,7 +32,7 @@ SERVER_ENVELOPE_DEFAULT_S = 15  # docs/wire-protocol.md §1: the call limit when
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    with running_server() as server:
+    with running_server(kernel_pool_size=0) as server:
         yield server
 
 

@@ -100,7 +100,7 @@ def parameters(spec: dict[str, Any], entry: dict[str, Any]) -> tuple[set[str], s
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    with running_server() as process:
+    with running_server(kernel_pool_size=0) as process:
         yield process
 
 

@@ -26,7 +26,9 @@ def doc_server() -> Iterator[ServerProcess]:
     checkout's venv, to try the blocks marked xfail against a newer server).
     """
     python = os.environ.get("COCALC_TEST_SERVER_PYTHON", sys.executable)
-    with running_server(python=python) as server:
+    # No warm kernels (here and in the suite's other shared servers): a pool is refilled after
+    # each call, so its last refills would be started for nothing; a call starts its own.
+    with running_server(python=python, kernel_pool_size=0) as server:
         yield server
 
 
