@@ -1,4 +1,4 @@
-"""One local hub per test session (per worker) with a 20-student demo course, and the course
+"""One local hub per test session (per worker) with an 8-student demo course, and the course
 as the instructor sees it."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import pytest
 import cocalc_api
 from cocalc_hub_server.testing import HubProcess, running_hub
 
-STUDENTS = 20
+# Enough projects for every run to have several in flight and some waiting (the runs' own
+# concurrency is 2 or 3 where it matters); each is a project server the hub starts.
+STUDENTS = 8
 INSTRUCTOR_KEY = "sk-instructor-of-the-demo-course-01"
 # At least the runs' concurrency: projects then start once per run, not again and again.
 MAX_RUNNING = 30
