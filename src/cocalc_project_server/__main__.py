@@ -28,6 +28,7 @@ from .config import (
 )
 from .logs import configure_logging
 from .network import is_loopback
+from .parent_watch import exit_with_parent
 
 API_KEY_FLAG_WARNING = (
     "cocalc-project-server: warning: --api-key is visible to every user of this machine "
@@ -194,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help=(
+            "stop (as SIGTERM does) once the process that started the server is gone; "
+            "cocalc_project_server.testing starts servers so, for test runs killed outright"
+        ),
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -242,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         body_timeout_s=ns.body_timeout,
         max_connections=ns.max_connections,
     )
+    if ns.exit_with_parent:
+        exit_with_parent()
     # Imported late so that option errors are reported without loading the server stack.
     from .server import run
 

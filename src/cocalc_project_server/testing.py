@@ -115,7 +115,9 @@ def running_server(
     ``stderr`` is passed to :class:`subprocess.Popen` (default: inherited);
     ``max_open_files`` lowers the server's open-file limit (``ulimit -n``).
     """
+    # If this process is killed outright, the server does not outlive it.
     argv = [python, "-m", "cocalc_project_server", "--host", host, "--port", "0"]
+    argv.append("--exit-with-parent")
     if project_id is not None:
         argv += ["--project-id", project_id]
     if root is not None:

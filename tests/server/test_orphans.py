@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -180,3 +182,25 @@ def test_background_processes_die_at_a_clean_shutdown(tmpdir_env: Path) -> None:
         assert api.server.process.wait(timeout=30) == 0
     wait_gone(daemon)
     wait_for(lambda: not list(tmpdir_env.iterdir()), "the folders to go")
+
+
+STARTER = """
+import sys
+from cocalc_project_server.testing import running_server
+with running_server(kernel_pool_size=0) as server:
+    print(server.pid, flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_server_the_test_helpers_started_stops_when_its_starter_is_killed() -> None:
+    # A test run killed outright (SIGKILL: no fixture teardown) must not leave its servers.
+    starter = subprocess.Popen(
+        [sys.executable, "-c", STARTER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert starter.stdout is not None
+    server = psutil.Process(int(starter.stdout.readline()))
+    starter.kill()
+    starter.wait()
+    gone, alive = psutil.wait_procs([server], timeout=30)
+    assert gone and not alive
