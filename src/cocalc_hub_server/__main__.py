@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cocalc_project_server.logs import configure_logging
 from cocalc_project_server.network import is_loopback
+from cocalc_project_server.parent_watch import exit_with_parent
 
 from .config import (
     API_KEY_ENV,
@@ -102,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help=(
+            "stop (as SIGTERM does, with its projects) once the process that started the hub "
+            "is gone; cocalc_hub_server.testing starts hubs so, for test runs killed outright"
+        ),
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -138,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         kernel_pool_size=ns.kernel_pool_size,
         demo_course=ns.demo_course,
     )
+    if ns.exit_with_parent:
+        exit_with_parent()
     from .server import run  # late: option errors come without loading the server stack
 
     return run(config, log_level=ns.log_level)

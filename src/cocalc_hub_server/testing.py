@@ -93,7 +93,9 @@ def start_hub(
     """Start ``python -m cocalc_hub_server`` and return it once ready; the caller stops it
     (``hub.stop()``). One still running when the interpreter exits is stopped then: it runs
     in a session of its own, which would outlive the caller."""
+    # If this process is killed outright, the hub (and its projects) do not outlive it.
     argv = [python, "-m", "cocalc_hub_server", "--host", host, "--port", "0"]
+    argv.append("--exit-with-parent")
     argv += ["--root", os.fspath(root), *extra_args]
     env = dict(os.environ)
     env.pop(API_KEY_ENV, None)

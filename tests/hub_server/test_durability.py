@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import httpx2
+import psutil  # type: ignore[import-untyped, unused-ignore]
 
 from cocalc_hub_server.testing import start_hub
 from cocalc_project_server.testing import stop_process_group
@@ -72,3 +75,36 @@ def test_answered_projects_survive_kill_9(tmp_path: Path) -> None:
     assert all(isinstance(project_id, str) for project_id in answered), answered
     assert set(answered) <= on_record
     assert all((tmp_path / "projects" / project_id).is_dir() for project_id in answered)
+
+
+STARTER = """
+import sys
+import cocalc_api
+from cocalc_hub_server.testing import running_hub
+with running_hub(root=sys.argv[1]) as site, cocalc_api.Hub(site.api_key, site.url) as hub:
+    project_id = hub.projects.create_project(title="left running")
+    hub.projects.start(project_id)
+    print(site.pid, flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_hub_the_test_helpers_started_stops_with_its_projects_when_its_starter_is_killed(
+    tmp_path: Path,
+) -> None:
+    # A test run killed outright (SIGKILL: no fixture teardown) must not leave its hub, nor the
+    # project servers the hub started.
+    starter = subprocess.Popen(
+        [sys.executable, "-c", STARTER, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert starter.stdout is not None
+    hub = psutil.Process(int(starter.stdout.readline()))
+    started = hub.children(recursive=True)
+    assert any("cocalc_project_server" in " ".join(p.cmdline()) for p in started)
+    starter.kill()
+    starter.wait()
+    _, alive = psutil.wait_procs([hub, *started], timeout=30)
+    assert not alive, [p.cmdline() for p in alive]
