@@ -51,19 +51,33 @@ def test_an_error_is_one_line_its_breaks_shown_as_backslash_n(message: str, line
     assert one_line(ValueError(message)) == line
 
 
+@pytest.mark.parametrize("missing", ["click", "rich"])
 @pytest.mark.parametrize(("run", "prog"), [(main, "cocalc-project"), (hub_main, "cocalc-hub")])
 def test_without_the_cli_extra_the_command_says_what_to_install(
-    run: Any, prog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: Any,
+    prog: str,
+    missing: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # docs/cli.md: the command line is the `cli` extra (click, rich).
     for name in list(sys.modules):
         if name.startswith("cocalc_api.cli.") and name != "cocalc_api.cli._exit_codes":
             monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "click", None)  # as if click were not installed
+    for name in [n for n in sys.modules if n == missing or n.startswith(f"{missing}.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+    class NotInstalled:  # as if it were not installed: Python's own error for a missing one
+        @staticmethod
+        def find_spec(fullname: str, *args: Any) -> None:
+            if fullname.partition(".")[0] == missing:
+                raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
+
+    monkeypatch.setattr(sys, "meta_path", [NotInstalled(), *sys.meta_path])
     assert run(["ping"]) == 2
     assert capsys.readouterr().err == (
         f"{prog}: the command line needs the 'cli' extra: pip install 'cocalc-sdk[cli]' "
-        "(click is missing)\n"
+        f"({missing} is missing)\n"
     )
 
 
