@@ -47,11 +47,7 @@ demo: $(DEMO_STAMP)
 test: $(STAMP)
 	$(MAKE) --no-print-directory -j 5 --output-sync=target lint typecheck check-generated docs suite
 
-# One collection first writes pytest's rewritten test modules and our byte-code caches, which
-# the four workers then read instead of each making them all at once.
 suite: $(STAMP)
-	$(BIN)/pytest -q --collect-only -p no:cacheprovider > $(VENV)/collected.txt \
-		|| { cat $(VENV)/collected.txt; exit 1; }
 	$(BIN)/pytest -q -n 4 --dist worksteal
 
 generate: $(STAMP)
