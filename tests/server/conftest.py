@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -38,6 +40,15 @@ class Api:
 def make_api(server: ServerProcess) -> Iterator[Api]:
     with httpx2.Client(timeout=60) as client:
         yield Api(server, client)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A project's root for the in-process tests, by its real path (the server confines to
+    resolved paths)."""
+    project = Path(os.path.realpath(tmp_path)) / "project"
+    project.mkdir()
+    return project
 
 
 @pytest.fixture(scope="module")

@@ -25,19 +25,7 @@ from cocalc_project_server.beneath import Beneath
 from cocalc_project_server.errors import ProjectError
 
 from . import replaced_os
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    project = Path(os.path.realpath(tmp_path)) / "project"
-    project.mkdir()
-    return project
-
-
-def fill(path: Path, text: str = "x") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+from .project_tree import fill
 
 
 def list_of(root: Path, folder: Path, hidden: bool = False) -> list[dict[str, Any]]:
