@@ -19,6 +19,7 @@ import cocalc_api
 from cocalc_api import cli
 from cocalc_api.cli import _project as project_cli
 from cocalc_api.cli import hub_main, main
+from cocalc_api.cli._app import run as run_cli
 from cocalc_api.cli._errors import one_line
 from cocalc_api.cli._methods import find_method
 from tests.test_cli import spec_methods
@@ -342,3 +343,36 @@ def test_jobs_run_names_the_command_of_a_job_that_is_gone(
     assert main(["jobs", "run", *command]) == 4
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("cocalc-project: AsyncJobNotFoundError: job j1 ('sleep 9') is gone: ")
+
+
+SECRET = "sk-secret-in-the-url-0123"
+
+
+@pytest.mark.parametrize(
+    ("flags", "environment"),
+    [(["--api-key", SECRET], "sk-other"), ([f"--api-key={SECRET}"], "sk-other"), ([], SECRET)],
+    ids=["--api-key KEY", "--api-key=KEY", "COCALC_API_KEY"],
+)
+def test_the_key_never_shows_in_an_error_line(
+    flags: list[str],
+    environment: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # docs/cli.md: errors are one line, and never the key, wherever it was given. Here the
+    # connection error names the URL, which holds the key.
+    monkeypatch.setenv("COCALC_API_KEY", environment)
+    host = f"http://127.0.0.1:1/{SECRET}"
+    code = run_cli([*flags, "--host", host, "--project-id", PROJECT, "ping"])
+    err = capsys.readouterr().err
+    assert code == 5  # the host could not be reached (docs/cli.md exit codes)
+    assert SECRET not in err
+    assert "connection to http://127.0.0.1:1/<redacted>/" in err
+
+
+def test_version_is_the_distributions(capsys: pytest.CaptureFixture[str]) -> None:
+    # docs/cli.md: `--version` prints the version and exits (0).
+    from importlib.metadata import version
+
+    assert run_cli(["--version"]) == 0
+    assert capsys.readouterr().out == f"cocalc-project (cocalc-sdk) {version('cocalc-sdk')}\n"
